@@ -1,0 +1,367 @@
+"""Loading a client's data onto the canonical tables: column mapping, value mapping, parsing.
+
+Two modes, so that the audit can report what the batch must refuse:
+
+* strict: the first unparseable value or unknown label raises an error naming the file, the
+  column and an example;
+* lenient (default): such values become null and are recorded as `Problem`s with counts and
+  examples; `TableLoad.failing_rows` lists every affected record for the client's fix list.
+
+Structural problems (file missing or unreadable, a mapped column absent) always raise for the
+required `accounts` table; for optional tables lenient loading records them in
+`ClientData.unavailable` so the report can say why a check did not run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import polars as pl
+
+from kit import schema, sources
+from kit.errors import KitError, KitErrors, ParseError, SourceError
+from kit.params import Parameters
+
+ROW = "_row"  # 1-based record number within the source (the CSV line is ROW + 1)
+
+DATE_FORMATS = (
+    "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%m/%d/%y", "%d/%m/%y",
+    "%d-%b-%Y", "%d %b %Y", "%b %d, %Y", "%d-%m-%Y",
+)
+TIME_SUFFIXES = (" %H:%M:%S%.f", " %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p", "")
+_TZ = r"(Z|[+-]\d{2}:?\d{2})$"
+
+
+@dataclass
+class Problem:
+    """Values in one column that could not be taken as they are (lenient loading)."""
+
+    table: str
+    column: str | None
+    code: str  # unparseable_date | unparseable_number | unparseable_bool | unknown_label | encoding | ambiguous_date_format
+    count: int
+    examples: list[str]
+    where: str
+    fix: str
+
+    @property
+    def message(self) -> str:
+        what = {
+            "unparseable_date": "values are not dates",
+            "unparseable_datetime": "values are not dates/times",
+            "unparseable_number": "values are not numbers",
+            "unparseable_integer": "values are not whole numbers",
+            "unparseable_bool": "values are not true/false",
+            "unknown_label": "values are not known labels",
+        }.get(self.code, self.code.replace("_", " "))
+        col = f" column {self.column!r}" if self.column else ""
+        ex = f" (e.g. {', '.join(repr(x) for x in self.examples[:3])})" if self.examples else ""
+        return f"{self.where}:{col}: {self.count} {what}{ex}"
+
+    def error(self) -> ParseError:
+        return ParseError(self.message.split(": ", 1)[-1], where=self.where, fix=self.fix, code=self.code)
+
+
+@dataclass
+class TableLoad:
+    """One canonical table, loaded: typed lazy frame plus what loading noticed."""
+
+    name: str
+    raw: sources.RawSource
+    frame: pl.LazyFrame  # canonical, typed columns + ROW
+    text: pl.LazyFrame  # the same records before parsing (client values, canonical names) + ROW
+    problems: list[Problem] = field(default_factory=list)
+    mapping: dict[str, str] = field(default_factory=dict)  # canonical -> client column
+    kind: str = "table"  # "daily" / "events" for usage
+    _failed: dict[str, pl.Expr] = field(default_factory=dict, repr=False)
+
+    @property
+    def location(self) -> str:
+        return self.raw.location
+
+    @cached_property
+    def rows(self) -> int:
+        return int(self.text.select(pl.len()).collect().item())
+
+    def failing_rows(self, column: str) -> pl.DataFrame:
+        """Every record whose `column` value failed to parse: ROW, key columns, the client's value."""
+        if column not in self._failed:
+            return pl.DataFrame()
+        keys = [k for k in schema.TABLES[self.name].key if k in self.mapping and k != column]
+        return (
+            self.text.filter(self._failed[column])
+            .select([ROW, *keys, pl.col(column).alias("value")])
+            .collect()
+        )
+
+
+class ClientData:
+    """All of a client's tables, loaded on first use and cached."""
+
+    def __init__(self, params: Parameters, *, strict: bool = False):
+        self.params = params
+        self.strict = strict
+        self.loads: dict[str, TableLoad] = {}
+        self.unavailable: dict[str, str] = {}  # table -> why it cannot be used
+        self.errors: list[KitError] = []  # structural errors of optional tables (lenient mode)
+        self._frames: dict[str, pl.DataFrame] = {}
+        for name in schema.TABLES:
+            if name not in params.sources:
+                self.unavailable[name] = f"not configured (add sources.{name} to the parameters to enable it)"
+                continue
+            try:
+                self.loads[name] = load_table(params, name, strict=strict)
+            except KitError as e:
+                if strict or name in schema.REQUIRED_TABLES:
+                    raise
+                self.errors.append(e)
+                self.unavailable[name] = str(e)
+
+    def has(self, name: str) -> bool:
+        return name in self.loads
+
+    def lazy(self, name: str) -> pl.LazyFrame:
+        self._require(name)
+        return self.loads[name].frame
+
+    def table(self, name: str) -> pl.DataFrame:
+        """The collected table (cached). For very large usage logs prefer `lazy`."""
+        self._require(name)
+        if name not in self._frames:
+            self._frames[name] = self.loads[name].frame.collect(engine="streaming")
+        return self._frames[name]
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for t in self.loads.values() for p in t.problems]
+
+    def _require(self, name: str) -> None:
+        if name not in self.loads:
+            raise SourceError(
+                f"table {name!r} is not available: {self.unavailable.get(name, 'unknown table')}",
+                where=f"sources.{name}", code="unavailable",
+            )
+
+
+def load_client(params: Parameters, *, strict: bool = False) -> ClientData:
+    return ClientData(params, strict=strict)
+
+
+# ---------------------------------------------------------------------------- one table
+
+
+def load_table(params: Parameters, name: str, *, strict: bool = False) -> TableLoad:
+    src = params.sources[name]
+    raw = sources.read(name, src, params)
+    table, kind = _table_for(name, src)
+    mapping = _resolve_mapping(raw, table, src)
+    renamed = raw.frame.select([pl.col(client).alias(canon) for canon, client in mapping.items()])
+    text = renamed.with_row_index(ROW, offset=1)
+    typed, failed, info = _parse(text, table, src, mapping, raw)
+    problems = [Problem(name, None, "encoding", 0, [], raw.location, note) for note in raw.notes]
+    problems += _collect_problems(name, text, failed, info, raw.location, src)
+    if strict and problems:
+        raise KitErrors([p.error() for p in problems]) if len(problems) > 1 else problems[0].error()
+    if kind == "events":
+        typed = aggregate_events(typed, src.login_events)
+    return TableLoad(name, raw, typed, text, problems, mapping, kind, failed)
+
+
+def _table_for(name: str, src) -> tuple[schema.Table, str]:
+    if name != "usage":
+        return schema.TABLES[name], "table"
+    targets = set(src.columns.values())
+    kind = src.kind or ("events" if "timestamp" in targets or "user_id" in targets else "daily")
+    return (schema.USAGE_EVENTS if kind == "events" else schema.TABLES["usage"]), kind
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_\-.]+", " ", name.strip().casefold())
+
+
+def _resolve_mapping(raw: sources.RawSource, table: schema.Table, src) -> dict[str, str]:
+    """canonical -> client column; mapped names are matched exactly, then ignoring case and spacing."""
+    columns = raw.frame.collect_schema().names()
+    by_norm = {}
+    for c in columns:
+        by_norm.setdefault(_norm(c), c)
+    mapping: dict[str, str] = {}
+    missing = []
+    for client, canon in src.columns.items():
+        found = client if client in columns else by_norm.get(_norm(client))
+        if found is None:
+            missing.append(f"{client!r} (mapped to {canon})")
+        else:
+            mapping[canon] = found
+    if missing:
+        raise SourceError(
+            f"mapped column(s) {', '.join(missing)} not in the file", where=raw.location, code="missing_column",
+            fix=f"correct sources.{raw.table}.columns; the file has: {', '.join(columns)}",
+        )
+    # canonical names present as they are need no mapping
+    taken = set(mapping.values())
+    for col in table.column_names:
+        if col not in mapping and _norm(col) in by_norm and by_norm[_norm(col)] not in taken:
+            mapping[col] = by_norm[_norm(col)]
+    absent = [c for c in table.required if c not in mapping]
+    if absent:
+        raise SourceError(
+            f"required column(s) {', '.join(absent)} of {table.name} are not mapped", where=raw.location,
+            code="missing_column",
+            fix=f"add `sources.{raw.table}.columns: {{<client column>: {absent[0]}}}`; the file has: {', '.join(columns)}",
+        )
+    return mapping
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def _blank(col: str) -> pl.Expr:
+    return pl.col(col).is_null() | (pl.col(col).cast(pl.String).str.strip_chars() == "")
+
+
+def _parse(text: pl.LazyFrame, table: schema.Table, src, mapping: dict[str, str], raw: sources.RawSource):
+    schema_in = text.collect_schema()
+    exprs: list[pl.Expr] = [pl.col(ROW)]
+    failed: dict[str, pl.Expr] = {}
+    info: dict[str, tuple[str, str]] = {}  # column -> (problem code, fix)
+    for canon in mapping:
+        column = table.column(canon) or schema.Column(canon, schema.FLOAT)  # extra usage features are numeric
+        dtype = schema_in[canon]
+        parsed, code, fix = _parser(column, dtype, src, text, raw)
+        exprs.append(parsed.alias(canon))
+        if code:
+            failed[canon] = ~_blank(canon) & parsed.is_null()
+            info[canon] = (code, fix)
+    return text.select(exprs), failed, info
+
+
+def _parser(column: schema.Column, dtype: pl.DataType, src, text: pl.LazyFrame, raw) -> tuple[pl.Expr, str | None, str]:
+    c = column.name
+    s = pl.col(c).cast(pl.String).str.strip_chars()
+    where = f"sources.{raw.table}"
+    t = column.type
+    if t == schema.STR:
+        if dtype == pl.String:
+            return pl.when(s != "").then(s), None, ""
+        return pl.col(c).cast(pl.String), None, ""
+    if t in (schema.FLOAT, schema.INT):
+        if dtype.is_numeric():
+            num = pl.col(c).cast(pl.Float64)
+        else:
+            num = _number(s, src.decimal_comma)
+        if t == schema.INT:
+            whole = pl.when(num == num.round(0)).then(num).cast(pl.Int64)
+            return whole, "unparseable_integer", f"fix the values at the source, or map the column elsewhere in {where}.columns"
+        return num, "unparseable_number", f"fix the values at the source{'' if src.decimal_comma else ', or set decimal_comma: true if they use 1.234,50'}"
+    if t in (schema.DATE, schema.DATETIME):
+        if dtype == pl.Date:
+            out = pl.col(c) if t == schema.DATE else pl.col(c).cast(pl.Datetime("us"))
+            return out, None, ""
+        if isinstance(dtype, pl.Datetime):
+            naive = pl.col(c).dt.convert_time_zone("UTC").dt.replace_time_zone(None) if dtype.time_zone else pl.col(c)
+            return (naive.dt.date() if t == schema.DATE else naive.cast(pl.Datetime("us"))), None, ""
+        fmt = src.date_format or _infer_date_format(text, c)
+        parsed = _datetime(s, fmt)
+        code = "unparseable_date" if t == schema.DATE else "unparseable_datetime"
+        fix = f"set {where}.date_format to the dates' format (e.g. %m/%d/%Y)" if not src.date_format else f"check {where}.date_format ({src.date_format}) against these values"
+        return (parsed.dt.date() if t == schema.DATE else parsed), code, fix
+    if t == schema.BOOL:
+        if dtype == pl.Boolean:
+            return pl.col(c), None, ""
+        low = s.str.to_lowercase()
+        out = pl.when(low.is_in(list(schema.TRUE_LABELS))).then(True).when(low.is_in(list(schema.FALSE_LABELS))).then(False)
+        return out.cast(pl.Boolean), "unparseable_bool", "use yes/no or true/false values"
+    if t == schema.CATEGORY:
+        mapping = src.values.get(c, {})
+        exact = {k: v for k, v in mapping.items()}
+        folded = {k.strip().casefold(): v for k, v in mapping.items()}
+        folded.update({lab: lab for lab in column.labels})
+        low = s.str.to_lowercase()
+        out = s.replace_strict(exact, default=None, return_dtype=pl.String)
+        out = pl.coalesce(out, low.replace_strict(folded, default=None, return_dtype=pl.String))
+        fix = f"map them in {where}.values.{c}: {{<label>: one of {', '.join(column.labels)}}}"
+        return out, "unknown_label", fix
+    raise AssertionError(f"unknown column type {t}")
+
+
+def _number(s: pl.Expr, decimal_comma: bool) -> pl.Expr:
+    s = s.str.replace_all(r"[\s$€£¥]", "").str.replace(r"^\((.*)\)$", "-$1")
+    s = s.str.replace_all(r"\.", "").str.replace(",", ".") if decimal_comma else s.str.replace_all(",", "")
+    return s.cast(pl.Float64, strict=False)
+
+
+def _datetime(s: pl.Expr, date_format: str) -> pl.Expr:
+    """Parse with the given date part and any common time part; time zones are dropped (see README)."""
+    s = s.str.replace(_TZ, "").str.replace(r"^(\d{4}-\d{2}-\d{2})T", "$1 ")
+    if any(x in date_format for x in ("%H", "%I", "%M", "%S")):
+        return s.str.to_datetime(date_format, strict=False, time_unit="us")
+    return pl.coalesce([s.str.to_datetime(date_format + t, strict=False, time_unit="us") for t in TIME_SUFFIXES])
+
+
+def _infer_date_format(text: pl.LazyFrame, column: str, sample: int = 500) -> str:
+    """The date format that parses most of a sample of distinct values (US month-first on a tie)."""
+    values = (
+        text.select(pl.col(column).cast(pl.String).str.strip_chars())
+        .filter(pl.col(column).is_not_null() & (pl.col(column) != ""))
+        .head(20_000)
+        .unique()
+        .head(sample)
+        .collect()
+        .to_series()
+    )
+    if values.is_empty():
+        return DATE_FORMATS[0]
+    frame = values.to_frame("v")
+    best, best_share = DATE_FORMATS[0], -1.0
+    for fmt in DATE_FORMATS:
+        share = frame.select(_datetime(pl.col("v"), fmt).is_not_null().mean()).item()
+        if share > best_share + 1e-9:
+            best, best_share = fmt, share
+    return best
+
+
+def _collect_problems(name, text, failed, info, where, src) -> list[Problem]:
+    if not failed:
+        return []
+    aggs = []
+    for col, expr in failed.items():
+        aggs.append(expr.sum().alias(f"n::{col}"))
+        aggs.append(pl.col(col).cast(pl.String).filter(expr).unique(maintain_order=True).head(5).implode().alias(f"ex::{col}"))
+    row = text.select(aggs).collect(engine="streaming").row(0, named=True)
+    problems = []
+    for col in failed:
+        n = int(row[f"n::{col}"] or 0)
+        if n:
+            code, fix = info[col]
+            examples = [str(x) for x in (row[f"ex::{col}"] or [])]
+            if code == "unknown_label":
+                seen = text.filter(failed[col]).select(pl.col(col).cast(pl.String).unique().sort()).collect().to_series().to_list()
+                examples = seen[:20]
+                fix = f"{fix} (labels seen: {', '.join(map(str, seen[:20]))})"
+            problems.append(Problem(name, col, code, n, examples, where, fix))
+    return problems
+
+
+# ---------------------------------------------------------------------------- events
+
+
+def aggregate_events(events: pl.LazyFrame, login_events: list[str]) -> pl.LazyFrame:
+    """Raw product events -> daily usage: distinct active users, logins and all events per account and day.
+
+    Lazy: with `collect(engine="streaming")` the event log is never held in memory whole.
+    """
+    event = pl.col("event") if "event" in events.collect_schema().names() else pl.lit(None, pl.String)
+    return (
+        events.filter(pl.col("timestamp").is_not_null() & pl.col("account_id").is_not_null())
+        .with_columns(pl.col("timestamp").dt.date().alias("date"), event.is_in(login_events).alias("_login"))
+        .group_by("account_id", "date")
+        .agg(
+            pl.col("user_id").n_unique().cast(pl.Int64).alias("active_users"),
+            pl.col("_login").sum().cast(pl.Int64).alias("logins"),
+            pl.len().cast(pl.Int64).alias("events"),
+        )
+        .with_row_index(ROW, offset=1)
+    )

@@ -1,0 +1,396 @@
+"""Client parameters files: one YAML per client, validated before anything runs.
+
+Only `client`, `name` and `sources` are required; every other setting has the default documented
+on its field. Validation reports every problem at once, each naming the key and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kit import catalog, schema
+from kit.errors import ParametersError
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+WEIGHT_TOLERANCE = 0.001
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def _fix(message: str, fix: str) -> ValueError:
+    return ValueError(f"{message} || {fix}")
+
+
+# ---------------------------------------------------------------------------- sources
+
+
+class Source(Strict):
+    """Where one canonical table comes from, and how the client's columns map onto it."""
+
+    path: str | None = Field(None, description="CSV, Parquet or Excel file; relative to the parameters file")
+    sheet: str | int | None = Field(None, description="Excel sheet name or index (default: first sheet)")
+    uri: str | None = Field(None, description="database URI; ${VAR} is expanded from the environment")
+    query: str | None = Field(None, description="SQL query run against `uri`")
+    columns: dict[str, str] = Field(default_factory=dict, description="client column -> canonical column")
+    values: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="canonical column -> {client label: canonical label}"
+    )
+    date_format: str | None = Field(None, description="strftime format of the dates, e.g. %m/%d/%Y")
+    encoding: str | None = Field(None, description="file encoding (default utf-8; e.g. latin-1)")
+    decimal_comma: bool = Field(False, description="numbers use a decimal comma (1.234,50)")
+    kind: Literal["daily", "events"] | None = Field(
+        None, description="usage only: daily aggregates or raw events (default: guessed from columns)"
+    )
+    login_events: list[str] = Field(["login"], description="usage events only: event names counted as logins")
+
+    @model_validator(mode="after")
+    def _one_location(self) -> "Source":
+        if self.path and (self.uri or self.query):
+            raise _fix("has both `path` and `uri`/`query`", "keep either a file `path` or a database `uri` + `query`")
+        if not self.path and not (self.uri and self.query):
+            if self.uri or self.query:
+                raise _fix("a database source needs both `uri` and `query`", "add the missing key")
+            raise _fix("has no `path` and no `uri` + `query`", "add `path: exports/file.csv` (or a database `uri` and `query`)")
+        if self.sheet is not None and not (self.path or "").lower().endswith((".xlsx", ".xlsm", ".xls")):
+            raise _fix("`sheet` is only for Excel files", "remove `sheet` or point `path` at an .xlsx file")
+        return self
+
+    @property
+    def location(self) -> str:
+        return self.path or "database query"
+
+
+# ---------------------------------------------------------------------------- score
+
+
+class Component(Strict):
+    weight: float = Field(ge=0, le=1, description="share of the composite score")
+    signals: list[str] = Field(min_length=1, description="signals averaged into this component")
+    transform: Literal["percentile", "thresholds"] = Field(
+        "percentile", description="percentile rank within segment, or fixed thresholds mapped to 0-100"
+    )
+    thresholds: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="thresholds transform: signal -> [value scoring 0, value scoring 100]"
+    )
+
+    @model_validator(mode="after")
+    def _thresholds_cover_signals(self) -> "Component":
+        if self.transform == "thresholds":
+            missing = [s for s in self.signals if s not in self.thresholds]
+            if missing:
+                raise _fix(
+                    f"transform is 'thresholds' but signals {missing} have none",
+                    "add `thresholds: {signal: [value at 0, value at 100]}` for each signal",
+                )
+        return self
+
+
+def _default_components() -> dict[str, Component]:
+    weights = {"usage": 0.35, "support": 0.20, "billing": 0.15, "sentiment": 0.20, "relationship": 0.10}
+    return {c: Component(weight=weights[c], signals=s) for c, s in catalog.default_components().items()}
+
+
+class Bands(Strict):
+    red: float = Field(60, ge=0, le=100, description="scores below this are red")
+    green: float = Field(75, ge=0, le=100, description="scores at or above this are green; between is yellow")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Bands":
+        if not self.red < self.green:
+            raise _fix(f"red ({self.red}) must be below green ({self.green})", "e.g. red: 60, green: 75")
+        return self
+
+
+class Score(Strict):
+    components: dict[str, Component] = Field(default_factory=_default_components)
+    bands: Bands = Field(default_factory=Bands)
+    at_risk_weeks: int = Field(2, ge=1, description="consecutive weekly scores below red that make an account at risk")
+    trend_days: int = Field(30, ge=1, description="the trend indicator is the change in score over this many days")
+
+    @model_validator(mode="after")
+    def _weights_sum_to_one(self) -> "Score":
+        total = sum(c.weight for c in self.components.values())
+        if abs(total - 1) > WEIGHT_TOLERANCE:
+            shares = ", ".join(f"{k}: {v.weight:g}" for k, v in self.components.items())
+            raise _fix(f"component weights sum to {total:.3f}, not 1 ({shares})", "adjust the weights so they add up to 1")
+        return self
+
+
+# ---------------------------------------------------------------------------- analyses
+
+
+class Audit(Strict):
+    freshness_hours: dict[Literal["crm", "analytics", "platform"], float] = Field(
+        default_factory=lambda: {"crm": 24, "analytics": 48, "platform": 24},
+        description="flag a source whose latest record is older than this at period end",
+    )
+    arr_tolerance: float = Field(0.10, ge=0, description="relative gap allowed between CRM ARR and billing")
+    volume_change: float = Field(0.5, gt=0, description="flag row counts changing more than this vs last period")
+    csat_scale: tuple[float, float] = Field((1, 5), description="lowest and highest valid CSAT")
+    critical_columns: list[str] = Field(
+        ["account_id", "arr", "renewal_date", "csm_owner"], description="accounts columns a health score needs"
+    )
+
+
+class Weighting(Strict):
+    contraction_as_churn: float = Field(0.0, ge=0, le=1, description="0: contraction counts as retained, 1: as churn")
+    correlation_threshold: float = Field(0.6, gt=0, lt=1, description="signals correlated above this form a group")
+    vif_threshold: float = Field(5.0, gt=1, description="variance inflation factor flagged above this")
+    significance: float = Field(0.05, gt=0, lt=1, description="p-value a signal must beat to be retained")
+    bootstrap: int = Field(500, ge=0, description="bootstrap resamples for weight intervals")
+    seed: int = Field(20240601, description="random seed for the bootstrap")
+    min_churn_events: int = Field(20, ge=1, description="fewer churned renewals than this: no model is fitted")
+    min_segment_churn_events: int = Field(30, ge=1, description="per-segment weights need this many churn events")
+
+
+class Sweep(Strict):
+    start: float = 40
+    stop: float = 80
+    step: float = Field(5, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Sweep":
+        if not self.start < self.stop:
+            raise _fix(f"start ({self.start}) must be below stop ({self.stop})", "e.g. start: 40, stop: 80")
+        return self
+
+
+class Backtest(Strict):
+    window_start_days: int = Field(180, ge=1, description="scores from this many days before each renewal ...")
+    window_end_days: int = Field(0, ge=0, description="... up to this many days before it")
+    score_every_days: int = Field(7, ge=1, description="scoring frequency in the back-test")
+    sweep: Sweep = Field(default_factory=Sweep)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Backtest":
+        if not self.window_end_days < self.window_start_days:
+            raise _fix("window_end_days must be below window_start_days", "e.g. window_start_days: 180, window_end_days: 0")
+        return self
+
+
+class Limit(Strict):
+    """A red-flag threshold with an amber warning level before it."""
+
+    amber: float
+    red: float
+
+
+HIGHER_IS_WORSE = "higher"
+LOWER_IS_WORSE = "lower"
+
+
+class Maintenance(Strict):
+    churned_healthy_share: Limit = Field(Limit(amber=0.15, red=0.20), description="churned accounts scored green")
+    false_rate: Limit = Field(Limit(amber=0.20, red=0.25), description="false positive / negative rate")
+    consecutive_months: int = Field(2, ge=1, description="false rate above red this many months: refinement trigger")
+    sync_failures: Limit = Field(Limit(amber=0, red=1), description="failures per source in the period (red: more than 1)")
+    sync_staleness_hours: Limit = Field(Limit(amber=12, red=24), description="hours since a source's last success")
+    cta_completion: Limit = Field(Limit(amber=0.70, red=0.60), description="share of CTAs completed on time")
+    csm_active_share: Limit = Field(Limit(amber=0.80, red=0.70), description="daily active CSMs / team")
+    unscored_accounts: Limit = Field(Limit(amber=0, red=0), description="active accounts with no score in the period")
+    recalibration_drift: Limit = Field(Limit(amber=0.05, red=0.10), description="largest component weight drift")
+
+    DIRECTIONS: ClassVar[dict[str, str]] = {
+        "churned_healthy_share": HIGHER_IS_WORSE,
+        "false_rate": HIGHER_IS_WORSE,
+        "sync_failures": HIGHER_IS_WORSE,
+        "sync_staleness_hours": HIGHER_IS_WORSE,
+        "cta_completion": LOWER_IS_WORSE,
+        "csm_active_share": LOWER_IS_WORSE,
+        "unscored_accounts": HIGHER_IS_WORSE,
+        "recalibration_drift": HIGHER_IS_WORSE,
+    }
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Maintenance":
+        bad = []
+        for name, direction in self.DIRECTIONS.items():
+            lim: Limit = getattr(self, name)
+            if direction == HIGHER_IS_WORSE and lim.amber > lim.red:
+                bad.append(f"{name}: amber ({lim.amber:g}) must not be above red ({lim.red:g}), higher is worse")
+            if direction == LOWER_IS_WORSE and lim.amber < lim.red:
+                bad.append(f"{name}: amber ({lim.amber:g}) must not be below red ({lim.red:g}), lower is worse")
+        if bad:
+            raise _fix("thresholds out of order: " + "; ".join(bad), "swap amber and red so amber warns before red")
+        return self
+
+
+class Publish(Strict):
+    personal_data: bool = Field(False, description="allow contact e-mails and user names in published pages")
+
+
+# ---------------------------------------------------------------------------- the file
+
+
+class Parameters(Strict):
+    client: str = Field(description="slug used in folder names: lowercase letters, digits, - and _")
+    name: str = Field(min_length=1, description="client name shown in reports")
+    sources: dict[str, Source] = Field(description="canonical table -> where it comes from")
+    lead_time_days: int = Field(90, ge=1, description="signals and back-test scores are taken this long before renewal")
+    score: Score = Field(default_factory=Score)
+    audit: Audit = Field(default_factory=Audit)
+    weighting: Weighting = Field(default_factory=Weighting)
+    backtest: Backtest = Field(default_factory=Backtest)
+    maintenance: Maintenance = Field(default_factory=Maintenance)
+    publish: Publish = Field(default_factory=Publish)
+
+    # Set by `load`, not by the file.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+    path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("client")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG.match(v):
+            raise _fix(
+                f"{v!r} is not a safe folder name",
+                "use lowercase letters, digits, '-' and '_' only (no '/', '..' or spaces), e.g. acme-corp",
+            )
+        return v
+
+    @field_validator("sources")
+    @classmethod
+    def _known_tables(cls, v: dict[str, Source]) -> dict[str, Source]:
+        unknown = sorted(set(v) - set(schema.TABLES))
+        if unknown:
+            raise _fix(f"unknown table(s) {unknown}", f"use only canonical tables: {', '.join(schema.TABLES)}")
+        missing = [t for t in schema.REQUIRED_TABLES if t not in v]
+        if missing:
+            raise _fix(f"required table(s) {missing} missing", "add `sources.accounts` with the CRM accounts export")
+        return v
+
+    @model_validator(mode="after")
+    def _mappings(self) -> "Parameters":
+        problems = []
+        for name, src in self.sources.items():
+            problems += _mapping_problems(name, src)
+        known = set(catalog.SIGNALS) | {catalog.FEATURE_PREFIX + f for f in self.usage_features}
+        for cname, comp in self.score.components.items():
+            unknown = [s for s in comp.signals if s not in known]
+            if unknown:
+                problems.append(
+                    f"score.components.{cname}.signals: unknown signal(s) {unknown} "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+        if problems:
+            raise _fix("; ".join(problems), "map onto canonical names listed in the README's data contract")
+        return self
+
+    @property
+    def usage_features(self) -> list[str]:
+        """Extra numeric usage columns: usage mappings onto names that are not canonical."""
+        src = self.sources.get("usage")
+        if not src:
+            return []
+        canonical = set(schema.TABLES["usage"].column_names) | set(schema.USAGE_EVENTS.column_names)
+        return [c for c in src.columns.values() if c not in canonical]
+
+    def resolve(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    def public_dict(self) -> dict[str, Any]:
+        """The parameters as the manifest records them (no secrets: URIs are masked)."""
+        from kit.sources import mask_uri
+
+        data = self.model_dump(mode="json")
+        for src in data["sources"].values():
+            if src.get("uri"):
+                src["uri"] = mask_uri(src["uri"])
+        return data
+
+
+def _mapping_problems(table_name: str, src: Source) -> list[str]:
+    table = schema.TABLES[table_name]
+    canonical = set(table.column_names)
+    if table_name == "usage":
+        canonical |= set(schema.USAGE_EVENTS.column_names)
+    where = f"sources.{table_name}"
+    problems = []
+    targets = list(src.columns.values())
+    dupes = sorted({t for t in targets if targets.count(t) > 1})
+    if dupes:
+        problems.append(f"{where}.columns: several client columns map onto {dupes}")
+    if not table.extra_numeric:
+        unknown = sorted(set(targets) - canonical)
+        if unknown:
+            problems.append(
+                f"{where}.columns: {unknown} are not columns of {table_name} "
+                f"(valid: {', '.join(table.column_names)})"
+            )
+    categorical = {c.name: c for c in table.columns if c.type == schema.CATEGORY}
+    for col, mapping in src.values.items():
+        if col not in categorical:
+            problems.append(
+                f"{where}.values.{col}: not a categorical column of {table_name}"
+                + (f" (categorical: {', '.join(categorical)})" if categorical else " (it has none)")
+            )
+            continue
+        bad = sorted({v for v in mapping.values() if v not in categorical[col].labels})
+        if bad:
+            problems.append(f"{where}.values.{col}: {bad} are not labels of {col} (valid: {', '.join(categorical[col].labels)})")
+    if src.kind and table_name != "usage":
+        problems.append(f"{where}.kind: only the usage table has a kind")
+    return problems
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def load(path: str | Path) -> Parameters:
+    """Read and validate a parameters file; raise ParametersError naming every bad key and its fix."""
+    path = Path(path)
+    where = str(path)
+    if not path.exists():
+        raise ParametersError("file not found", where=where, fix="check the path, e.g. parameters/demo.yml")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark else ""
+        raise ParametersError(f"not valid YAML{line}: {getattr(e, 'problem', e)}", where=where, fix="fix the YAML syntax") from None
+    except UnicodeDecodeError:
+        raise ParametersError("not UTF-8 text", where=where, fix="save the file as UTF-8") from None
+    if not isinstance(raw, dict):
+        raise ParametersError(
+            "must be a mapping of keys to values", where=where, fix="start from parameters/demo.yml"
+        )
+    return from_dict(raw, base_dir=path.parent.resolve(), where=where, path=path.resolve())
+
+
+def from_dict(raw: dict, *, base_dir: Path = Path("."), where: str = "parameters", path: Path | None = None) -> Parameters:
+    try:
+        params = Parameters.model_validate(raw)
+    except ValidationError as e:
+        raise ParametersError(_explain(e), where=where, code="invalid") from None
+    params.base_dir = base_dir
+    params.path = path
+    return params
+
+
+def _explain(err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        kind = e["type"]
+        msg = e["msg"]
+        if kind == "extra_forbidden":
+            text = f"unknown key {key!r} || remove it or check its spelling against the README's parameters reference"
+        elif kind == "missing":
+            text = f"required key {key!r} is missing || add `{e['loc'][-1]}:` (see parameters/demo.yml)"
+        elif kind == "value_error":
+            text = f"{key}: {msg.removeprefix('Value error, ')}"
+        else:
+            got = e.get("input")
+            shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
+            text = f"{key}: {msg} (got {shown}) || give a value of the right type"
+        problem, _, fix = text.partition(" || ")
+        lines.append(f"{problem}\n    fix: {fix}" if fix else problem)
+    return f"{len(lines)} invalid setting(s):\n  - " + "\n  - ".join(lines)
