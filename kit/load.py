@@ -365,3 +365,16 @@ def aggregate_events(events: pl.LazyFrame, login_events: list[str]) -> pl.LazyFr
         )
         .with_row_index(ROW, offset=1)
     )
+
+
+def summary(data: ClientData) -> pl.DataFrame:
+    """One row per canonical table: where it comes from, rows, and loading problems or why it is unavailable."""
+    rows = []
+    for name in schema.TABLES:
+        if name in data.loads:
+            t = data.loads[name]
+            issues = "; ".join(f"{p.column or ''}: {p.count} {p.code}" if p.count else p.fix for p in t.problems)
+            rows.append({"table": name, "source": t.location, "rows": t.rows, "status": "loaded", "notes": issues})
+        else:
+            rows.append({"table": name, "source": "", "rows": None, "status": "unavailable", "notes": data.unavailable[name]})
+    return pl.DataFrame(rows, schema={"table": pl.String, "source": pl.String, "rows": pl.Int64, "status": pl.String, "notes": pl.String})

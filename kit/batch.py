@@ -1,0 +1,306 @@
+"""The batch runner: executes a client's notebooks with papermill into reports/<client>/<period>/.
+
+A run writes into a hidden temporary folder next to the period folder and replaces the period
+folder only when every notebook succeeded. A failed run is kept in `<period>.failed/` with the
+executed notebooks (errors included) and logs, and never touches the last good period folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_completed, wait
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable
+
+from kit import NOTEBOOKS, export, manifest
+from kit import params as params_mod
+from kit.errors import KitError, ParametersError
+from kit.periods import Period
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = REPO / "notebooks"
+REPORTS = REPO / "reports"
+FILES = {"audit": "01_audit.ipynb", "weights": "02_weights.ipynb", "backtest": "03_backtest.ipynb", "maintenance": "04_maintenance.ipynb"}
+# What each notebook reads from others in the same run (weights.json feeds the back-test and the
+# quarterly recalibration check).
+DEPENDS = {"audit": (), "weights": (), "backtest": ("weights",), "maintenance": ("weights",)}
+
+Progress = Callable[[str, str, str], None]  # (client, notebook, event)
+
+
+@dataclass
+class NotebookResult:
+    name: str
+    status: str  # ok | failed | skipped
+    seconds: float = 0.0
+    notebook: str = ""
+    html: str = ""
+    log: str = ""
+    error: dict | None = None
+
+
+@dataclass
+class ClientResult:
+    client: str
+    params_path: str
+    period: str
+    status: str  # ok | failed
+    folder: str = ""  # where the reports (or the failed run) are
+    seconds: float = 0.0
+    error: str = ""
+    notebooks: list[NotebookResult] = field(default_factory=list)
+
+    @property
+    def failure(self) -> str:
+        if self.error:
+            return self.error
+        bad = [n for n in self.notebooks if n.status != "ok"]
+        if not bad:
+            return ""
+        n = bad[0]
+        if n.error:
+            return f"{n.name}: {n.error.get('summary', '')} (log: {n.log})"
+        return f"{n.name}: {n.status}"
+
+
+def order(only: list[str] | None) -> list[str]:
+    """Notebook names to run, in dependency order."""
+    names = list(only or NOTEBOOKS)
+    unknown = [n for n in names if n not in NOTEBOOKS]
+    if unknown:
+        raise ParametersError(f"unknown notebook(s) {unknown}", where="--only", fix=f"choose from {', '.join(NOTEBOOKS)}")
+    return [n for n in NOTEBOOKS if n in names]
+
+
+def run_client(
+    params_path: str | Path,
+    period: str | None = None,
+    *,
+    only: list[str] | None = None,
+    jobs: int = 1,
+    out: str | Path = REPORTS,
+    notebooks_dir: str | Path = NOTEBOOK_DIR,
+    progress: Progress | None = None,
+) -> ClientResult:
+    """Run one client's notebooks for one period. Never raises for bad input: the result says what failed."""
+    started = time.time()
+    progress = progress or (lambda *a: None)
+    try:
+        params = params_mod.load(params_path)
+        per = Period.parse(period)
+        names = order(only)
+    except KitError as e:
+        return ClientResult(Path(params_path).stem, str(params_path), period or "", "failed", error=str(e), seconds=time.time() - started)
+
+    client_root = Path(out).resolve() / params.client
+    final = client_root / per.label
+    tmp = client_root / f".tmp-{per.label}-{uuid.uuid4().hex[:8]}"
+    client_root.mkdir(parents=True, exist_ok=True)
+    if final.exists() and set(names) != set(NOTEBOOKS):
+        shutil.copytree(final, tmp)  # a partial rerun keeps the other notebooks' outputs
+    else:
+        tmp.mkdir()
+    (tmp / "logs").mkdir(exist_ok=True)
+    committed = False
+    try:
+        progress(params.client, "", "inputs")
+        inputs = manifest.fingerprint_inputs(params)
+        required_errors = [f"{t}: {v['error']}" for t, v in inputs.items() if "error" in v and t == "accounts"]
+        if required_errors:
+            raise KitError("\n".join(required_errors))
+        parameters = {"params_path": str(Path(params_path).resolve()), "period": per.label, "run_dir": str(tmp)}
+        results = _execute_all(names, Path(notebooks_dir), tmp, parameters, jobs, lambda n, ev: progress(params.client, n, ev))
+        previous = (manifest.read(tmp / "manifest.json") or {}).get("notebooks", {})
+        notebooks = {**previous, **{r.name: _relative(asdict(r), tmp) for r in results}}
+        m = manifest.build(params, per.label, inputs, notebooks, started, time.time())
+        manifest.write(tmp / "manifest.json", m)
+        ok = m["status"] == "ok"
+        folder = _commit(tmp, final) if ok else _keep_failed(tmp, client_root / f"{per.label}.failed")
+        committed = True
+        return ClientResult(
+            params.client, str(params_path), per.label, "ok" if ok else "failed", str(folder),
+            time.time() - started, notebooks=[_relocate(r, tmp, folder) for r in results],
+        )
+    except KitError as e:
+        return ClientResult(params.client, str(params_path), per.label, "failed", error=str(e), seconds=time.time() - started)
+    finally:
+        if not committed:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _relative(d: dict, root: Path) -> dict:
+    for k in ("notebook", "html", "log"):
+        if d.get(k):
+            d[k] = str(Path(d[k]).relative_to(root))
+    return d
+
+
+def _relocate(r: NotebookResult, tmp: Path, folder: Path) -> NotebookResult:
+    for k in ("notebook", "html", "log"):
+        v = getattr(r, k)
+        if v:
+            setattr(r, k, str(folder / Path(v).relative_to(tmp)))
+    return r
+
+
+def _commit(tmp: Path, final: Path) -> Path:
+    """Replace the period folder with the finished run. The old folder is moved aside first and
+    removed last, so at every moment one complete version exists on disk."""
+    old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+    failed = final.with_name(f"{final.name}.failed")
+    shutil.rmtree(failed, ignore_errors=True)  # a stale failure is no longer news
+    return final
+
+
+def _keep_failed(tmp: Path, failed: Path) -> Path:
+    shutil.rmtree(failed, ignore_errors=True)
+    tmp.rename(failed)
+    return failed
+
+
+# ---------------------------------------------------------------------------- executing notebooks
+
+
+def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jobs: int, progress) -> list[NotebookResult]:
+    """Run notebooks respecting DEPENDS; independent ones run concurrently when jobs > 1."""
+    results: dict[str, NotebookResult] = {}
+    pending = list(names)
+
+    def ready(n):
+        return all(d in results or d not in names for d in DEPENDS[n])
+
+    def blocked(n):
+        return [d for d in DEPENDS[n] if d in results and results[d].status != "ok"]
+
+    def task(n):
+        return (n, str(notebooks_dir / FILES[n]), str(run_dir / FILES[n]), parameters, str(run_dir / "logs" / f"{n}.log"))
+
+    if jobs <= 1:
+        for n in pending:
+            if blocked(n):
+                results[n] = NotebookResult(n, "skipped", error={"summary": f"skipped: {', '.join(blocked(n))} failed"})
+                continue
+            progress(n, "start")
+            results[n] = execute(*task(n))
+            progress(n, results[n].status)
+        return [results[n] for n in names]
+
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        running: dict[Future, str] = {}
+        while pending or running:
+            for n in [n for n in pending if ready(n)]:
+                pending.remove(n)
+                if blocked(n):
+                    results[n] = NotebookResult(n, "skipped", error={"summary": f"skipped: {', '.join(blocked(n))} failed"})
+                    continue
+                progress(n, "start")
+                running[pool.submit(execute, *task(n))] = n
+            if not running:
+                continue
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for f in done:
+                n = running.pop(f)
+                results[n] = f.result()
+                progress(n, results[n].status)
+    return [results[n] for n in names]
+
+
+def execute(name: str, source: str, target: str, parameters: dict, log_path: str) -> NotebookResult:
+    """Execute one notebook with papermill, then write its HTML. Returns, never raises."""
+    import papermill as pm
+
+    started = time.time()
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("papermill")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    error = None
+    try:
+        if not Path(source).exists():
+            raise FileNotFoundError(f"notebook {source} not found")
+        pm.execute_notebook(
+            source, target, parameters=parameters, kernel_name="python3", log_output=True,
+            progress_bar=False, cwd=parameters["run_dir"],
+        )
+    except pm.PapermillExecutionError as e:
+        error = {
+            "cell": e.exec_count,
+            "cell_index": e.cell_index,
+            "ename": e.ename,
+            "evalue": e.evalue,
+            "summary": f"cell {e.exec_count} raised {e.ename}: {_first_line(e.evalue)}",
+        }
+    except Exception as e:  # kernel died, notebook missing, ...
+        error = {"summary": f"{type(e).__name__}: {_first_line(str(e))}"}
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    html = ""
+    if Path(target).exists():
+        try:
+            html = str(export.to_html(Path(target), Path(target).with_suffix(".html")))
+        except Exception as e:  # an unexportable notebook must not hide the run's result
+            error = error or {"summary": f"HTML export failed: {_first_line(str(e))}"}
+    if error:
+        with open(log_path, "a", encoding="utf-8") as f:
+            f.write(f"\nFAILED: {error['summary']}\n")
+    return NotebookResult(
+        name, "failed" if error else "ok", round(time.time() - started, 2),
+        target if Path(target).exists() else "", html, log_path, error,
+    )
+
+
+def _first_line(text: str) -> str:
+    lines = [x for x in str(text).strip().splitlines() if x.strip()]
+    return lines[0][:300] if lines else ""
+
+
+# ---------------------------------------------------------------------------- all clients
+
+
+def parameter_files(params_dir: str | Path) -> list[Path]:
+    d = Path(params_dir)
+    return sorted([*d.glob("*.yml"), *d.glob("*.yaml")])
+
+
+def run_all(
+    params_dir: str | Path,
+    period: str | None = None,
+    *,
+    only: list[str] | None = None,
+    jobs: int = 1,
+    out: str | Path = REPORTS,
+    notebooks_dir: str | Path = NOTEBOOK_DIR,
+    on_done: Callable[[ClientResult], None] | None = None,
+) -> list[ClientResult]:
+    """Every client in `params_dir`, `jobs` at a time; one client's failure does not stop the others."""
+    files = parameter_files(params_dir)
+    results: list[ClientResult] = []
+    if jobs <= 1:
+        for f in files:
+            r = run_client(f, period, only=only, out=out, notebooks_dir=notebooks_dir)
+            results.append(r)
+            on_done and on_done(r)
+        return results
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(run_client, f, period, only=only, out=out, notebooks_dir=notebooks_dir): f for f in files}
+        for fut in as_completed(futures):
+            try:
+                r = fut.result()
+            except Exception as e:  # a worker crash is a failure of that client only
+                f = futures[fut]
+                r = ClientResult(f.stem, str(f), period or "", "failed", error=f"runner crashed: {e}")
+            results.append(r)
+            on_done and on_done(r)
+    return sorted(results, key=lambda r: r.params_path)
+

@@ -1,0 +1,30 @@
+"""Altair set-up shared by every notebook: static SVG output so pages work offline.
+
+Altair's default HTML output loads Vega from a CDN when the page is opened; SVG rendered by
+vl-convert needs nothing at view time and keeps pages small. Import is lazy: altair is slow to
+import, and only notebooks that draw pay for it.
+"""
+
+from __future__ import annotations
+
+_READY = False
+
+PALETTE = {"red": "#d62728", "amber": "#ff9f1c", "yellow": "#f2c14e", "green": "#2ca02c", "grey": "#9e9e9e", "blue": "#1f77b4"}
+
+
+def alt():
+    """The altair module, configured for static SVG output."""
+    global _READY
+    import altair
+
+    if not _READY:
+        altair.renderers.enable("svg")
+        altair.data_transformers.disable_max_rows()
+        _READY = True
+    return altair
+
+
+def status_scale():
+    a = alt()
+    return a.Scale(domain=["green", "yellow", "amber", "red", "not checked"],
+                   range=[PALETTE["green"], PALETTE["yellow"], PALETTE["amber"], PALETTE["red"], PALETTE["grey"]])

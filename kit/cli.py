@@ -1,0 +1,132 @@
+"""Command line: python -m kit (or `healthkit`) run | validate | demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kit import NOTEBOOKS
+from kit.errors import KitError
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_PARAMS = REPO / "parameters" / "demo.yml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KitError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: earlier reports are untouched", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m kit", description="Customer-health consulting kit.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute a client's notebooks (or every client's with --all)")
+    run.add_argument("params", nargs="?", help="parameters file, e.g. parameters/acme.yml")
+    run.add_argument("--all", action="store_true", help="run every parameters file in --params-dir")
+    _common_run_options(run)
+    run.set_defaults(func=cmd_run)
+
+    val = sub.add_parser("validate", help="check a parameters file and its data sources without running anything")
+    val.add_argument("params")
+    val.add_argument("--strict", action="store_true", help="also fail on unparseable values and unknown labels")
+    val.set_defaults(func=cmd_validate)
+
+    demo = sub.add_parser("demo", help="write the demo client's data and run its batch")
+    demo.add_argument("--data-only", action="store_true", help="write the data, do not run the notebooks")
+    demo.add_argument("--params", default=str(DEMO_PARAMS), help=argparse.SUPPRESS)
+    _common_run_options(demo, params_dir=False)
+    demo.set_defaults(func=cmd_demo)
+    return p
+
+
+def _common_run_options(p: argparse.ArgumentParser, params_dir: bool = True) -> None:
+    p.add_argument("--period", help="YYYY-MM (default: the last complete month)")
+    p.add_argument("--only", nargs="+", choices=NOTEBOOKS, metavar="NAME", help=f"only these notebooks: {', '.join(NOTEBOOKS)}")
+    p.add_argument("--jobs", type=int, default=1, help="parallel workers (clients with --all, else notebooks)")
+    p.add_argument("--out", default=str(REPO / "reports"), help="reports root (default: reports/)")
+    if params_dir:
+        p.add_argument("--params-dir", default=str(REPO / "parameters"), help="folder of parameters files for --all")
+    p.add_argument("--notebooks", default=str(REPO / "notebooks"), help=argparse.SUPPRESS)
+
+
+# ---------------------------------------------------------------------------- run
+
+
+def cmd_run(args) -> int:
+    from kit import batch, report
+
+    if args.jobs < 1:
+        raise KitError("must be at least 1", where="--jobs", fix="e.g. --jobs 2")
+    if args.all == bool(args.params):
+        raise KitError("give a parameters file or --all (not both)", where="run", fix="python -m kit run parameters/demo.yml")
+    if args.all:
+        files = batch.parameter_files(args.params_dir)
+        if not files:
+            raise KitError("no parameters files", where=args.params_dir, fix="add parameters/<client>.yml")
+        with report.AllProgress(len(files)) as bar:
+            results = batch.run_all(
+                args.params_dir, args.period, only=args.only, jobs=args.jobs, out=args.out,
+                notebooks_dir=args.notebooks, on_done=bar.done,
+            )
+    else:
+        results = [
+            batch.run_client(
+                args.params, args.period, only=args.only, jobs=args.jobs, out=args.out,
+                notebooks_dir=args.notebooks, progress=report.print_progress,
+            )
+        ]
+    report.summary(results)
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+# ---------------------------------------------------------------------------- validate
+
+
+def cmd_validate(args) -> int:
+    from kit import load, params, report
+
+    p = params.load(args.params)
+    data = load.ClientData(p)
+    report.validation(p, data)
+    if data.errors:
+        return 2
+    if args.strict and data.problems:
+        return 1
+    return 0
+
+
+# ---------------------------------------------------------------------------- demo
+
+
+def cmd_demo(args) -> int:
+    from kit import demo, params
+    from kit.periods import Period
+
+    p = params.load(args.params)
+    per = Period.parse(args.period)
+    folder = demo_data_dir(p)
+    print(f"writing the demo client's data for {per.label} into {folder} ...", flush=True)
+    demo.generate(folder, per.end)
+    if args.data_only:
+        return 0
+    args.params_dir = None
+    args.all = False
+    return cmd_run(args)
+
+
+def demo_data_dir(p) -> Path:
+    """The folder that holds every demo source file (their common parent)."""
+    import os
+
+    paths = [str(p.resolve(s.path)) for s in p.sources.values() if s.path]
+    return Path(os.path.commonpath(paths))

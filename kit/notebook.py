@@ -1,0 +1,98 @@
+"""What a notebook calls first: parameters, period, output folder and data, in one object.
+
+Notebooks stay thin: `ctx = kit.notebook.setup(params_path, period, run_dir)` and then calls
+into the analysis modules. Interactive runs (JupyterLab) write artefacts under
+reports/<client>/_lab/<period>/ so they never touch a published period.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kit import params as params_mod
+from kit.load import ClientData
+from kit.periods import Period
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Context:
+    params: params_mod.Parameters
+    period: Period
+    run_dir: Path
+    _data: ClientData | None = field(default=None, repr=False)
+
+    @property
+    def data(self) -> ClientData:
+        """The client's tables (loaded on first use, lenient: problems are recorded, not raised)."""
+        if self._data is None:
+            self._data = ClientData(self.params)
+        return self._data
+
+    @property
+    def as_of(self):
+        """Analyses see the world as at the end of the period."""
+        return self.period.end
+
+    def path(self, name: str) -> Path:
+        return self.run_dir / name
+
+    def write_json(self, name: str, obj: Any) -> Path:
+        path = self.path(name)
+        path.write_text(json.dumps(clean_json(obj), indent=2, default=_json_default, allow_nan=False))
+        return path
+
+    def read_json(self, name: str) -> Any | None:
+        path = self.path(name)
+        return json.loads(path.read_text()) if path.exists() else None
+
+
+def clean_json(obj: Any) -> Any:
+    """NaN and infinities become null, so artefacts are strict JSON."""
+    import math
+
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): clean_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean_json(v) for v in obj]
+    if hasattr(obj, "item") and not hasattr(obj, "__len__"):  # numpy scalar
+        return clean_json(obj.item())
+    return obj
+
+
+def _json_default(o):
+    import datetime as dt
+
+    if isinstance(o, (dt.date, dt.datetime)):
+        return o.isoformat()
+    if hasattr(o, "item"):  # numpy scalars
+        return o.item()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def setup(params_path: str, period: str | None = None, run_dir: str | None = None) -> Context:
+    params = params_mod.load(params_path)
+    per = Period.parse(period)
+    out = Path(run_dir) if run_dir else REPO / "reports" / params.client / "_lab" / per.label
+    out.mkdir(parents=True, exist_ok=True)
+    return Context(params, per, out)
+
+
+def show(df, rows: int = 20):
+    """Display a polars frame as a compact HTML table in the report."""
+    from IPython.display import display
+
+    display(df.head(rows).to_pandas() if hasattr(df, "to_pandas") else df)
+
+
+def md(text: str):
+    """Narrative computed from results, rendered as Markdown in the report."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))

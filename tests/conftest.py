@@ -1,0 +1,66 @@
+"""Shared fixtures: the demo client generated once per test session, with a fixed end date."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kit import demo, params
+from kit.load import ClientData
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_END = date(2026, 10, 31)
+DEMO_PERIOD = "2026-10"
+
+
+def write_params(folder: Path, data_dir: Path, name: str = "demo.yml", *, client: str | None = None, extra: str = "") -> Path:
+    """A copy of parameters/demo.yml whose sources point at `data_dir`."""
+    text = (REPO / "parameters" / "demo.yml").read_text().replace("../data/demo/", f"{data_dir}/")
+    if client:
+        text = text.replace("client: demo", f"client: {client}", 1)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text + extra)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo-data")
+    demo.generate(out, DEMO_END)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_params_file(demo_dir, tmp_path_factory) -> Path:
+    return write_params(tmp_path_factory.mktemp("parameters"), demo_dir)
+
+
+@pytest.fixture(scope="session")
+def demo_params(demo_params_file) -> params.Parameters:
+    return params.load(demo_params_file)
+
+
+@pytest.fixture(scope="session")
+def demo_data(demo_params) -> ClientData:
+    return ClientData(demo_params)
+
+
+@pytest.fixture(scope="session")
+def demo_truth(demo_dir) -> dict:
+    import json
+
+    return json.loads((demo_dir / "truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def demo_run(demo_params_file, tmp_path_factory):
+    """The demo batch for DEMO_PERIOD, run once: every notebook's artefacts are checked from it."""
+    from kit import batch
+
+    out = tmp_path_factory.mktemp("reports")
+    result = batch.run_client(demo_params_file, DEMO_PERIOD, out=out, jobs=2)
+    assert result.status == "ok", result.failure
+    return result
