@@ -365,7 +365,7 @@ class _Generator:
         rng = self.rng
         people = []
         for i in range(24):
-            people.append((f"{FIRST[i % 12]} {LAST[(i * 5) % 12]}", "CSM", i != 23))
+            people.append((f"{FIRST[i % 12]} {LAST[(i * 5 + i // 12) % 12]}", "CSM", i != 23))  # 24 distinct names
         people += [("Robin Ops", "CS Ops", True), ("Drew Admin", "Admin", True), ("Casey Lead", "CS Manager", True)]
         names = [p[0] for p in people]
         emails = [f"{n.lower().replace(' ', '.').replace('ü', 'u')}@vendor.example" for n in names]
