@@ -1,0 +1,183 @@
+"""The health score: signals -> component scores (0-100) -> weighted composite -> band.
+
+One function, `score`, serves the back-test, the monthly maintenance check and any current
+scoring, so the score a client sees is the score that was tested.
+
+The rules (also shown in the reports):
+
+* **Signals to 0-100.** `percentile` (default): the signal's mid-rank percentile among the accounts
+  of the same segment scored on the same date, `100 * (rank - 0.5) / n` with tied values sharing
+  their average rank, oriented by the catalog direction so that 100 is always healthiest (a lone
+  account in its segment scores 50). `thresholds`: a straight line through the configured
+  `[value scoring 0, value scoring 100]`, clipped to 0-100 (give the pair reversed for signals where
+  lower is healthier). Missing signal values stay missing.
+* **Component** = mean of its signals' 0-100 values that are present (missing when none is).
+* **Composite** = weighted mean of the present components. When a component with a positive
+  weight is missing, the composite is re-weighted over the present ones (weights rescaled to add
+  up to 1) and the row is flagged `reweighted`; with no component present there is no score.
+* **Band**: red below `bands.red`, green at or above `bands.green`, yellow between.
+* **At risk**: the score was below `bands.red` on `at_risk_weeks` consecutive scoring dates (a
+  missing score breaks the run).
+* **Trend**: the score minus the account's latest score at least `trend_days` earlier.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import polars as pl
+
+from kit import catalog
+from kit.errors import KitError
+from kit.params import Component, Score
+
+KEYS = ("account_id", "as_of")
+RESERVED = {"account_id", "as_of", "date", "segment", "arr", "score", "band", "reweighted", "components_present",
+            "at_risk", "below_red", "trend", "config"}
+BANDS = ("red", "yellow", "green")
+NO_SEGMENT = "(no segment)"
+
+
+def direction(signal: str) -> int:
+    """+1 when higher is healthier (usage features included), -1 when higher means risk."""
+    s = catalog.SIGNALS.get(signal)
+    return s.direction if s else +1
+
+
+def weights_of(config: Score, override: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Component weights, from the override when given (missing components weigh 0), summing to 1."""
+    raw = {c: float(comp.weight) for c, comp in config.components.items()}
+    if override is not None:
+        unknown = sorted(set(override) - set(config.components))
+        if unknown:
+            raise KitError(
+                f"weights given for unknown component(s) {unknown}",
+                where="score weights", fix=f"use components of the score: {', '.join(config.components)}",
+            )
+        raw = {c: float(override.get(c, 0.0)) for c in config.components}
+    total = sum(raw.values())
+    if total <= 0:
+        raise KitError("component weights add up to 0", where="score weights", fix="give at least one component a positive weight")
+    return {c: w / total for c, w in raw.items()}
+
+
+# ---------------------------------------------------------------------------- transforms
+
+
+def _signal_expr(signal: str, comp: Component, present: set[str]) -> pl.Expr:
+    if signal not in present:
+        return pl.lit(None, dtype=pl.Float64)
+    x = pl.col(signal).cast(pl.Float64)
+    if comp.transform == "thresholds":
+        lo, hi = comp.thresholds[signal]
+        if hi == lo:
+            raise KitError(f"thresholds of {signal} are equal ({lo:g})", where="score.components",
+                           fix="give two different values: [value scoring 0, value scoring 100]")
+        return (100 * (x - lo) / (hi - lo)).clip(0, 100)
+    oriented = x * direction(signal)
+    groups = ["_segment", "as_of"]
+    rank = oriented.rank("average").over(groups)
+    n = oriented.count().over(groups)
+    return 100 * (rank - 0.5) / n
+
+
+def components(signals: pl.DataFrame, config: Score) -> pl.DataFrame:
+    """account_id, as_of, segment, arr and one 0-100 column per component (missing when no signal is present)."""
+    clash = sorted(set(config.components) & RESERVED)
+    if clash:
+        raise KitError(f"component name(s) {clash} are reserved", where="score.components",
+                       fix="rename the component (e.g. usage, support, billing)")
+    for col in KEYS:
+        if col not in signals.columns:
+            raise KitError(f"the signals frame has no {col!r} column", where="scoring input",
+                           fix="build it with kit.signals.build(data, points)")
+    present = set(signals.columns)
+    df = signals.with_columns(
+        (pl.col("segment").cast(pl.String) if "segment" in present else pl.lit(None, dtype=pl.String))
+        .fill_null(NO_SEGMENT).alias("_segment")
+    )
+    exprs = []
+    for name, comp in config.components.items():
+        parts = [_signal_expr(s, comp, present) for s in comp.signals]
+        # mean of the present parts: sum of values / count of present values
+        total = pl.sum_horizontal(parts)
+        count = pl.sum_horizontal([p.is_not_null().cast(pl.Int32) for p in parts])
+        exprs.append(pl.when(count > 0).then(total / count).otherwise(None).cast(pl.Float64).alias(name))
+    keep = [c for c in ("account_id", "as_of", "segment", "arr") if c in present]
+    return df.select(*keep, *exprs)
+
+
+def composite(comps: pl.DataFrame, config: Score, weights: Mapping[str, float] | None = None) -> pl.DataFrame:
+    """Add score, band, reweighted, components_present to a frame of component columns."""
+    w = weights_of(config, weights)
+    names = list(config.components)
+    weighted = [pl.col(c) * w[c] for c in names if w[c] > 0]
+    present_w = [pl.when(pl.col(c).is_not_null()).then(pl.lit(w[c])).otherwise(0.0) for c in names if w[c] > 0]
+    wsum = pl.sum_horizontal(present_w)
+    score = pl.when(wsum > 0).then(pl.sum_horizontal(weighted) / wsum).otherwise(None)
+    return comps.with_columns(
+        score.cast(pl.Float64).alias("score"),
+        ((wsum > 0) & (wsum < 1 - 1e-9)).alias("reweighted"),
+        pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int32) for c in names]).alias("components_present"),
+    ).with_columns(band(pl.col("score"), config.bands.red, config.bands.green).alias("band"))
+
+
+def band(score: pl.Expr, red: float, green: float) -> pl.Expr:
+    return (
+        pl.when(score.is_null()).then(None)
+        .when(score < red).then(pl.lit("red"))
+        .when(score >= green).then(pl.lit("green"))
+        .otherwise(pl.lit("yellow"))
+    )
+
+
+def at_risk(scored: pl.DataFrame, red: float, weeks: int, *, date: str = "as_of") -> pl.DataFrame:
+    """Add `below_red` and `at_risk` (below red on `weeks` consecutive scoring dates of the account)."""
+    below = pl.col("score").is_not_null() & (pl.col("score") < red)
+    return (
+        scored.sort("account_id", date)
+        .with_columns(below.alias("below_red"))
+        .with_columns((~pl.col("below_red")).cast(pl.Int32).cum_sum().over("account_id").alias("_run"))
+        .with_columns(pl.col("below_red").cast(pl.Int32).cum_sum().over("account_id", "_run").alias("_len"))
+        .with_columns((pl.col("_len") >= weeks).alias("at_risk"))
+        .drop("_run", "_len")
+    )
+
+
+def trend(scored: pl.DataFrame, days: int, *, date: str = "as_of") -> pl.DataFrame:
+    """Add `trend`: score minus the account's latest score dated at least `days` earlier."""
+    past = (
+        scored.select("account_id", pl.col(date).alias("_past_date"), pl.col("score").alias("_past"))
+        .filter(pl.col("_past").is_not_null())
+        .sort("_past_date")
+    )
+    lookup = scored.with_columns((pl.col(date) - pl.duration(days=days)).alias("_look")).sort("_look")
+    out = lookup.join_asof(past, left_on="_look", right_on="_past_date", by="account_id", strategy="backward",
+                          check_sortedness=False)  # sorted by the key overall, hence within each account
+    return out.with_columns((pl.col("score") - pl.col("_past")).alias("trend")).drop("_look", "_past_date", "_past")
+
+
+def score(signals: pl.DataFrame, config: Score, weights: Mapping[str, float] | None = None) -> pl.DataFrame:
+    """The health score of every account and date in a signals frame (kit.signals.build output).
+
+    Returns account_id, as_of, segment, arr, one 0-100 column per component, score, band,
+    reweighted (the composite was re-weighted over present components), components_present,
+    below_red, at_risk and trend, sorted by account and date. `weights` overrides the
+    configuration's component weights (same components; rescaled to sum to 1).
+    """
+    out = composite(components(signals, config), config, weights)
+    out = at_risk(out, config.bands.red, config.at_risk_weeks)
+    return trend(out, config.trend_days).sort("account_id", "as_of")
+
+
+def summary(scored: pl.DataFrame) -> dict:
+    """Counts a report quotes: rows, scored rows, re-weighted rows and rows per band."""
+    n = scored.height
+    return {
+        "rows": n,
+        "scored": int(scored["score"].is_not_null().sum()),
+        "unscored": int(scored["score"].is_null().sum()),
+        "reweighted": int(scored["reweighted"].sum()),
+        "reweighted_share": (int(scored["reweighted"].sum()) / n) if n else None,
+        "bands": {b: int((scored["band"] == b).sum()) for b in BANDS},
+    }
