@@ -1,0 +1,188 @@
+"""The batch runner end to end: outputs, manifest, failure handling and the command line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from kit import NOTEBOOKS, batch, cli
+
+from .conftest import DEMO_PERIOD, write_params
+
+
+def tiny_notebooks(folder: Path, fail: str | None = None) -> Path:
+    """Fast stand-in notebooks: each records the parameters it received; `fail` raises in its second cell."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, file in batch.FILES.items():
+        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+        p = nbformat.v4.new_code_cell("params_path = ''\nperiod = None\nrun_dir = None")
+        p.metadata["tags"] = ["parameters"]
+        body = f"import json, pathlib\npathlib.Path(run_dir, '{name}.json').write_text(json.dumps({{'period': period, 'params': params_path}}))"
+        cells = [p, nbformat.v4.new_code_cell(body)]
+        if name == fail:
+            cells.append(nbformat.v4.new_code_cell("raise ValueError('planted failure in ' + period)"))
+        nb.cells = cells
+        nbformat.write(nb, folder / file)
+    return folder
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# ---------------------------------------------------------------------------- the demo batch
+
+
+def test_demo_batch_outputs_and_manifest(demo_run, demo_params_file, demo_dir):
+    folder = Path(demo_run.folder)
+    assert folder.name == DEMO_PERIOD and folder.parent.name == "demo"
+    assert [n.name for n in demo_run.notebooks] == list(NOTEBOOKS)
+    for file in batch.FILES.values():
+        assert (folder / file).exists()
+        html = (folder / file).with_suffix(".html").read_text()
+        assert "<html" in html
+        assert 'src="http' not in html and "cdn.jsdelivr" not in html  # works offline
+        assert "params_path" not in html  # input cells hidden
+    m = json.loads((folder / "manifest.json").read_text())
+    assert m["client"] == "demo" and m["period"] == DEMO_PERIOD and m["status"] == "ok"
+    assert m["kit_version"] and m["packages"]["polars"] and m["packages"]["papermill"]
+    assert m["parameters"]["client"] == "demo" and m["parameters"]["lead_time_days"] == 90
+    assert set(m["inputs"]) == set(m["parameters"]["sources"])
+    accounts = m["inputs"]["accounts"]
+    path = demo_dir / "crm" / "accounts.csv"
+    assert accounts["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert accounts["rows"] == len(path.read_text().splitlines()) - 1
+    for name, entry in m["notebooks"].items():
+        assert entry["status"] == "ok" and entry["seconds"] > 0
+        assert (folder / entry["log"]).exists() and (folder / entry["html"]).exists()
+    # the executed notebook carries the injected parameters
+    nb = nbformat.read(folder / "01_audit.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and f'period = "{DEMO_PERIOD}"' in injected[0].source
+    # no temporary folders left behind
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith((".tmp-", ".old-"))]
+
+
+# ---------------------------------------------------------------------------- failures
+
+
+@pytest.fixture()
+def client(tmp_path, demo_dir):
+    return write_params(tmp_path / "parameters", demo_dir, "acme.yml", client="acme")
+
+
+def test_failed_run_leaves_the_previous_reports_intact(tmp_path, client):
+    out = tmp_path / "reports"
+    good = batch.run_client(client, "2026-09", out=out, notebooks_dir=tiny_notebooks(tmp_path / "ok"))
+    assert good.status == "ok"
+    period = out / "acme" / "2026-09"
+    before = tree_digest(period)
+    assert json.loads((period / "audit.json").read_text()) == {"period": "2026-09", "params": str(client.resolve())}
+
+    bad = batch.run_client(client, "2026-09", out=out, notebooks_dir=tiny_notebooks(tmp_path / "bad", fail="backtest"))
+    assert bad.status == "failed"
+    assert tree_digest(period) == before  # not a byte changed
+    failed = out / "acme" / "2026-09.failed"
+    assert Path(bad.folder) == failed
+    statuses = {n.name: n.status for n in bad.notebooks}
+    assert statuses == {"audit": "ok", "weights": "ok", "backtest": "failed", "maintenance": "ok"}
+    b = next(n for n in bad.notebooks if n.name == "backtest")
+    assert b.error["ename"] == "ValueError" and "planted failure in 2026-09" in b.error["evalue"]
+    assert b.error["cell"] is not None and "cell" in bad.failure and "log:" in bad.failure
+    executed = nbformat.read(failed / "03_backtest.ipynb", as_version=4)
+    assert any(o.get("ename") == "ValueError" for c in executed.cells for o in c.get("outputs", []))
+    assert "planted failure" in (failed / "logs" / "backtest.log").read_text()
+    assert json.loads((failed / "manifest.json").read_text())["status"] == "failed"
+
+    # a later successful run replaces the period and clears the stale failure
+    again = batch.run_client(client, "2026-09", out=out, notebooks_dir=tiny_notebooks(tmp_path / "ok"))
+    assert again.status == "ok" and not failed.exists()
+
+
+def test_dependents_of_a_failed_notebook_are_skipped(tmp_path, client):
+    r = batch.run_client(client, "2026-09", out=tmp_path / "r", notebooks_dir=tiny_notebooks(tmp_path / "nb", fail="weights"), jobs=2)
+    assert {n.name: n.status for n in r.notebooks} == {"audit": "ok", "weights": "failed", "backtest": "skipped", "maintenance": "skipped"}
+
+
+def test_partial_rerun_keeps_other_outputs(tmp_path, client):
+    out = tmp_path / "reports"
+    nbs = tiny_notebooks(tmp_path / "nb")
+    batch.run_client(client, "2026-09", out=out, notebooks_dir=nbs)
+    period = out / "acme" / "2026-09"
+    audit_before = (period / "01_audit.ipynb").read_bytes()
+    r = batch.run_client(client, "2026-09", out=out, notebooks_dir=nbs, only=["backtest"])
+    assert r.status == "ok" and [n.name for n in r.notebooks] == ["backtest"]
+    assert (period / "01_audit.ipynb").read_bytes() == audit_before
+    m = json.loads((period / "manifest.json").read_text())
+    assert set(m["notebooks"]) == set(NOTEBOOKS)
+
+
+def test_bad_parameters_fail_the_client_with_the_message(tmp_path):
+    f = tmp_path / "broken.yml"
+    f.write_text("client: ../evil\nname: X\nsources: {accounts: {path: a.csv}}\n")
+    r = batch.run_client(f, "2026-09", out=tmp_path / "r")
+    assert r.status == "failed" and "not a safe folder name" in r.error
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+
+
+def test_missing_required_source_fails_before_running(tmp_path):
+    f = tmp_path / "nofile.yml"
+    f.write_text("client: nofile\nname: X\nsources: {accounts: {path: missing.csv}}\n")
+    r = batch.run_client(f, "2026-09", out=tmp_path / "r")
+    assert r.status == "failed" and "missing.csv" in r.error and "file not found" in r.error
+    assert not (tmp_path / "r" / "nofile" / "2026-09").exists()
+
+
+def test_run_all_goes_on_after_a_failure(tmp_path, demo_dir, capsys):
+    pdir = tmp_path / "parameters"
+    write_params(pdir, demo_dir, "alpha.yml", client="alpha")
+    write_params(pdir, demo_dir, "gamma.yml", client="gamma")
+    (pdir / "beta.yml").write_text("client: beta\nname: Beta\nsources: {accounts: {path: nowhere.csv}}\n")
+    nbs = tiny_notebooks(tmp_path / "nb")
+    code = cli.main(["run", "--all", "--params-dir", str(pdir), "--period", "2026-09", "--jobs", "2",
+                     "--out", str(tmp_path / "r"), "--notebooks", str(nbs), "--only", "audit"])
+    assert code == 1
+    captured = capsys.readouterr()
+    assert "1 of 3 client(s) failed" in captured.err and "beta" in captured.err and "nowhere.csv" in captured.err
+    assert (tmp_path / "r" / "alpha" / "2026-09" / "audit.json").exists()
+    assert (tmp_path / "r" / "gamma" / "2026-09" / "audit.json").exists()
+
+
+# ---------------------------------------------------------------------------- command line
+
+
+def test_validate_command(demo_params_file, tmp_path, capsys):
+    assert cli.main(["validate", str(demo_params_file)]) == 0
+    out = capsys.readouterr()
+    assert "accounts" in out.out and "created_at" in out.err  # the planted unparseable dates are a warning
+    assert cli.main(["validate", "--strict", str(demo_params_file)]) == 1
+    bad = tmp_path / "bad.yml"
+    bad.write_text("client: x\nname: X\nsources: {accounts: {path: a.csv}, tickets: {path: t.csv}}\n")
+    (tmp_path / "a.csv").write_text("account_id\nA1\n")
+    assert cli.main(["validate", str(bad)]) == 2
+    assert "t.csv" in capsys.readouterr().err
+
+
+def test_cli_rejects_bad_arguments(capsys, demo_params_file):
+    assert cli.main(["run", str(demo_params_file), "--period", "2026-13"]) == 1  # the client fails with the message
+    assert "is not a month" in capsys.readouterr().err
+    assert cli.main(["run", str(demo_params_file), "--jobs", "0"]) == 2
+    assert cli.main(["run"]) == 2
+    with pytest.raises(SystemExit):
+        cli.main(["run", str(demo_params_file), "--only", "nonsense"])
+
+
+def test_last_complete_month_is_the_default():
+    from datetime import date
+
+    from kit.periods import Period
+
+    assert Period.last_complete(date(2026, 1, 15)).label == "2025-12"
+    assert Period.last_complete(date(2026, 3, 1)).label == "2026-02"
+    assert Period.parse(None) == Period.last_complete()
+    assert Period(2026, 3).closes_quarter and not Period(2026, 2).closes_quarter
+    assert Period(2026, 1).previous().label == "2025-12"
