@@ -17,7 +17,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
-from kit import NOTEBOOKS, export, manifest
+from kit import NOTEBOOKS, export, history, manifest
 from kit import params as params_mod
 from kit.errors import KitError, ParametersError
 from kit.periods import Period
@@ -122,6 +122,8 @@ def run_client(
         ok = m["status"] == "ok"
         folder = _commit(tmp, final) if ok else _keep_failed(tmp, client_root / f"{per.label}.failed")
         committed = True
+        if ok and (folder / "maintenance.json").exists():  # only a committed run enters the history
+            history.record(client_root, folder / "maintenance.json")
         return ClientResult(
             params.client, str(params_path), per.label, "ok" if ok else "failed", str(folder),
             time.time() - started, notebooks=[_relocate(r, tmp, folder) for r in results],

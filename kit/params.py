@@ -187,6 +187,13 @@ LOWER_IS_WORSE = "lower"
 
 
 class Maintenance(Strict):
+    """Thresholds of the monthly maintenance check (kit.maintenance).
+
+    Each Limit is read in its DIRECTIONS: higher is worse -> red when value > red, amber when
+    value > amber; lower is worse -> red when value < red, amber when value < amber. A value
+    exactly at a threshold has not crossed it.
+    """
+
     churned_healthy_share: Limit = Field(Limit(amber=0.15, red=0.20), description="churned accounts scored green")
     false_rate: Limit = Field(Limit(amber=0.20, red=0.25), description="false positive / negative rate")
     consecutive_months: int = Field(2, ge=1, description="false rate above red this many months: refinement trigger")
@@ -196,6 +203,10 @@ class Maintenance(Strict):
     csm_active_share: Limit = Field(Limit(amber=0.80, red=0.70), description="daily active CSMs / team")
     unscored_accounts: Limit = Field(Limit(amber=0, red=0), description="active accounts with no score in the period")
     recalibration_drift: Limit = Field(Limit(amber=0.05, red=0.10), description="largest component weight drift")
+    csm_roles: list[str] = Field(
+        ["CSM", "Customer Success Manager"],
+        description="team roles counted as CSMs for platform usage (case-insensitive; none match: every active member)",
+    )
 
     DIRECTIONS: ClassVar[dict[str, str]] = {
         "churned_healthy_share": HIGHER_IS_WORSE,

@@ -1,0 +1,660 @@
+"""The monthly maintenance check: is the health score still working?
+
+Each check compares one number for the period with its amber and red thresholds
+(`params.maintenance`, read in the direction of `Maintenance.DIRECTIONS`: higher is worse ->
+red when value > red, amber when value > amber; lower is worse -> red when value < red, amber
+when value < amber; a value exactly at a threshold has not crossed it). A check whose data is
+missing is "not checked" with the reason, never green.
+
+Definitions (the period is a calendar month; nothing dated after its last day is used):
+
+* accuracy_audit: renewals dated in the period; each is scored with the latest platform health
+  score dated within [renewal_date - backtest.window_start_days, renewal_date - lead_time_days]
+  (the same look-back as the back-test: the score a CSM saw `lead_time_days` before the renewal).
+  Value: share of churned renewals (outcome "churned") whose score was green (>= bands.green).
+* false_rate: the same scored renewals; a red score (< bands.red) is the "at risk" flag. False
+  positive rate = red-flagged renewals that did not churn / renewals that did not churn; false
+  negative rate = churned renewals not flagged red / churned renewals. Value: the larger.
+* refinement_trigger: consecutive months, ending with this one, in which false_rate was red
+  (from the history; a month missing from the history breaks the run). Red when more than
+  consecutive_months - 1, amber when more than 0.
+* sync_failures: per source, failed syncs started in the period. Value: the largest count.
+* sync_staleness: per source seen in the 90 days before period end, hours from the last
+  successful sync (finish time, else start time) to the end of the period. Value: the largest.
+* cta_completion: CTAs due in the period; completed on time = closed on or before the due date.
+* csm_active_share: business days (Mon-Fri) of the period; active CSMs = team members marked
+  active (blank counts as active) whose role is one of `csm_roles` (no role matches: every
+  active member). Value: mean over business days of distinct active CSMs logging in / active CSMs.
+* unscored_accounts: active accounts (created on or before the period's first day and not
+  churned by its last day) with no platform score dated in the period.
+* recalibration (quarterly, periods closing a quarter only): largest absolute difference between
+  a component's weight in `score.components` and `proposed_weights` in this run's weights.json.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import polars as pl
+
+from kit.params import HIGHER_IS_WORSE, LOWER_IS_WORSE, Limit, Maintenance, Parameters
+from kit.periods import Period
+
+GREEN, AMBER, RED, NOT_CHECKED = "green", "amber", "red", "not checked"
+STATUS_RANK = {NOT_CHECKED: 0, GREEN: 1, AMBER: 2, RED: 3}
+STALE_SOURCE_DAYS = 90  # a source absent from the sync log this long is no longer checked
+
+# name -> (title, unit, params.maintenance limit, what the value is)
+CHECKS: dict[str, tuple[str, str, str, str]] = {
+    "accuracy_audit": ("Health score accuracy audit", "share", "churned_healthy_share",
+                       "share of churned accounts that were scored healthy (green)"),
+    "false_rate": ("False positives / negatives", "share", "false_rate",
+                   "larger of the false positive and false negative rates"),
+    "refinement_trigger": ("Refinement trigger", "months", "",
+                           "consecutive months with false positives/negatives above red"),
+    "sync_failures": ("Integration sync: failures", "count", "sync_failures",
+                      "most failed syncs of any one source in the period"),
+    "sync_staleness": ("Integration sync: data staleness", "hours", "sync_staleness_hours",
+                       "hours since the stalest source's last successful sync, at period end"),
+    "cta_completion": ("CTA completion rate", "share", "cta_completion",
+                       "share of CTAs due in the period completed on time"),
+    "csm_active_share": ("Platform usage (CSM daily active)", "share", "csm_active_share",
+                         "mean share of active CSMs logging in per business day"),
+    "unscored_accounts": ("Health scores populating", "count", "unscored_accounts",
+                          "active accounts with no health score in the period"),
+    "recalibration": ("Quarterly recalibration", "weight", "recalibration_drift",
+                      "largest drift between current and proposed component weights"),
+}
+
+# Recommended actions, from the seeds' maintenance schedule and refinement triggers.
+ACTIONS = {
+    "accuracy_audit": "Compare health scores to actual outcomes with CS Ops: review the churned accounts that were "
+                      "scored healthy and which signals missed them; if it persists, recalibrate the component weights.",
+    "false_rate": "Review the false positives (red accounts that renewed) and false negatives (churned accounts not "
+                  "flagged red) with the CSM leads; above 25% for 2+ months in a row is a refinement trigger.",
+    "refinement_trigger": "Refinement trigger 'health score accuracy degrades': re-engage the SME for health score "
+                          "recalibration (weights, components, bands).",
+    "sync_failures": "Check the integration error logs of the failing sources, fix the cause (credentials, API limits, "
+                     "changed fields) and re-run the sync; recurring failures go to the platform admin.",
+    "sync_staleness": "Verify the stale connector is scheduled and running, trigger a manual sync and check its error "
+                      "log: data older than 24 h makes scores and CTAs stale.",
+    "cta_completion": "Review CTA completion and timeliness with the CSM team: overdue CTAs by owner, CTA load per "
+                      "CSM, and playbooks whose CTAs nobody closes (retire or rework them).",
+    "csm_active_share": "Check platform adoption with the CSM leads: who stopped logging in and why (training, workflow "
+                        "friction, work kept in other tools); retrain or adjust the workspace.",
+    "unscored_accounts": "Find why these active accounts have no score (missing integration ids, segment or rule "
+                         "filters excluding them) and fix the mapping or rules in the platform.",
+    "recalibration": "Health score recalibration: adjust the component weights towards the proposed ones (weights "
+                     "report), add or remove components, then re-run the back-test.",
+}
+NO_ACTION = "No action: keep monitoring."
+
+
+@dataclass
+class Check:
+    name: str
+    status: str
+    value: float | None = None
+    threshold: dict | None = None  # {"amber", "red", "worse": "higher"|"lower"}
+    action: str = ""
+    detail: str = ""
+    behind: pl.DataFrame | None = field(default=None, repr=False)  # accounts, sources or CSMs (not serialised)
+
+    @property
+    def title(self) -> str:
+        return CHECKS[self.name][0]
+
+    @property
+    def unit(self) -> str:
+        return CHECKS[self.name][1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "title": self.title, "status": self.status, "value": self.value,
+            "threshold": self.threshold, "unit": self.unit, "action": self.action, "detail": self.detail,
+        }
+
+
+# ---------------------------------------------------------------------------- rating
+
+
+def rate(value: float | None, limit: Limit, worse: str) -> str:
+    """green / amber / red for a value against its limit (see the module docstring)."""
+    if value is None:
+        return NOT_CHECKED
+    if worse == HIGHER_IS_WORSE:
+        return RED if value > limit.red else AMBER if value > limit.amber else GREEN
+    if worse == LOWER_IS_WORSE:
+        return RED if value < limit.red else AMBER if value < limit.amber else GREEN
+    raise ValueError(f"unknown direction {worse!r}")
+
+
+def _threshold(limit: Limit, worse: str) -> dict:
+    return {"amber": limit.amber, "red": limit.red, "worse": worse}
+
+
+def _rated(name: str, value: float, m: Maintenance, detail: str, behind: pl.DataFrame | None = None,
+           limit: Limit | None = None, worse: str | None = None) -> Check:
+    key = CHECKS[name][2]
+    limit = limit or getattr(m, key)
+    worse = worse or m.DIRECTIONS[key]
+    status = rate(value, limit, worse)
+    return Check(name, status, value, _threshold(limit, worse), ACTIONS[name] if status in (AMBER, RED) else NO_ACTION,
+                 detail, behind)
+
+
+def not_checked(name: str, reason: str, action: str = "") -> Check:
+    return Check(name, NOT_CHECKED, None, None, action or "Provide the missing data to enable this check.", reason)
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}" if x * 100 == round(x * 100) else f"{x:.1%}"
+
+
+def _end_moment(period: Period) -> datetime:
+    """The first instant after the period (period end date, 24:00)."""
+    return datetime.combine(period.end + timedelta(days=1), time())
+
+
+# ---------------------------------------------------------------------------- accuracy
+
+
+def scored_renewals(scores: pl.DataFrame, renewals: pl.DataFrame, period: Period, params: Parameters) -> pl.DataFrame:
+    """Renewals dated in the period with the platform score a CSM saw `lead_time_days` before them.
+
+    Columns: account_id, renewal_date, outcome, churned, score (null: no score in the window),
+    score_date, band (red / yellow / green / null).
+    """
+    lead = params.lead_time_days
+    window = max(params.backtest.window_start_days, lead)
+    bands = params.score.bands
+    ren = (
+        renewals.filter(pl.col("renewal_date").is_between(period.start, period.end), pl.col("outcome").is_not_null())
+        .select("account_id", "renewal_date", "outcome")
+        .unique(["account_id", "renewal_date"], keep="first")
+        .with_columns(churned=pl.col("outcome") == "churned")
+    )
+    sc = scores.filter(pl.col("score").is_not_null(), pl.col("date") <= period.end).select(
+        "account_id", pl.col("date").alias("score_date"), "score"
+    )
+    latest = (
+        ren.join(sc, on="account_id", how="inner")
+        .filter(
+            pl.col("score_date") <= pl.col("renewal_date") - pl.duration(days=lead),
+            pl.col("score_date") >= pl.col("renewal_date") - pl.duration(days=window),
+        )
+        .sort("score_date")
+        .group_by("account_id", "renewal_date")
+        .agg(pl.col("score").last(), pl.col("score_date").last())
+    )
+    return (
+        ren.join(latest, on=["account_id", "renewal_date"], how="left")
+        .with_columns(
+            band=pl.when(pl.col("score").is_null()).then(None)
+            .when(pl.col("score") >= bands.green).then(pl.lit("green"))
+            .when(pl.col("score") < bands.red).then(pl.lit("red"))
+            .otherwise(pl.lit("yellow"))
+        )
+        .sort("renewal_date", "account_id")
+    )
+
+
+def _unscored_note(scored: pl.DataFrame, params: Parameters) -> str:
+    n = scored.filter(pl.col("score").is_null()).height
+    return (f"; {n} renewal(s) had no score {params.lead_time_days}+ days before and are left out" if n else "")
+
+
+def accuracy_audit(scored: pl.DataFrame, params: Parameters) -> Check:
+    churned = scored.filter(pl.col("churned"), pl.col("score").is_not_null())
+    if churned.height == 0:
+        return not_checked(
+            "accuracy_audit",
+            f"no churned renewal in the period with a platform score {params.lead_time_days}+ days before it"
+            + _unscored_note(scored, params),
+            action=NO_ACTION,
+        )
+    healthy = churned.filter(pl.col("band") == "green")
+    value = healthy.height / churned.height
+    detail = (f"{healthy.height} of {churned.height} churned accounts were scored green (>= {params.score.bands.green:g}) "
+              f"{params.lead_time_days} days before renewal" + _unscored_note(scored, params))
+    behind = healthy.select("account_id", "renewal_date", "score", "score_date")
+    return _rated("accuracy_audit", value, params.maintenance, detail, behind)
+
+
+def false_rate(scored: pl.DataFrame, params: Parameters) -> Check:
+    s = scored.filter(pl.col("score").is_not_null())
+    retained, churned = s.filter(~pl.col("churned")), s.filter(pl.col("churned"))
+    if s.height == 0:
+        return not_checked("false_rate", "no renewal in the period with a platform score"
+                           f" {params.lead_time_days}+ days before it", action=NO_ACTION)
+    fp = retained.filter(pl.col("band") == "red")
+    fn = churned.filter(pl.col("band") != "red")
+    parts, rates = [], []
+    if retained.height:
+        rates.append(fp.height / retained.height)
+        parts.append(f"false positives {fp.height} of {retained.height} renewing accounts scored red ({_pct(rates[-1])})")
+    if churned.height:
+        rates.append(fn.height / churned.height)
+        parts.append(f"false negatives {fn.height} of {churned.height} churned accounts not scored red ({_pct(rates[-1])})")
+    behind = pl.concat([
+        fp.select(pl.lit("false positive").alias("kind"), "account_id", "renewal_date", "outcome", "score"),
+        fn.select(pl.lit("false negative").alias("kind"), "account_id", "renewal_date", "outcome", "score"),
+    ])
+    return _rated("false_rate", max(rates), params.maintenance, "; ".join(parts) + _unscored_note(scored, params), behind)
+
+
+def consecutive_red(history: pl.DataFrame | None, name: str, period: Period, current_red: bool) -> int:
+    """Months in a row, ending with `period`, in which check `name` was red.
+
+    `history` holds earlier periods (records of `period` itself are ignored: the current run's
+    result is `current_red`). A month missing from the history breaks the run.
+    """
+    if not current_red:
+        return 0
+    n = 1
+    if history is None or history.height == 0:
+        return n
+    reds = set(history.filter(pl.col("name") == name, pl.col("status") == RED)["period"].to_list())
+    p = period.previous()
+    while p.label in reds:
+        n += 1
+        p = p.previous()
+    return n
+
+
+def refinement_trigger(false_check: Check, history: pl.DataFrame | None, period: Period, m: Maintenance) -> Check:
+    if false_check.status == NOT_CHECKED:
+        return not_checked("refinement_trigger", f"false positives/negatives not checked: {false_check.detail}",
+                           action=NO_ACTION)
+    n = consecutive_red(history, "false_rate", period, false_check.status == RED)
+    limit = Limit(amber=0, red=m.consecutive_months - 1)
+    detail = (f"false positives/negatives above {_pct(m.false_rate.red)} for {n} consecutive month(s); "
+              f"the trigger fires at {m.consecutive_months}")
+    return _rated("refinement_trigger", n, m, detail, limit=limit, worse=HIGHER_IS_WORSE)
+
+
+# ---------------------------------------------------------------------------- integrations
+
+
+def sync_failures(sync: pl.DataFrame, period: Period, m: Maintenance) -> Check:
+    end = _end_moment(period)
+    start = datetime.combine(period.start, time())
+    in_period = sync.filter(pl.col("started_at") >= start, pl.col("started_at") < end)
+    seen = sync.filter(pl.col("started_at") < end, pl.col("started_at") >= end - timedelta(days=STALE_SOURCE_DAYS))
+    per = (
+        in_period.group_by("source")
+        .agg(
+            syncs=pl.len(),
+            failures=(pl.col("status") == "failure").sum(),
+            last_error=pl.col("error").filter(pl.col("status") == "failure").drop_nulls().last(),
+        )
+    )
+    per = (
+        seen.select("source").unique()
+        .join(per, on="source", how="full", coalesce=True)
+        .with_columns(pl.col("syncs").fill_null(0), pl.col("failures").fill_null(0).cast(pl.Int64))
+        .sort(["failures", "source"], descending=[True, False])
+    )
+    if per.height == 0:
+        return not_checked("sync_failures", "the sync log has no record in the 90 days before period end",
+                           action=ACTIONS["sync_staleness"])
+    worst = per.row(0, named=True)
+    value = int(worst["failures"])
+    failing = per.filter(pl.col("failures") > 0)
+    detail = (", ".join(f"{r['source']}: {r['failures']} failure(s)" for r in failing.iter_rows(named=True))
+              if failing.height else f"no failed sync among {per.height} source(s)")
+    return _rated("sync_failures", value, m, detail, per)
+
+
+def sync_staleness(sync: pl.DataFrame, period: Period, m: Maintenance) -> Check:
+    end = _end_moment(period)
+    seen = sync.filter(pl.col("started_at") < end, pl.col("started_at") >= end - timedelta(days=STALE_SOURCE_DAYS))
+    if seen.height == 0:
+        return not_checked("sync_staleness", "the sync log has no record in the 90 days before period end",
+                           action=ACTIONS["sync_staleness"])
+    done = pl.coalesce(pl.col("finished_at"), pl.col("started_at"))
+    ok_at = pl.min_horizontal(done, pl.lit(end))
+    per = (
+        sync.filter(pl.col("started_at") < end, pl.col("source").is_in(seen["source"].unique().implode()))
+        .group_by("source")
+        .agg(
+            last_success=ok_at.filter(pl.col("status") == "success").max(),
+            first_record=pl.col("started_at").min(),
+        )
+        .with_columns(
+            hours=((pl.lit(end) - pl.coalesce("last_success", "first_record")).dt.total_seconds() / 3600),
+            never=pl.col("last_success").is_null(),
+        )
+        .sort("hours", descending=True)
+    )
+    worst = per.row(0, named=True)
+    value = round(float(worst["hours"]), 2)
+    stale = per.filter(pl.col("hours") > m.sync_staleness_hours.amber)
+    if stale.height:
+        detail = ", ".join(
+            f"{r['source']}: " + ("no successful sync on record" if r["never"]
+                                  else f"last successful sync {r['hours']:.0f} h before period end")
+            for r in stale.iter_rows(named=True)
+        )
+    else:
+        detail = f"every source ({per.height}) synced successfully within {m.sync_staleness_hours.amber:g} h of period end"
+    return _rated("sync_staleness", value, m, detail, per.select("source", "last_success", "hours"))
+
+
+# ---------------------------------------------------------------------------- CTAs, usage, coverage
+
+
+def cta_completion(ctas: pl.DataFrame, period: Period, m: Maintenance) -> Check:
+    due = ctas.filter(pl.col("due_at").is_between(period.start, period.end)).with_columns(
+        on_time=pl.col("closed_at").is_not_null() & (pl.col("closed_at") <= pl.col("due_at"))
+    )
+    if due.height == 0:
+        return not_checked("cta_completion", "no CTA was due in the period", action=NO_ACTION)
+    on_time = int(due["on_time"].sum())
+    value = on_time / due.height
+    late = due.filter(pl.col("closed_at").is_not_null() & ~pl.col("on_time")).height
+    still_open = due.filter(pl.col("closed_at").is_null()).height
+    detail = f"{on_time} of {due.height} CTAs due in the period were completed on time; {late} late, {still_open} not closed"
+    behind = (
+        due.group_by(pl.col("owner").fill_null("(no owner)"))
+        .agg(due=pl.len(), on_time=pl.col("on_time").sum())
+        .with_columns(on_time_share=pl.col("on_time") / pl.col("due"))
+        .sort("on_time_share", "owner")
+    )
+    return _rated("cta_completion", value, m, detail, behind)
+
+
+def business_days(period: Period) -> list[date]:
+    d, out = period.start, []
+    while d <= period.end:
+        if d.weekday() < 5:
+            out.append(d)
+        d += timedelta(days=1)
+    return out
+
+
+def active_csms(team: pl.DataFrame, m: Maintenance) -> tuple[list[str], str]:
+    """Normalised user ids of active CSMs, and how they were chosen."""
+    t = team.with_columns(user=pl.col("user").str.strip_chars().str.to_lowercase()).filter(
+        pl.col("user").is_not_null(), pl.col("active").fill_null(True)
+    )
+    roles = {r.strip().lower() for r in m.csm_roles}
+    if "role" in t.columns:
+        csm = t.filter(pl.col("role").str.strip_chars().str.to_lowercase().is_in(list(roles)))
+        if csm.height:
+            return sorted(set(csm["user"].to_list())), f"active team members with role {' / '.join(m.csm_roles)}"
+    return sorted(set(t["user"].to_list())), "every active team member (no role matches csm_roles)"
+
+
+def csm_active_share(logins: pl.DataFrame, team: pl.DataFrame, period: Period, m: Maintenance) -> Check:
+    csms, chosen = active_csms(team, m)
+    if not csms:
+        return not_checked("csm_active_share", "the team export lists no active CSM",
+                           action="Map the team export's active flag and role columns (sources.team).")
+    days = business_days(period)
+    seen = (
+        logins.with_columns(user=pl.col("user").str.strip_chars().str.to_lowercase())
+        .filter(pl.col("date").is_in(days), pl.col("user").is_in(csms))
+        .select("user", "date").unique()
+    )
+    value = seen.height / (len(csms) * len(days))  # = mean over days of (CSMs logged in / CSMs)
+    behind = (
+        pl.DataFrame({"user": csms})
+        .join(seen.group_by("user").agg(days_logged_in=pl.len()), on="user", how="left")
+        .with_columns(pl.col("days_logged_in").fill_null(0), business_days=pl.lit(len(days)))
+        .with_columns(share=pl.col("days_logged_in") / pl.col("business_days"))
+        .sort("share", "user")
+    )
+    detail = (f"on average {value * len(csms):.1f} of {len(csms)} CSMs ({chosen}) logged in per business day "
+              f"({len(days)} business days)")
+    return _rated("csm_active_share", value, m, detail, behind)
+
+
+def unscored_accounts(accounts: pl.DataFrame, scores: pl.DataFrame, renewals: pl.DataFrame | None,
+                      period: Period, m: Maintenance) -> Check:
+    acc = accounts.unique("account_id", keep="first").filter(
+        pl.col("account_id").is_not_null(),
+        pl.col("created_at").is_null() | (pl.col("created_at") <= period.start),
+    )
+    note = ""
+    if renewals is not None:
+        gone = renewals.filter(pl.col("outcome") == "churned", pl.col("renewal_date") <= period.end)["account_id"]
+        acc = acc.filter(~pl.col("account_id").is_in(gone.unique().implode()))
+    else:
+        note = "; renewals not available, so churned accounts could not be left out"
+    scored = scores.filter(pl.col("date").is_between(period.start, period.end), pl.col("score").is_not_null())
+    last = scores.filter(pl.col("date") <= period.end).group_by("account_id").agg(last_score_date=pl.col("date").max())
+    missing = (
+        acc.join(scored.select("account_id").unique(), on="account_id", how="anti")
+        .join(last, on="account_id", how="left")
+    )
+    cols = [c for c in ("account_id", "account_name", "segment", "csm_owner", "arr", "last_score_date") if c in missing.columns]
+    behind = missing.select(cols).sort("account_id")
+    detail = f"{missing.height} of {acc.height} active accounts have no health score dated in the period" + note
+    return _rated("unscored_accounts", missing.height, m, detail, behind)
+
+
+# ---------------------------------------------------------------------------- quarterly
+
+
+def _weights_of(obj: Any) -> dict[str, float] | None:
+    if not isinstance(obj, dict) or not obj:
+        return None
+    out = {}
+    for k, v in obj.items():
+        if isinstance(v, dict):
+            v = v.get("weight")
+        if not isinstance(v, (int, float)):
+            return None
+        out[str(k)] = float(v)
+    return out
+
+
+def recalibration(params: Parameters, weights_json: dict | None, period: Period) -> Check:
+    if not period.closes_quarter:
+        nxt = next(p for p in (period.previous(-i) for i in range(1, 4)) if p.closes_quarter)
+        return not_checked("recalibration", f"quarterly check: runs in periods that close a quarter (next: {nxt.label})",
+                           action=NO_ACTION)
+    if weights_json is None:
+        return not_checked("recalibration", "weights.json not found in this run: run the weights notebook in the same "
+                           "batch (maintenance runs after it)", action="Run the batch with the weights notebook.")
+    proposed = _weights_of(weights_json.get("proposed_weights"))
+    if proposed is None:
+        why = weights_json.get("reason") or weights_json.get("note") or "no usable `proposed_weights` in weights.json"
+        return not_checked("recalibration", f"no proposed weights this quarter: {why}", action=NO_ACTION)
+    current = {k: c.weight for k, c in params.score.components.items()}
+    names = sorted(set(current) | set(proposed))
+    behind = pl.DataFrame({
+        "component": names,
+        "current": [current.get(n, 0.0) for n in names],
+        "proposed": [proposed.get(n, 0.0) for n in names],
+    }).with_columns(drift=(pl.col("proposed") - pl.col("current")).abs()).sort("drift", descending=True)
+    top = behind.row(0, named=True)
+    value = round(float(top["drift"]), 6)
+    detail = f"largest drift: {top['component']} {top['current']:.2f} now vs {top['proposed']:.2f} proposed"
+    return _rated("recalibration", value, params.maintenance, detail, behind)
+
+
+# ---------------------------------------------------------------------------- all checks
+
+
+def _missing(data, *tables: str) -> str | None:
+    reasons = [f"{t}: {data.unavailable.get(t, 'not available')}" for t in tables if not data.has(t)]
+    return "; ".join(reasons) if reasons else None
+
+
+def _unmapped(data, table: str, *columns: str) -> str | None:
+    mapping = data.loads[table].mapping
+    gone = [c for c in columns if c not in mapping]
+    return f"sources.{table} maps no column onto {', '.join(gone)}" if gone else None
+
+
+def evaluate(data, params: Parameters, period: Period, *, history: pl.DataFrame | None = None,
+             weights: dict | None = None) -> list[Check]:
+    """Every check for the period. `history`: earlier periods' records (kit.history); `weights`:
+    this run's weights.json (None if absent). Missing data makes a check "not checked", never an error."""
+    m = params.maintenance
+    checks: list[Check] = []
+    add = "add sources.{} to the parameters (the CS platform's export)"
+
+    why = _missing(data, "health_scores", "renewals")
+    if why:
+        fc = not_checked("false_rate", why, action=add.format("health_scores / renewals"))
+        checks += [not_checked("accuracy_audit", why, action=fc.action), fc]
+    else:
+        scored = scored_renewals(data.table("health_scores"), data.table("renewals"), period, params)
+        fc = false_rate(scored, params)
+        checks += [accuracy_audit(scored, params), fc]
+    checks.append(refinement_trigger(fc, history, period, m))
+
+    why = _missing(data, "sync_log")
+    if why:
+        checks += [not_checked(n, why, action=add.format("sync_log")) for n in ("sync_failures", "sync_staleness")]
+    else:
+        sync = data.table("sync_log")
+        checks += [sync_failures(sync, period, m), sync_staleness(sync, period, m)]
+
+    why = _missing(data, "ctas") or _unmapped(data, "ctas", "due_at", "closed_at")
+    checks.append(not_checked("cta_completion", why, action=add.format("ctas")) if why
+                  else cta_completion(data.table("ctas"), period, m))
+
+    why = _missing(data, "platform_logins", "team")
+    checks.append(not_checked("csm_active_share", why, action=add.format("platform_logins / team")) if why
+                  else csm_active_share(data.table("platform_logins"), data.table("team"), period, m))
+
+    why = _missing(data, "health_scores")
+    checks.append(not_checked("unscored_accounts", why, action=add.format("health_scores")) if why
+                  else unscored_accounts(data.table("accounts"), data.table("health_scores"),
+                                         data.table("renewals") if data.has("renewals") else None, period, m))
+
+    checks.append(recalibration(params, weights, period))
+    return checks
+
+
+def report(period: Period, checks: list[Check]) -> dict:
+    """The maintenance.json document."""
+    counts = {s: sum(c.status == s for c in checks) for s in (RED, AMBER, GREEN, NOT_CHECKED)}
+    worst = max((c.status for c in checks), key=STATUS_RANK.get, default=NOT_CHECKED)
+    return {"period": period.label, "status": worst, "counts": counts, "checks": [c.to_dict() for c in checks]}
+
+
+# ---------------------------------------------------------------------------- presentation
+
+
+def format_value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "share":
+        return _pct(value)
+    if unit == "hours":
+        return f"{value:.0f} h"
+    if unit == "weight":
+        return f"{value:.3f}"
+    return f"{value:g}"
+
+
+def format_threshold(threshold: dict | None, unit: str) -> str:
+    if not threshold:
+        return "-"
+    op = ">" if threshold["worse"] == HIGHER_IS_WORSE else "<"
+    return (f"red {op} {format_value(threshold['red'], unit)}, "
+            f"amber {op} {format_value(threshold['amber'], unit)}")
+
+
+def status_table(checks: list[Check]) -> pl.DataFrame:
+    return pl.DataFrame({
+        "check": [c.title for c in checks],
+        "status": [c.status for c in checks],
+        "value": [format_value(c.value, c.unit) for c in checks],
+        "threshold": [format_threshold(c.threshold, c.unit) for c in checks],
+        "detail": [c.detail for c in checks],
+    })
+
+
+def status_html(checks: list[Check]) -> str:
+    """The red/amber/green table as self-contained HTML (no scripts; renders offline)."""
+    from kit.charts import PALETTE
+
+    colour = {GREEN: PALETTE["green"], AMBER: PALETTE["amber"], RED: PALETTE["red"], NOT_CHECKED: PALETTE["grey"]}
+    rows = []
+    for c in checks:
+        pill = (f'<span style="background:{colour[c.status]};color:white;padding:2px 8px;border-radius:8px;'
+                f'white-space:nowrap">{html.escape(c.status)}</span>')
+        action = c.action if c.status in (AMBER, RED) else ""
+        rows.append(
+            f"<tr><td><b>{html.escape(c.title)}</b></td><td>{pill}</td><td>{html.escape(format_value(c.value, c.unit))}</td>"
+            f"<td>{html.escape(format_threshold(c.threshold, c.unit))}</td><td>{html.escape(c.detail)}</td>"
+            f"<td>{html.escape(action)}</td></tr>"
+        )
+    head = "".join(f"<th style='text-align:left'>{h}</th>" for h in ("Check", "Status", "Value", "Threshold", "Detail", "Action"))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def trend_chart(trend: pl.DataFrame, name: str, unit: str):
+    """Value by period with its amber and red thresholds (Altair, static SVG)."""
+    from kit.charts import PALETTE, alt, status_scale
+
+    a = alt()
+    t = trend.filter(pl.col("name") == name).sort("period")
+    if t.height == 0 or t["value"].is_null().all():
+        return None
+    scale = 100 if unit == "share" else 1
+    long = pl.concat([
+        t.select("period", pl.lit("value").alias("series"), (pl.col("value") * scale).alias("y"), "status"),
+        t.select("period", pl.lit("amber threshold").alias("series"), (pl.col("amber") * scale).alias("y"), "status"),
+        t.select("period", pl.lit("red threshold").alias("series"), (pl.col("red") * scale).alias("y"), "status"),
+    ]).drop_nulls("y").to_pandas()
+    y_title = {"share": "%", "hours": "hours", "count": "count", "months": "months", "weight": "weight"}.get(unit, unit)
+    series = a.Scale(domain=["value", "amber threshold", "red threshold"],
+                     range=[PALETTE["blue"], PALETTE["amber"], PALETTE["red"]])
+    base = a.Chart(long).encode(x=a.X("period:O", title="period", axis=a.Axis(labelAngle=0)), y=a.Y("y:Q", title=y_title))
+    lines = base.mark_line().encode(
+        color=a.Color("series:N", scale=series, title=None),
+        strokeDash=a.condition(a.datum.series == "value", a.value([1, 0]), a.value([4, 3])),
+    )
+    points = base.transform_filter(a.datum.series == "value").mark_point(filled=True, size=80).encode(
+        color=a.Color("status:N", scale=status_scale(), title="status")
+    )
+    return (lines + points).resolve_scale(color="independent").properties(width=420, height=180, title=CHECKS[name][0])
+
+
+def summary_text(checks: list[Check], period: Period) -> str:
+    """One paragraph for the top of the report: how many checks are red, amber, green."""
+    by = {s: [c.title for c in checks if c.status == s] for s in (RED, AMBER, GREEN, NOT_CHECKED)}
+    if by[RED]:
+        head = f"**{len(by[RED])} check(s) need action this month:** {', '.join(by[RED])}."
+    elif by[AMBER]:
+        head = "**No red flags this month**; watch the amber check(s)."
+    else:
+        head = "**All checked items are green this month.**"
+    parts = [head]
+    if by[AMBER]:
+        parts.append(f"Amber (warning): {', '.join(by[AMBER])}.")
+    parts.append(f"Green: {len(by[GREEN])}; not checked: {len(by[NOT_CHECKED])} (reasons in the table).")
+    return f"Period {period.label}. " + " ".join(parts)
+
+
+def show(check: Check, trend: pl.DataFrame, rows: int = 25) -> None:
+    """A check's section: status, what it measures, trend chart, and what is behind a failure."""
+    from IPython.display import Markdown, display
+
+    what = CHECKS[check.name][3]
+    lines = [f"**Status: {check.status}** - {what}: **{format_value(check.value, check.unit)}** "
+             f"(threshold: {format_threshold(check.threshold, check.unit)}).", "", check.detail + "."]
+    if check.status in (AMBER, RED, NOT_CHECKED):
+        lines += ["", f"**Recommended action:** {check.action}"]
+    display(Markdown("\n".join(lines)))
+    past = trend.filter(pl.col("name") == check.name, pl.col("value").is_not_null())
+    if past.height >= 2:
+        display(trend_chart(trend, check.name, check.unit))
+    elif check.status != NOT_CHECKED:
+        display(Markdown("_Trend: the history has no earlier month with a value yet; the chart appears from the "
+                         "second monthly run._"))
+    if check.behind is not None and check.behind.height and check.status in (AMBER, RED):
+        n = check.behind.height
+        display(Markdown(f"Behind this result ({n} row{'s' if n != 1 else ''}"
+                         f"{f', first {rows} shown' if n > rows else ''}):"))
+        display(check.behind.head(rows).to_pandas())
