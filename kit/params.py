@@ -137,6 +137,16 @@ class Audit(Strict):
     critical_columns: list[str] = Field(
         ["account_id", "arr", "renewal_date", "csm_owner"], description="accounts columns a health score needs"
     )
+    arr_billing: Literal["run_rate", "last_12_months"] = Field(
+        "run_rate", description="billing side of CRM ARR vs billing: latest invoice x invoices per year, or last 12 months"
+    )
+    coverage_days: dict[str, int | None] = Field(
+        default_factory=lambda: {"usage": 30, "invoices": 365, "contacts": None, "tickets": 365, "surveys": 365},
+        description="coverage: an active account counts as present in a source with a record in this many days (null: ever)",
+    )
+    coverage_expected: list[str] = Field(
+        ["usage", "invoices", "contacts"], description="sources every active account must appear in (others are shown, not scored)"
+    )
 
 
 class Weighting(Strict):
