@@ -10,6 +10,8 @@ Definitions (shown in the report):
 * **Lead-time score**: the renewal's latest weekly score dated on or before `renewal_date -
   lead_time_days` and no earlier than `renewal_date - window_start_days`. Every point metric uses
   it; renewals without one are left out of them and reported.
+* **Churned**: the renewal's outcome is churned (also contracted when `weighting.contraction_as_churn`
+  is 0.5 or more), the same labels as the churn correlation notebook.
 * **Bands**: churn rate per band of the lead-time score; `accounts` counts renewals (an account
   that renewed twice in the history counts twice).
 * **Flagged** means red (or red + yellow for the `red_yellow_*` metrics). Precision = churned
@@ -380,6 +382,8 @@ def run(ctx) -> Result:
     if not data.has("renewals"):
         return unavailable(f"renewal outcomes are needed: {data.unavailable.get('renewals', 'renewals table not available')}")
     renewals = signals.renewal_points(data, params.lead_time_days, params.weighting.contraction_as_churn, until=ctx.as_of)
+    # a contraction counts as churn when weighting.contraction_as_churn is 0.5 or more
+    renewals = renewals.with_columns((pl.col("churned").cast(pl.Float64) >= 0.5).alias("churned"))
     accounts = _dedupe_accounts(data)
     if "segment" in accounts.columns and "segment" not in renewals.columns:
         renewals = renewals.join(accounts.select("account_id", "segment"), on="account_id", how="left")
@@ -390,9 +394,12 @@ def run(ctx) -> Result:
         return unavailable("no dated activity before the period end to score from")
     points = scoring_points(accounts, data.table("renewals").select("account_id", "renewal_date", "outcome"),
                             start, ctx.as_of, params.backtest.score_every_days)
-    sig = signals.build(data, points)
-
     configs, notes = candidates(params, ctx.read_json("weights.json"))
+    buildable = set(signals.available(data))
+    wanted = [x for x in dict.fromkeys(x for c in configs.values() for comp in c.components.values() for x in comp.signals)
+              if x in buildable]  # signals that cannot be built are missing: their components are re-weighted
+    sig = signals.build(data, points, wanted)
+
     cache: dict[str, pl.DataFrame] = {}
     frames, per_config = [], {}
     for name, cfg in configs.items():

@@ -11,7 +11,9 @@ The rules (also shown in the reports):
   account in its segment scores 50). `thresholds`: a straight line through the configured
   `[value scoring 0, value scoring 100]`, clipped to 0-100 (give the pair reversed for signals where
   lower is healthier). Missing signal values stay missing.
-* **Component** = mean of its signals' 0-100 values that are present (missing when none is).
+* **Component** = mean of its signals' 0-100 values that are present (missing when none is); for
+  `percentile` components that mean is ranked again the same way, so a usage score of 80 reads
+  "healthier usage than 80% of the segment's accounts on that date".
 * **Composite** = weighted mean of the present components. When a component with a positive
   weight is missing, the composite is re-weighted over the present ones (weights rescaled to add
   up to 1) and the row is flagged `reweighted`; with no component present there is no score.
@@ -74,11 +76,13 @@ def _signal_expr(signal: str, comp: Component, present: set[str]) -> pl.Expr:
             raise KitError(f"thresholds of {signal} are equal ({lo:g})", where="score.components",
                            fix="give two different values: [value scoring 0, value scoring 100]")
         return (100 * (x - lo) / (hi - lo)).clip(0, 100)
-    oriented = x * direction(signal)
+    return _percentile(x * direction(signal))
+
+
+def _percentile(x: pl.Expr) -> pl.Expr:
+    """Mid-rank percentile within segment and scoring date: 100 * (average rank - 0.5) / n."""
     groups = ["_segment", "as_of"]
-    rank = oriented.rank("average").over(groups)
-    n = oriented.count().over(groups)
-    return 100 * (rank - 0.5) / n
+    return 100 * (x.rank("average").over(groups) - 0.5) / x.count().over(groups)
 
 
 def components(signals: pl.DataFrame, config: Score) -> pl.DataFrame:
@@ -102,7 +106,10 @@ def components(signals: pl.DataFrame, config: Score) -> pl.DataFrame:
         # mean of the present parts: sum of values / count of present values
         total = pl.sum_horizontal(parts)
         count = pl.sum_horizontal([p.is_not_null().cast(pl.Int32) for p in parts])
-        exprs.append(pl.when(count > 0).then(total / count).otherwise(None).cast(pl.Float64).alias(name))
+        mean = pl.when(count > 0).then(total / count).otherwise(None).cast(pl.Float64)
+        if comp.transform == "percentile":
+            mean = _percentile(mean)  # the component itself is a percentile among its segment's peers
+        exprs.append(mean.alias(name))
     keep = [c for c in ("account_id", "as_of", "segment", "arr") if c in present]
     return df.select(*keep, *exprs)
 

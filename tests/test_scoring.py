@@ -47,9 +47,11 @@ def test_percentile_within_segment_and_date_oriented_by_direction():
     assert got[("a", D1)]["usage"] == pytest.approx(100 * 0.5 / 3)
     assert got[("b", D1)]["usage"] == pytest.approx(100 * 2 / 3)
     # tickets (higher = worse): a=3 worst -> rank 1; b=c=1 -> 2.5. csat: b 4 -> rank 2 of 2, c 2 -> rank 1, a missing.
-    assert got[("a", D1)]["support"] == pytest.approx(100 * 0.5 / 3)  # csat missing: the tickets value alone
-    assert got[("b", D1)]["support"] == pytest.approx((100 * 2 / 3 + 100 * 1.5 / 2) / 2)
-    assert got[("c", D1)]["support"] == pytest.approx((100 * 2 / 3 + 100 * 0.5 / 2) / 2)
+    # signal means: a 100*.5/3 (csat missing: tickets alone), b (100*2/3 + 100*1.5/2)/2 = 70.8,
+    # c (100*2/3 + 100*.5/2)/2 = 45.8; the component ranks those means again: a 1, c 2, b 3 of 3
+    assert got[("a", D1)]["support"] == pytest.approx(100 * 0.5 / 3)
+    assert got[("c", D1)]["support"] == pytest.approx(100 * 1.5 / 3)
+    assert got[("b", D1)]["support"] == pytest.approx(100 * 2.5 / 3)
     assert got[("d", D1)]["usage"] == 50 and got[("d", D1)]["support"] == 50
     assert got[("a", D2)]["usage"] == 50
     b = got[("b", D1)]
