@@ -1,0 +1,354 @@
+"""The health score methodology document, generated from the configuration in force.
+
+`page(params, weights=..., weights_period=...)` returns the Markdown of the site's Methodology
+page: data sources and how their columns map, components with their signals and transforms,
+the weights and where they came from (with the churn-correlation evidence and intervals when the
+weighting notebook's `weights.json` exists), bands and the at-risk rule, how to read
+green/yellow/red and when to act, and the recalibration guide with the thresholds of
+`params.maintenance`. Nothing here is hand-written per client: rerun `publish` after changing
+the parameters and the document follows.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Iterable
+
+from kit import catalog, schema
+from kit.params import Parameters
+
+# ---------------------------------------------------------------------------- Markdown helpers
+
+_SPECIAL = "\\`*_{}[]<>#|$@~^"
+
+
+def esc(value: Any) -> str:
+    """Text from data or parameters, safe inside Markdown (no emphasis, links, math, citations)."""
+    text = "" if value is None else str(value)
+    text = text.replace("\r", " ").replace("\n", " ")
+    return "".join("\\" + ch if ch in _SPECIAL else ch for ch in text)
+
+
+def table(headers: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+    """A pipe table; cells are escaped unless already wrapped as `Raw`."""
+    headers = list(headers)
+    lines = ["| " + " | ".join(esc(h) for h in headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(c.text if isinstance(c, Raw) else esc(c) for c in row) + " |")
+    return "\n".join(lines)
+
+
+class Raw:
+    """Markdown that must not be escaped (e.g. a link built here)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def num(value: Any, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
+    return str(value)
+
+
+def pct(value: Any, digits: int = 0) -> str:
+    if value is None or not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    return f"{value * 100:.{digits}f}%"
+
+
+# ---------------------------------------------------------------------------- thresholds
+
+# check key -> (what is checked, how a value is shown, cadence)
+CHECKS: dict[str, tuple[str, str, str]] = {
+    "churned_healthy_share": ("Health score accuracy audit: share of churned accounts that were scored green", "pct", "monthly"),
+    "false_rate": ("Refinement trigger: false positive or false negative rate of red", "pct", "monthly"),
+    "sync_failures": ("Integration sync validation: failed syncs per source in the month", "count", "monthly"),
+    "sync_staleness_hours": ("Integration sync validation: hours since a source's last successful sync", "hours", "monthly"),
+    "cta_completion": ("CTA completion rate: share of CTAs completed on time", "pct", "monthly"),
+    "csm_active_share": ("Platform usage: share of the CS team active on the platform daily", "pct", "monthly"),
+    "unscored_accounts": ("Coverage: active accounts with no health score in the month", "count", "monthly"),
+    "recalibration_drift": ("Health score recalibration: largest gap between a weight in force and the weight churn data supports", "points", "quarterly"),
+}
+
+ACTIONS: dict[str, str] = {
+    "churned_healthy_share": "Review the churned accounts that were green: which component missed the risk? Re-weight or add the missing signal.",
+    "false_rate": "Re-engage the consultant for a health score recalibration (refinement trigger).",
+    "sync_failures": "Open the integration's error log, fix the connector or credentials, and re-sync.",
+    "sync_staleness_hours": "Check the sync schedule and the source system; scores based on stale data mislead CSMs.",
+    "cta_completion": "Review CTA volume and ownership with CS leadership: too many or badly routed CTAs are not worked.",
+    "csm_active_share": "Find out why CSMs are not using the platform (training, workflow fit) and address it.",
+    "unscored_accounts": "Check the account mapping and the data feeding the score for the unscored accounts.",
+    "recalibration_drift": "Adjust the component weights to the proposed weights (or add/remove components) and re-run the back-test.",
+}
+
+
+def show_limit(value: float, how: str) -> str:
+    if how == "pct":
+        return pct(value)
+    if how == "points":
+        return f"{value * 100:.0f} points"
+    if how == "hours":
+        return f"{value:g} h"
+    return f"{value:g}"
+
+
+def limit_text(params: Parameters, key: str) -> tuple[str, str]:
+    """(amber, red) thresholds of a maintenance check, in words."""
+    from kit.params import Maintenance
+
+    lim = getattr(params.maintenance, key)
+    how = CHECKS[key][1]
+    op = ">" if Maintenance.DIRECTIONS[key] == "higher" else "<"
+    amber = f"{op} {show_limit(lim.amber, how)}" if lim.amber != lim.red else "n/a"
+    red = f"{op} {show_limit(lim.red, how)}"
+    return amber, red
+
+
+# ---------------------------------------------------------------------------- the page
+
+
+def page(params: Parameters, *, weights: dict | None = None, weights_period: str | None = None) -> str:
+    parts = [
+        _front(params),
+        _intro(params),
+        _sources(params),
+        _components(params),
+        _weights(params, weights, weights_period),
+        _bands(params),
+        _reading(params),
+        _recalibration(params),
+    ]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _front(params: Parameters) -> str:
+    import yaml
+
+    meta = {
+        "title": "Health score methodology",
+        "subtitle": params.name,
+        "description": "How the health score is built from the data, weighted, banded and kept accurate.",
+    }
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---"
+
+
+def _intro(params: Parameters) -> str:
+    n = len(params.score.components)
+    return (
+        f"The health score of **{esc(params.name)}** is a number from 0 to 100 for every account, "
+        f"the weighted average of {n} component scores. This document is generated from the "
+        "configuration in force; it changes only when that configuration changes."
+    )
+
+
+def _sources(params: Parameters) -> str:
+    out = ["## Data sources and how they map"]
+    out.append(
+        "Each export is read as it comes from the client's systems; its columns are mapped onto the kit's "
+        "canonical tables. Columns not listed are not used."
+    )
+    for name, src in params.sources.items():
+        t = schema.TABLES[name]
+        where = Path(src.path).name if src.path else "database query"
+        out.append(f"### {esc(name)}\n\n{esc(t.description)} Source: `{where.replace('`', '')}`.")
+        if src.columns:
+            rows = []
+            for client_col, canonical in src.columns.items():
+                col = t.column(canonical)
+                kind = col.type if col else "numeric usage feature"
+                rows.append([client_col, canonical, kind])
+            out.append(table(["Client column", "Canonical column", "Type"], rows))
+        for col, mapping in src.values.items():
+            out.append(
+                f"Values of `{col}`: "
+                + "; ".join(f"{esc(k)} → {esc(v)}" for k, v in mapping.items())
+                + "."
+            )
+    return "\n\n".join(out)
+
+
+def _signal_text(name: str) -> tuple[str, str]:
+    sig = catalog.SIGNALS.get(name)
+    if sig:
+        return sig.description, "higher is healthier" if sig.direction > 0 else "higher is riskier"
+    if name.startswith(catalog.FEATURE_PREFIX):
+        return f"product usage feature `{name.removeprefix(catalog.FEATURE_PREFIX)}` (last 30 days)", "higher is healthier"
+    return name, ""
+
+
+def _components(params: Parameters) -> str:
+    out = ["## Components, signals and transforms"]
+    rows = []
+    for cname, comp in params.score.components.items():
+        rows.append([cname, pct(comp.weight), len(comp.signals), comp.transform])
+    out.append(table(["Component", "Weight", "Signals", "Transform"], rows))
+    out.append(
+        "**Percentile** transform: each signal is ranked against the other accounts of the same segment "
+        "(0 = worst, 100 = best, after turning risk signals around); the component score is the mean of its "
+        "signals' ranks. **Thresholds** transform: each signal is mapped linearly between a value scoring 0 "
+        "and a value scoring 100."
+    )
+    for cname, comp in params.score.components.items():
+        rows = []
+        for s in comp.signals:
+            desc, direction = _signal_text(s)
+            th = comp.thresholds.get(s)
+            rows.append([s, desc, direction] + ([f"{th[0]:g} → 0, {th[1]:g} → 100" if th else ""] if comp.transform == "thresholds" else []))
+        headers = ["Signal", "What it measures", "Direction"] + (["Thresholds"] if comp.transform == "thresholds" else [])
+        out.append(f"### {esc(cname)} ({pct(comp.weight)})\n\n" + table(headers, rows))
+    return "\n\n".join(out)
+
+
+_EVIDENCE_KEYS = (
+    "component", "point_biserial", "correlation", "r", "p_value", "odds_ratio", "or_low", "or_high",
+    "ci_low", "ci_high", "auc", "coefficient", "vif", "retained", "n",
+)
+
+
+def _signal_rows(signals: Any) -> tuple[list[str], list[list[Any]]]:
+    """weights.json `signals` (a {name: {...}} mapping or a list of records) as table rows."""
+    if isinstance(signals, dict):
+        records = [{"signal": k, **(v if isinstance(v, dict) else {"value": v})} for k, v in signals.items()]
+    elif isinstance(signals, list):
+        records = [r for r in signals if isinstance(r, dict)]
+    else:
+        return [], []
+    if not records:
+        return [], []
+    name_key = next((k for k in ("signal", "name") if k in records[0]), None)
+    keys = [k for k in _EVIDENCE_KEYS if any(k in r for r in records)]
+    keys += [k for k in records[0] if k not in keys and k != name_key and isinstance(records[0][k], (int, float, str, bool)) and k != "description"][:4]
+    headers = (["signal"] if name_key else []) + keys
+    rows = []
+    for r in records:
+        row = [r.get(name_key, "")] if name_key else []
+        for k in keys:
+            v = r.get(k)
+            row.append(num(v, 3) if isinstance(v, (int, float)) else ("" if v is None else v))
+        rows.append(row)
+    return headers, rows
+
+
+def _weights(params: Parameters, weights: dict | None, period: str | None) -> str:
+    out = ["## Weights and where they came from"]
+    current = {c: comp.weight for c, comp in params.score.components.items()}
+    proposed = (weights or {}).get("proposed_weights") or {}
+    if not weights or not proposed:
+        out.append(
+            "The weights in force are set in the client's parameters file. The churn correlation evidence "
+            "(weighting notebook) is **not available yet**: once it has run, this section shows the weights "
+            "the churn history supports, with their intervals."
+        )
+        out.append(table(["Component", "Weight in force"], [[c, pct(w)] for c, w in current.items()]))
+        return "\n\n".join(out)
+    out.append(
+        f"Each component's weight is derived from how strongly its signals relate to churn in the client's "
+        f"renewal history (weighting evidence of {esc(period or 'the latest run')}): a multivariate logistic "
+        "regression on standardised signals, with bootstrap intervals. The table compares the proposal with "
+        "the weights in force."
+    )
+    rows = []
+    drift = 0.0
+    for c in sorted(set(current) | set(proposed), key=lambda c: list(current).index(c) if c in current else 99):
+        p = proposed.get(c) or {}
+        w = p.get("weight") if isinstance(p, dict) else p
+        lo = p.get("ci_low") if isinstance(p, dict) else None
+        hi = p.get("ci_high") if isinstance(p, dict) else None
+        if isinstance(w, (int, float)) and c in current:
+            drift = max(drift, abs(w - current[c]))
+        rows.append([c, pct(current.get(c)) if c in current else "not in use", pct(w, 1), f"{pct(lo, 1)} – {pct(hi, 1)}"])
+    out.append(table(["Component", "Weight in force", "Proposed weight", "95% interval"], rows))
+    same = drift <= 0.005
+    out.append(
+        "The weights in force are the proposed weights."
+        if same
+        else f"The weights in force differ from the proposal by up to {drift * 100:.0f} points: they were set "
+        "in the parameters file (for example rounded, or kept from the platform's previous configuration)."
+    )
+    headers, srows = _signal_rows(weights.get("signals"))
+    if srows:
+        out.append("### Correlation evidence per signal")
+        out.append(
+            "Point-biserial correlation with churn, odds ratio of a one standard deviation change with its "
+            "confidence interval, and AUC of the signal alone, where computed."
+        )
+        out.append(table(headers, srows))
+    return "\n\n".join(out)
+
+
+def _bands(params: Parameters) -> str:
+    b = params.score.bands
+    return "\n\n".join([
+        "## Bands and the at-risk rule",
+        table(
+            ["Band", "Score", "Meaning"],
+            [
+                ["green", f"{b.green:g} or more", "healthy"],
+                ["yellow", f"{b.red:g} to below {b.green:g}", "watch"],
+                ["red", f"below {b.red:g}", "critical"],
+            ],
+        ),
+        f"An account is **at risk** when its weekly score stays below {b.red:g} for "
+        f"{params.score.at_risk_weeks} consecutive weeks. The trend indicator is the change in score over the "
+        f"last {params.score.trend_days} days. Signals and back-test scores are taken "
+        f"{params.lead_time_days} days before each renewal, so the score is judged on warning early enough to act.",
+    ])
+
+
+def _reading(params: Parameters) -> str:
+    b = params.score.bands
+    return "\n\n".join([
+        "## How to read green, yellow and red, and when to act",
+        table(
+            ["Band", "What it tells the CSM", "What to do"],
+            [
+                ["green", "usage, support, billing, sentiment and relationship look healthy together",
+                 "keep the normal cadence; look for expansion"],
+                ["yellow", f"one or more components are weak (score {b.red:g}–{b.green:g})",
+                 "open the component breakdown, find the weak signal, address it at the next touchpoint"],
+                ["red", f"the account scores below {b.red:g}",
+                 "contact the account this week; if it stays red for "
+                 f"{params.score.at_risk_weeks} weeks it is at risk and the at-risk playbook starts"],
+            ],
+        ),
+        "A falling trend matters even in green: a drop of 10 points or more in "
+        f"{params.score.trend_days} days deserves a look before the band changes. The score is a prompt to "
+        "talk to the customer, not a verdict.",
+    ])
+
+
+def _recalibration(params: Parameters) -> str:
+    m = params.maintenance
+    monthly = [k for k, v in CHECKS.items() if v[2] == "monthly"]
+    quarterly = [k for k, v in CHECKS.items() if v[2] == "quarterly"]
+
+    def rows(keys):
+        out = []
+        for k in keys:
+            amber, red = limit_text(params, k)
+            what = CHECKS[k][0]
+            if k == "false_rate":
+                what += f" (red for {m.consecutive_months} consecutive months triggers a recalibration)"
+            out.append([what, amber, red, ACTIONS[k]])
+        return out
+
+    return "\n\n".join([
+        "## Recalibration guide",
+        "Every month the maintenance notebook checks the score and its inputs against these thresholds and "
+        "publishes a report (see *Maintenance*). Amber warns; red needs the action shown.",
+        "### Monthly checks",
+        table(["Check", "Amber", "Red", "Action when red"], rows(monthly)),
+        "### Quarterly checks",
+        "Run when the month closes a quarter, in addition to the monthly checks.",
+        table(["Check", "Amber", "Red", "Action when red"], rows(quarterly)),
+        "### Every 6 to 12 months",
+        "Recalibrate the whole model on the latest churn and renewal history: rerun the weighting and "
+        "back-test notebooks, compare the proposed weights with those in force, and adopt them when the "
+        "back-test improves.",
+    ])

@@ -1,0 +1,709 @@
+"""Each client's documentation site, published with Quarto.
+
+`publish(params_file, period)` does two things, in this order:
+
+1. **Writes the complete Quarto project source** for the client into its own staging folder,
+   `_site/.src/<client>/`: the shared `_quarto.yml` (copied from the repository root, plus a
+   generated `profile: default: <client>` line), the generated profile `_quarto-<client>.yml` (site
+   title and description), the generated pages (`index.qmd`, `methodology.qmd`,
+   `maintenance/index.qmd` with its listing, `maintenance/trends.qmd` with a static SVG chart) and
+   copies of the latest executed notebooks (`reports/audit.ipynb`, `reports/weights.ipynb`,
+   `reports/backtest.ipynb`, `maintenance/<YYYY-MM>.ipynb`) with front matter added, the
+   `parameters`/`injected-parameters` cells removed, code hidden and personal data replaced by
+   stable pseudonyms. The source is written into a fresh folder and swapped in, so it holds this
+   client's material only.
+2. **Renders it** with `quarto render` (one render at a time, under `_site/.render.lock`) in a
+   fresh copy of the source, and swaps the result into `_site/<client>/`. Quarto never executes
+   the notebooks (`execute: enabled: false`). Without a `quarto` binary it raises `QuartoMissing`,
+   which says how to get Quarto and where the nbconvert HTML reports already are.
+
+Every artefact is optional: a page whose artefact is missing says "not available yet".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html as html_mod
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from kit import methodology
+from kit import params as params_mod
+from kit.errors import KitError
+from kit.methodology import esc, num, pct, table
+from kit.periods import Period
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_CONFIG = REPO / "_quarto.yml"
+SITE = REPO / "_site"
+REPORTS = REPO / "reports"
+SOURCE_DIR = ".src"  # _site/.src/<client>/: the client's Quarto project source
+LOCK = ".render.lock"
+
+# analysis -> (executed notebook, artefact, page in the site, title)
+NOTEBOOK_PAGES = {
+    "audit": ("01_audit.ipynb", "audit.json", "reports/audit.ipynb", "Data audit"),
+    "weights": ("02_weights.ipynb", "weights.json", "reports/weights.ipynb", "Weighting evidence"),
+    "backtest": ("03_backtest.ipynb", "backtest.json", "reports/backtest.ipynb", "Back-test"),
+}
+MAINTENANCE_NOTEBOOK = "04_maintenance.ipynb"
+MAINTENANCE_JSON = "maintenance.json"
+HISTORY = "history.parquet"
+PERIOD_DIR = re.compile(r"^\d{4}-\d{2}$")
+
+# Personal data: the schema's personal columns plus the CSM owner of each account.
+PERSONAL_EXTRA = {"accounts": ("csm_owner",)}
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# the same, also inside Markdown-escaped text (jane\_doe\@example.com)
+EMAIL_ESCAPED = re.compile(r"(?:[A-Za-z0-9.%+-]|\\?_)+\\?@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+BINARY_MIME = ("image/png", "image/jpeg", "image/gif")
+CDN_MIME_PREFIXES = ("application/vnd.vega", "application/vnd.vegalite", "application/vnd.jupyter.widget", "application/javascript")
+SCRIPT_SRC = re.compile(r"<script[^>]+src=[\"']https?://[^\"']+[\"'][^>]*>\s*</script>", re.I)
+
+
+class QuartoMissing(KitError):
+    code = "quarto_missing"
+
+
+@dataclass
+class SiteResult:
+    client: str
+    period: str
+    source: Path
+    output: Path | None = None
+    rendered: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------- entry points
+
+
+def publish(
+    params_path: str | Path,
+    period: str | None = None,
+    *,
+    out: str | Path = REPORTS,
+    site: str | Path = SITE,
+    render: bool = True,
+    quarto: str | None = None,
+) -> SiteResult:
+    """Write the client's site source, then render it with Quarto into `<site>/<client>/`."""
+    params = params_mod.load(params_path)
+    result = build_source(params, period, out=out, site=site)
+    if not render:
+        return result
+    binary = quarto or find_quarto()
+    if not binary:
+        raise QuartoMissing(
+            "Quarto is not installed, so the site was not rendered.\n"
+            f"  The complete site source is written: {result.source}\n"
+            f"  The notebooks' HTML reports (nbconvert) are already in {Path(out).resolve() / params.client / result.period}/*.html",
+            where="publish",
+            fix=(
+                "install Quarto, then rerun `python -m kit publish " + str(params_path) + "`: either the conda "
+                "environment (`conda env create -f environment.yml`, conda-forge's quarto), or "
+                "`pip install quarto-cli` into .venv (needs internet access), or the installer from "
+                "https://quarto.org/docs/get-started/. Or render the source yourself: "
+                f"`quarto render {result.source} --profile {params.client}`"
+            ),
+        )
+    result.output = render_site(result.source, params.client, site, binary)
+    result.rendered = True
+    return result
+
+
+def find_quarto() -> str | None:
+    """The quarto binary: $QUARTO_PATH, then PATH, then next to this Python (pip install quarto-cli)."""
+    env = os.environ.get("QUARTO_PATH")
+    if env and Path(env).is_file():
+        return env
+    found = shutil.which("quarto")
+    if found:
+        return found
+    local = Path(sys.executable).parent / "quarto"
+    return str(local) if local.is_file() else None
+
+
+# ---------------------------------------------------------------------------- periods and artefacts
+
+
+def report_periods(client_reports: Path) -> list[str]:
+    """Completed period folders (YYYY-MM with a manifest), oldest first; failed and temporary runs excluded."""
+    if not client_reports.is_dir():
+        return []
+    return sorted(
+        p.name for p in client_reports.iterdir()
+        if p.is_dir() and PERIOD_DIR.match(p.name) and (p / "manifest.json").exists()
+    )
+
+
+@dataclass
+class Reports:
+    """The client's reports folder seen from one selected period: the newest artefact at or before it."""
+
+    root: Path
+    periods: list[str]  # oldest first, all <= selected
+    selected: str
+
+    def latest(self, name: str) -> tuple[str, Path] | None:
+        for p in reversed(self.periods):
+            path = self.root / p / name
+            if path.exists() and self._ok(p, name):
+                return p, path
+        return None
+
+    def json(self, name: str) -> tuple[str | None, Any]:
+        found = self.latest(name)
+        if not found:
+            return None, None
+        try:
+            return found[0], json.loads(found[1].read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return found[0], None
+
+    def _ok(self, period: str, name: str) -> bool:
+        """A notebook is published only if the run recorded it as ok (when the manifest says)."""
+        if not name.endswith(".ipynb"):
+            return True
+        try:
+            m = json.loads((self.root / period / "manifest.json").read_text())
+        except (OSError, ValueError):
+            return True
+        for entry in (m.get("notebooks") or {}).values():
+            if Path(str(entry.get("notebook", ""))).name == name:
+                return entry.get("status") == "ok"
+        return True
+
+
+def _reports(params, period: str | None, out: Path) -> Reports:
+    root = Path(out).resolve() / params.client
+    periods = report_periods(root)
+    if not periods:
+        raise KitError(
+            f"no completed reports for client {params.client!r}",
+            where=str(root),
+            fix=f"run the notebooks first: python -m kit run {params.path or 'PARAMS.yml'} (then publish)",
+        )
+    if period:
+        label = Period.parse(period).label
+        if label not in periods:
+            raise KitError(
+                f"no completed run for period {label}",
+                where=str(root),
+                fix=f"choose one of {', '.join(periods)} or run that period first",
+            )
+    else:
+        label = periods[-1]
+    return Reports(root, [p for p in periods if p <= label], label)
+
+
+# ---------------------------------------------------------------------------- personal data
+
+
+class Scrubber:
+    """Replaces personal values (e-mails, user names) with stable pseudonyms such as `person-3f9a0c`.
+
+    Stable: the same value gets the same pseudonym every month (salted with the client slug, so
+    pseudonyms do not match across clients). Any e-mail address is replaced even when it is not
+    in the client's data.
+    """
+
+    def __init__(self, values: set[str], salt: str):
+        self.salt = salt
+        self.values = {v.strip() for v in values if v and len(v.strip()) >= 3}
+        # e-mail addresses are caught by pattern (fast, and also catches addresses not in the data);
+        # other values (user names) by an alternation of their raw, HTML- and Markdown-escaped forms
+        names = {v for v in self.values if not EMAIL.fullmatch(v)}
+        self._original: dict[str, str] = {}
+        for v in names:
+            for form in (v, html_mod.escape(v, quote=True), html_mod.escape(v, quote=False), esc(v)):
+                self._original[form.lower()] = v
+        parts = sorted(self._original, key=len, reverse=True)
+        self._pattern = (
+            re.compile(r"(?<![\w.@-])(?:" + "|".join(re.escape(p) for p in parts) + r")(?![\w@-])", re.I)
+            if parts else None
+        )
+
+    def pseudonym(self, value: str) -> str:
+        h = hashlib.sha256(f"{self.salt}:{value.strip().lower()}".encode()).hexdigest()[:6]
+        return f"person-{h}"
+
+    def text(self, s: str) -> str:
+        if not s:
+            return s
+        s = EMAIL_ESCAPED.sub(lambda m: self.pseudonym(m.group(0).replace("\\", "")), s)
+        if self._pattern is not None:
+            s = self._pattern.sub(lambda m: self.pseudonym(self._original.get(m.group(0).lower(), m.group(0))), s)
+        return s
+
+    def obj(self, o: Any, key: str = "") -> Any:
+        if isinstance(o, str):
+            return o if key in BINARY_MIME else self.text(o)
+        if isinstance(o, list):
+            return [self.obj(v, key) for v in o]
+        if isinstance(o, dict):
+            return {k: self.obj(v, k) for k, v in o.items()}
+        return o
+
+    @classmethod
+    def for_client(cls, params) -> "Scrubber":
+        return cls(personal_values(params), params.client)
+
+
+class NoScrub(Scrubber):
+    def __init__(self):
+        super().__init__(set(), "")
+
+    def text(self, s: str) -> str:
+        return s
+
+
+def personal_values(params) -> set[str]:
+    """Every value of a personal column in the client's data (contacts.email, ctas.owner, team.user,
+    platform_logins.user, accounts.csm_owner, ...). Tables that cannot be read contribute nothing;
+    e-mail addresses are still caught by pattern."""
+    from kit import schema
+    from kit.load import ClientData
+
+    data = ClientData(params)
+    values: set[str] = set()
+    for name, t in schema.TABLES.items():
+        cols = [c.name for c in t.columns if c.personal] + list(PERSONAL_EXTRA.get(name, ()))
+        if not cols or name not in params.sources:
+            continue
+        try:
+            if not data.has(name):
+                continue
+            frame = data.table(name)
+        except KitError:
+            continue
+        for c in cols:
+            if c in frame.columns:
+                values |= {str(v) for v in frame.get_column(c).drop_nulls().unique().to_list()}
+    return values
+
+
+# ---------------------------------------------------------------------------- notebooks
+
+
+def front_matter(meta: dict) -> str:
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---"
+
+
+def publish_notebook(source: Path | None, target: Path, meta: dict, scrub: Scrubber, reason: str = "") -> None:
+    """A copy of an executed notebook for the site: front matter (title, period, description) in a
+    first raw cell, parameters cells removed, code hidden, personal data scrubbed, CDN-loading
+    outputs dropped. Without a source, a one-page notebook that says it is not available yet."""
+    import nbformat
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source is None:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [
+            nbformat.v4.new_raw_cell(front_matter(meta)),
+            nbformat.v4.new_markdown_cell(f"This report is not available yet{': ' + esc(reason) if reason else '.'}"),
+        ]
+        nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+        nbformat.write(nb, target)
+        return
+    nb = nbformat.read(source, as_version=4)
+    meta = {**meta}
+    meta.setdefault("description", nb.metadata.get("description", ""))
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if cell.cell_type == "code" and tags & {"parameters", "injected-parameters"}:
+            continue
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k in ("tags",)}
+        if cell.cell_type == "code":
+            cell.source = "#| echo: false\n" + cell.source
+            cell.outputs = [_clean_output(o) for o in cell.outputs]
+        cells.append(cell)
+    # the notebook's own H1 repeats the title of the front matter
+    for cell in cells:
+        if cell.cell_type == "markdown":
+            lines = cell.source.splitlines()
+            if lines and lines[0].lstrip().startswith("# "):
+                cell.source = "\n".join(lines[1:]).lstrip("\n")
+            break
+    nb.cells = [nbformat.v4.new_raw_cell(front_matter(meta))] + [c for c in cells if c.cell_type != "markdown" or c.source.strip()]
+    nb.metadata = {k: v for k, v in nb.metadata.items() if k in ("kernelspec", "language_info")}
+    nb = nbformat.from_dict(scrub.obj(nb))
+    nbformat.write(nb, target)
+
+
+def _clean_output(out):
+    data = out.get("data")
+    if data:
+        has_static = any(k in data for k in ("image/svg+xml", "image/png", "text/html", "text/markdown"))
+        for k in list(data):
+            if k.startswith(CDN_MIME_PREFIXES) and has_static:
+                del data[k]
+        if "text/html" in data:
+            h = data["text/html"]
+            h = "".join(h) if isinstance(h, list) else h
+            data["text/html"] = SCRIPT_SRC.sub("", h)
+    return out
+
+
+# ---------------------------------------------------------------------------- the source
+
+
+@dataclass
+class _Ctx:
+    params: Any
+    reports: Reports
+    dest: Path
+    scrub: Scrubber
+    notes: list[str]
+
+    def json(self, name: str) -> tuple[str | None, Any]:
+        """An artefact of the newest period that has it, with personal data already replaced."""
+        period, data = self.reports.json(name)
+        return period, self.scrub.obj(data)
+
+    def write(self, rel: str, text: str) -> Path:
+        path = self.dest / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.scrub.text(text), encoding="utf-8")
+        return path
+
+
+def build_source(params, period: str | None = None, *, out: str | Path = REPORTS, site: str | Path = SITE) -> SiteResult:
+    """Write the client's complete Quarto project into `<site>/.src/<client>/` (fresh, then swapped in)."""
+    reports = _reports(params, period, Path(out))
+    root = Path(site).resolve() / SOURCE_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".tmp-{params.client}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    scrub = NoScrub() if params.publish.personal_data else Scrubber.for_client(params)
+    ctx = _Ctx(params, reports, tmp, scrub, [])
+    try:
+        _write_config(ctx)
+        _write_notebook_pages(ctx)
+        _write_maintenance(ctx)
+        _write_methodology(ctx)
+        _write_home(ctx)
+        final = root / params.client
+        _swap(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return SiteResult(params.client, reports.selected, final, notes=ctx.notes)
+
+
+def _swap(new: Path, final: Path) -> None:
+    """Replace `final` by `new`; the old folder is moved aside first and deleted last."""
+    old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
+    if final.exists():
+        final.rename(old)
+    new.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def profile_config(params) -> dict:
+    return {
+        "website": {
+            "title": params.name,
+            "description": f"Customer health score for {params.name}: methodology, evidence and monthly maintenance reports.",
+        }
+    }
+
+
+def _write_config(ctx: _Ctx) -> None:
+    shared = SHARED_CONFIG.read_text(encoding="utf-8")
+    client = ctx.params.client
+    ctx.write(
+        "_quarto.yml",
+        shared.rstrip("\n")
+        + f"\n\n# generated by `python -m kit publish` for client {client}: its settings are in _quarto-{client}.yml\n"
+        + f"profile:\n  default: {client}\n",
+    )
+    ctx.write(
+        f"_quarto-{client}.yml",
+        f"# generated by `python -m kit publish` from the parameters of client {client}: do not edit\n"
+        + yaml.safe_dump(profile_config(ctx.params), sort_keys=False, allow_unicode=True),
+    )
+
+
+def _write_notebook_pages(ctx: _Ctx) -> None:
+    for name, (nb_file, _, page, title) in NOTEBOOK_PAGES.items():
+        found = ctx.reports.latest(nb_file)
+        meta = {"title": title, "subtitle": f"{ctx.params.name}, period {found[0] if found else ctx.reports.selected}"}
+        if found:
+            meta["date"] = Period.parse(found[0]).end.isoformat()
+            publish_notebook(found[1], ctx.dest / page, meta, ctx.scrub)
+        else:
+            meta["description"] = "Not available yet."
+            publish_notebook(None, ctx.dest / page, meta, ctx.scrub, reason=f"the {title.lower()} notebook has not run")
+            ctx.notes.append(f"{title}: not available yet")
+
+
+def _write_methodology(ctx: _Ctx) -> None:
+    period, weights = ctx.json(NOTEBOOK_PAGES["weights"][1])
+    ctx.write("methodology.qmd", methodology.page(ctx.params, weights=weights, weights_period=period))
+
+
+# ---------------------------------------------------------------------------- home
+
+
+def _best_config(backtest: dict | None) -> tuple[str | None, dict]:
+    configs = (backtest or {}).get("configs") or {}
+    if not isinstance(configs, dict) or not configs:
+        return None, {}
+    for name in ("current", (backtest or {}).get("best")):
+        if name in configs:
+            return name, configs[name]
+    name = next(iter(configs))
+    return name, configs[name]
+
+
+STATUS_MARK = {"red": "🔴 red", "amber": "🟠 amber", "yellow": "🟡 yellow", "green": "🟢 green"}
+
+
+def status_rows(checks: list[dict]) -> list[list[Any]]:
+    rows = []
+    for c in checks or []:
+        if not isinstance(c, dict):
+            continue
+        rows.append([
+            c.get("name", ""),
+            STATUS_MARK.get(str(c.get("status", "")).lower(), c.get("status", "")),
+            _value(c.get("value")),
+            _value(c.get("threshold")),
+            c.get("action") or c.get("detail") or "",
+        ])
+    return rows
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    if v is None:
+        return "–"
+    return str(v)
+
+
+def _write_home(ctx: _Ctx) -> None:
+    p, r = ctx.params, ctx.reports
+    audit_period, audit = ctx.json("audit.json")
+    bt_period, backtest = ctx.json("backtest.json")
+    mt_period, maint = ctx.json(MAINTENANCE_JSON)
+    parts = [front_matter({"title": p.name, "subtitle": f"Customer health: latest period {r.selected}"})]
+    parts.append(
+        f"This site documents the customer health score of **{esc(p.name)}**: how it is built "
+        "(*Methodology*), the evidence behind it (*Data audit*, *Weighting evidence*, *Back-test*) and "
+        f"the monthly maintenance reports. Latest period: **{r.selected}**."
+    )
+    parts.append("## Headline figures")
+    rows = []
+    score = (audit or {}).get("score") if isinstance(audit, dict) else None
+    rows.append(["Data quality score", f"{num(score, 1)} / 100" if isinstance(score, (int, float)) else "not available yet", audit_period or "–"])
+    cname, cfg = _best_config(backtest if isinstance(backtest, dict) else None)
+    label = f" ({cname} weights)" if cname else ""
+    rows.append([f"Back-test AUC{label}", num(cfg.get("auc"), 2) if "auc" in cfg else "not available yet", bt_period or "–"])
+    rows.append([
+        f"Churned accounts scored green{label}",
+        pct(cfg.get("churned_green_share"), 0) if "churned_green_share" in cfg else "not available yet",
+        bt_period or "–",
+    ])
+    parts.append(table(["Figure", "Value", "Period"], rows))
+    if isinstance(backtest, dict) and isinstance(backtest.get("configs"), dict) and len(backtest["configs"]) > 1:
+        best = backtest.get("best")
+        crow = [
+            [n + (" (best)" if n == best else ""), num(c.get("auc"), 2), pct(c.get("churned_green_share"))]
+            for n, c in backtest["configs"].items() if isinstance(c, dict)
+        ]
+        parts.append("Back-test of the candidate weightings:\n\n" + table(["Weights", "AUC", "Churned scored green"], crow))
+    parts.append("## Maintenance status")
+    checks = (maint or {}).get("checks") if isinstance(maint, dict) else None
+    if checks:
+        parts.append(f"Checks of period {mt_period}:")
+        parts.append(table(["Check", "Status", "Value", "Threshold", "Action"], status_rows(checks)))
+    else:
+        parts.append("The monthly maintenance check is not available yet.")
+    ctx.write("index.qmd", "\n\n".join(parts) + "\n")
+
+
+# ---------------------------------------------------------------------------- maintenance
+
+
+def _write_maintenance(ctx: _Ctx) -> None:
+    p, r = ctx.params, ctx.reports
+    listed = 0
+    for period in r.periods:
+        nb = r.root / period / MAINTENANCE_NOTEBOOK
+        if not nb.exists() or not r._ok(period, MAINTENANCE_NOTEBOOK):
+            continue
+        per = Period.parse(period)
+        summary = _maintenance_summary(r.root / period / MAINTENANCE_JSON)
+        meta = {
+            "title": f"Maintenance report {per.start:%B %Y}",
+            "subtitle": p.name,
+            "date": per.end.isoformat(),
+            "description": summary,
+        }
+        publish_notebook(nb, ctx.dest / "maintenance" / f"{period}.ipynb", meta, ctx.scrub)
+        listed += 1
+    listing = {
+        "title": "Monthly maintenance reports",
+        "subtitle": p.name,
+        "description": "Every month's maintenance check, newest first.",
+        "listing": {
+            "contents": "*.ipynb",
+            "type": "table",
+            "sort": "date desc",
+            "fields": ["date", "title", "description"],
+            "field-display-names": {"date": "Period end", "title": "Report", "description": "Summary"},
+            "date-format": "YYYY-MM-DD",
+            "max-description-length": 300,
+        },
+    }
+    body = "" if listed else "\nNo monthly maintenance report is available yet.\n"
+    ctx.write("maintenance/index.qmd", front_matter(listing) + "\n" + body)
+    _write_trends(ctx)
+
+
+def _maintenance_summary(path: Path) -> str:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return "Monthly check of the health score and its inputs."
+    counts: dict[str, int] = {}
+    for c in data.get("checks") or []:
+        if isinstance(c, dict):
+            counts[str(c.get("status", "?"))] = counts.get(str(c.get("status", "?")), 0) + 1
+    if not counts:
+        return "Monthly check of the health score and its inputs."
+    order = ["red", "amber", "yellow", "green"]
+    return f"{sum(counts.values())} checks: " + ", ".join(
+        f"{counts[s]} {s}" for s in sorted(counts, key=lambda s: order.index(s) if s in order else 9)
+    )
+
+
+def load_history(path: Path, last: str) -> "Any | None":
+    """history.parquet as a polars frame limited to periods <= `last`, or None."""
+    import polars as pl
+
+    if not path.exists():
+        return None
+    try:
+        h = pl.read_parquet(path)
+    except Exception:
+        return None
+    if "period" not in h.columns or "name" not in h.columns:
+        return None
+    return h.with_columns(pl.col("period").cast(pl.String)).filter(pl.col("period") <= last).sort("period", "name")
+
+
+def trends_chart(history) -> str | None:
+    """A static SVG: each check's value by period, with its threshold (if numeric)."""
+    import polars as pl
+
+    from kit import charts
+
+    if history is None or history.is_empty() or "value" not in history.columns:
+        return None
+    frame = history.filter(pl.col("value").cast(pl.Float64, strict=False).is_not_null())
+    if frame.is_empty():
+        return None
+    cols = ["period", "name", "value"] + [c for c in ("status", "threshold") if c in frame.columns]
+    pdf = frame.select(cols).with_columns(pl.col("value").cast(pl.Float64, strict=False)).to_pandas()
+    if "threshold" in pdf:
+        pdf["threshold"] = pdf["threshold"].apply(lambda v: float(v) if isinstance(v, (int, float)) else None)
+    alt = charts.alt()
+    base = alt.Chart(pdf)
+    line = base.mark_line(point=True, color=charts.PALETTE["blue"]).encode(
+        x=alt.X("period:O", title="Period"), y=alt.Y("value:Q", title=None)
+    )
+    layers = [line]
+    if "threshold" in pdf:
+        layers.append(base.mark_line(strokeDash=[4, 3], color=charts.PALETTE["red"]).encode(x="period:O", y="threshold:Q"))
+    chart = (
+        alt.layer(*layers, data=pdf)
+        .properties(width=220, height=120)
+        .facet(facet=alt.Facet("name:N", title=None), columns=3)
+        .resolve_scale(y="independent")
+    )
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(chart.to_json())
+
+
+def _write_trends(ctx: _Ctx) -> None:
+    p, r = ctx.params, ctx.reports
+    meta = {
+        "title": "Maintenance trends",
+        "subtitle": p.name,
+        "description": "Each monthly check across past periods: values against thresholds, and status by month.",
+    }
+    parts = [front_matter(meta)]
+    history = load_history(r.root / HISTORY, r.selected)
+    if history is None or history.is_empty():
+        parts.append("The history of monthly checks is not available yet: it builds up as the maintenance check runs each month.")
+        ctx.write("maintenance/trends.qmd", "\n\n".join(parts) + "\n")
+        return
+    months = p.publish.trend_months
+    periods = sorted(set(history.get_column("period").to_list()))[-months:]
+    history = history.filter(history["period"].is_in(periods))
+    svg = trends_chart(history)
+    if svg:
+        ctx.write("maintenance/trends.svg", svg)
+        parts.append("## Values against thresholds\n\nSolid line: the value each month; dashed red line: the red threshold.")
+        parts.append("![Monthly check values by period](trends.svg){fig-alt=\"Each maintenance check's value by month, with its red threshold\"}")
+    if "status" in history.columns:
+        status = {(ctx.scrub.text(str(row["name"])), row["period"]): row["status"] for row in history.iter_rows(named=True)}
+        names = sorted({n for n, _ in status})
+        rows = [[n] + [STATUS_MARK.get(str(status.get((n, per), "")).lower(), status.get((n, per), "") or "–") for per in periods] for n in names]
+        parts.append("## Status by month\n\n" + table(["Check"] + periods, rows))
+    ctx.write("maintenance/trends.qmd", "\n\n".join(parts) + "\n")
+
+
+# ---------------------------------------------------------------------------- rendering
+
+
+@contextmanager
+def render_lock(site: Path):
+    """One Quarto render at a time across processes (parallel renders race on shared files)."""
+    import fcntl
+
+    site.mkdir(parents=True, exist_ok=True)
+    with open(site / LOCK, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def render_site(source: Path, client: str, site: str | Path, quarto: str, run: Callable = subprocess.run) -> Path:
+    """Render a fresh copy of the source and swap the output into `<site>/<client>/`."""
+    site = Path(site).resolve()
+    final = site / client
+    with render_lock(site):
+        build = site / f".build-{client}-{uuid.uuid4().hex[:8]}"
+        try:
+            shutil.copytree(source, build)
+            proc = run([quarto, "render", str(build), "--profile", client], capture_output=True, text=True)
+            if proc.returncode != 0:
+                tail = "\n".join((proc.stderr or proc.stdout or "").strip().splitlines()[-15:])
+                raise KitError(f"quarto render failed:\n{tail}", where=str(source), fix="read Quarto's message above; the previous site is untouched")
+            output = build / "_site"
+            if not output.is_dir():
+                raise KitError("quarto render produced no _site folder", where=str(build), fix="check the project type in _quarto.yml")
+            staged = site / f".new-{client}-{uuid.uuid4().hex[:8]}"
+            output.rename(staged)
+            _swap(staged, final)
+        finally:
+            shutil.rmtree(build, ignore_errors=True)
+    return final
