@@ -245,6 +245,7 @@ class Maintenance(Strict):
 
 class Publish(Strict):
     personal_data: bool = Field(False, description="allow contact e-mails and user names in published pages")
+    trend_months: int = Field(12, ge=1, description="months shown on the site's maintenance trends page")
 
 
 # ---------------------------------------------------------------------------- the file
