@@ -41,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--strict", action="store_true", help="also fail on unparseable values and unknown labels")
     val.set_defaults(func=cmd_validate)
 
+    pub = sub.add_parser("publish", help="build a client's documentation site with Quarto into _site/<client>/")
+    pub.add_argument("params", help="parameters file, e.g. parameters/acme.yml")
+    pub.add_argument("--period", help="YYYY-MM (default: the latest completed run)")
+    pub.add_argument("--out", default=str(REPO / "reports"), help="reports root (default: reports/)")
+    pub.add_argument("--site", default=str(REPO / "_site"), help="sites root (default: _site/)")
+    pub.set_defaults(func=cmd_publish)
+
     demo = sub.add_parser("demo", help="write the demo client's data and run its batch")
     demo.add_argument("--data-only", action="store_true", help="write the data, do not run the notebooks")
     demo.add_argument("--params", default=str(DEMO_PARAMS), help=argparse.SUPPRESS)
@@ -57,6 +64,8 @@ def _common_run_options(p: argparse.ArgumentParser, params_dir: bool = True) -> 
     if params_dir:
         p.add_argument("--params-dir", default=str(REPO / "parameters"), help="folder of parameters files for --all")
     p.add_argument("--notebooks", default=str(REPO / "notebooks"), help=argparse.SUPPRESS)
+    p.add_argument("--publish", action="store_true", help="then build each successful client's site (see `publish`)")
+    p.add_argument("--site", default=str(REPO / "_site"), help="sites root for --publish (default: _site/)")
 
 
 # ---------------------------------------------------------------------------- run
@@ -86,7 +95,42 @@ def cmd_run(args) -> int:
             )
         ]
     report.summary(results)
-    return 0 if all(r.status == "ok" for r in results) else 1
+    code = 0 if all(r.status == "ok" for r in results) else 1
+    if getattr(args, "publish", False):
+        code = max(code, publish_results(results, args))
+    return code
+
+
+# ---------------------------------------------------------------------------- publish
+
+
+def cmd_publish(args) -> int:
+    from kit import site
+
+    result = site.publish(args.params, args.period, out=args.out, site=args.site)
+    print(f"site of {result.client} ({result.period}): {result.output}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    return 0
+
+
+def publish_results(results, args) -> int:
+    """After the runs: publish each successful client, one Quarto render at a time."""
+    from kit import site
+
+    code = 0
+    for r in results:
+        if r.status != "ok":
+            print(f"[{r.client}] not published: its run failed", file=sys.stderr)
+            code = 1
+            continue
+        try:
+            res = site.publish(r.params_path, r.period, out=args.out, site=args.site)
+            print(f"[{r.client}] site: {res.output}")
+        except KitError as e:
+            print(f"[{r.client}] not published: {e}", file=sys.stderr)
+            code = 2
+    return code
 
 
 # ---------------------------------------------------------------------------- validate
