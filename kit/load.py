@@ -72,10 +72,16 @@ class TableLoad:
     raw: sources.RawSource
     frame: pl.LazyFrame  # canonical, typed columns + ROW
     text: pl.LazyFrame  # the same records before parsing (client values, canonical names) + ROW
-    problems: list[Problem] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)  # canonical -> client column
     kind: str = "table"  # "daily" / "events" for usage
     _failed: dict[str, pl.Expr] = field(default_factory=dict, repr=False)
+    _info: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def problems(self) -> list[Problem]:
+        """Unparseable values and unknown labels (one pass over the source, on first use)."""
+        notes = [Problem(self.name, None, "encoding", 0, [], self.location, note) for note in self.raw.notes]
+        return notes + _collect_problems(self.name, self.text, self._failed, self._info, self.location)
 
     @property
     def location(self) -> str:
@@ -98,51 +104,85 @@ class TableLoad:
 
 
 class ClientData:
-    """All of a client's tables, loaded on first use and cached."""
+    """All of a client's tables, each loaded on first use and cached.
+
+    Loading is per table, so a notebook that reads three tables does not pay for twelve;
+    `loads`, `unavailable`, `errors` and `problems` load every configured table.
+    """
 
     def __init__(self, params: Parameters, *, strict: bool = False):
         self.params = params
         self.strict = strict
-        self.loads: dict[str, TableLoad] = {}
-        self.unavailable: dict[str, str] = {}  # table -> why it cannot be used
-        self.errors: list[KitError] = []  # structural errors of optional tables (lenient mode)
+        self._loads: dict[str, TableLoad] = {}
+        self._failed: dict[str, KitError] = {}
         self._frames: dict[str, pl.DataFrame] = {}
+        for name in schema.REQUIRED_TABLES:
+            self._load(name)  # a broken required table stops here, with its message
+        if strict:
+            self.load_all()
+
+    def _load(self, name: str) -> TableLoad | None:
+        if name in self._loads or name in self._failed or name not in self.params.sources:
+            return self._loads.get(name)
+        try:
+            self._loads[name] = load_table(self.params, name, strict=self.strict)
+        except KitError as e:
+            if self.strict or name in schema.REQUIRED_TABLES:
+                raise
+            self._failed[name] = e
+        return self._loads.get(name)
+
+    def load_all(self) -> "ClientData":
+        for name in self.params.sources:
+            self._load(name)
+        return self
+
+    @property
+    def loads(self) -> dict[str, TableLoad]:
+        self.load_all()
+        return {n: self._loads[n] for n in schema.TABLES if n in self._loads}
+
+    @property
+    def errors(self) -> list[KitError]:
+        """Structural errors of optional tables (lenient mode)."""
+        self.load_all()
+        return list(self._failed.values())
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """Table -> why it cannot be used (not configured, or its source is unusable)."""
+        self.load_all()
+        out = {}
         for name in schema.TABLES:
-            if name not in params.sources:
-                self.unavailable[name] = f"not configured (add sources.{name} to the parameters to enable it)"
-                continue
-            try:
-                self.loads[name] = load_table(params, name, strict=strict)
-            except KitError as e:
-                if strict or name in schema.REQUIRED_TABLES:
-                    raise
-                self.errors.append(e)
-                self.unavailable[name] = str(e)
+            if name not in self.params.sources:
+                out[name] = f"not configured (add sources.{name} to the parameters to enable it)"
+            elif name in self._failed:
+                out[name] = str(self._failed[name])
+        return out
 
     def has(self, name: str) -> bool:
-        return name in self.loads
+        return self._load(name) is not None
 
     def lazy(self, name: str) -> pl.LazyFrame:
-        self._require(name)
-        return self.loads[name].frame
+        return self._require(name).frame
 
     def table(self, name: str) -> pl.DataFrame:
         """The collected table (cached). For very large usage logs prefer `lazy`."""
-        self._require(name)
+        t = self._require(name)
         if name not in self._frames:
-            self._frames[name] = self.loads[name].frame.collect(engine="streaming")
+            self._frames[name] = t.frame.collect(engine="streaming")
         return self._frames[name]
 
     @property
     def problems(self) -> list[Problem]:
         return [p for t in self.loads.values() for p in t.problems]
 
-    def _require(self, name: str) -> None:
-        if name not in self.loads:
-            raise SourceError(
-                f"table {name!r} is not available: {self.unavailable.get(name, 'unknown table')}",
-                where=f"sources.{name}", code="unavailable",
-            )
+    def _require(self, name: str) -> TableLoad:
+        t = self._load(name)
+        if t is None:
+            reason = self.unavailable.get(name, f"unknown table (tables: {', '.join(schema.TABLES)})")
+            raise SourceError(f"table {name!r} is not available: {reason}", where=f"sources.{name}", code="unavailable")
+        return t
 
 
 def load_client(params: Parameters, *, strict: bool = False) -> ClientData:
@@ -160,13 +200,13 @@ def load_table(params: Parameters, name: str, *, strict: bool = False) -> TableL
     renamed = raw.frame.select([pl.col(client).alias(canon) for canon, client in mapping.items()])
     text = renamed.with_row_index(ROW, offset=1)
     typed, failed, info = _parse(text, table, src, mapping, raw)
-    problems = [Problem(name, None, "encoding", 0, [], raw.location, note) for note in raw.notes]
-    problems += _collect_problems(name, text, failed, info, raw.location, src)
-    if strict and problems:
-        raise KitErrors([p.error() for p in problems]) if len(problems) > 1 else problems[0].error()
     if kind == "events":
         typed = aggregate_events(typed, src.login_events)
-    return TableLoad(name, raw, typed, text, problems, mapping, kind, failed)
+    loaded = TableLoad(name, raw, typed, text, mapping, kind, failed, info)
+    if strict and loaded.problems:
+        problems = loaded.problems
+        raise KitErrors([p.error() for p in problems]) if len(problems) > 1 else problems[0].error()
+    return loaded
 
 
 def _table_for(name: str, src) -> tuple[schema.Table, str]:
@@ -218,8 +258,10 @@ def _resolve_mapping(raw: sources.RawSource, table: schema.Table, src) -> dict[s
 # ---------------------------------------------------------------------------- parsing
 
 
-def _blank(col: str) -> pl.Expr:
-    return pl.col(col).is_null() | (pl.col(col).cast(pl.String).str.strip_chars() == "")
+def _blank(col: str, dtype: pl.DataType) -> pl.Expr:
+    if dtype != pl.String:
+        return pl.col(col).is_null()
+    return pl.col(col).is_null() | (pl.col(col).str.strip_chars() == "")
 
 
 def _parse(text: pl.LazyFrame, table: schema.Table, src, mapping: dict[str, str], raw: sources.RawSource):
@@ -233,7 +275,7 @@ def _parse(text: pl.LazyFrame, table: schema.Table, src, mapping: dict[str, str]
         parsed, code, fix = _parser(column, dtype, src, text, raw)
         exprs.append(parsed.alias(canon))
         if code:
-            failed[canon] = ~_blank(canon) & parsed.is_null()
+            failed[canon] = ~_blank(canon, dtype) & parsed.is_null()
             info[canon] = (code, fix)
     return text.select(exprs), failed, info
 
@@ -250,6 +292,8 @@ def _parser(column: schema.Column, dtype: pl.DataType, src, text: pl.LazyFrame, 
     if t in (schema.FLOAT, schema.INT):
         if dtype.is_numeric():
             num = pl.col(c).cast(pl.Float64)
+            if t == schema.FLOAT:
+                return num, None, ""
         else:
             num = _number(s, src.decimal_comma)
         if t == schema.INT:
@@ -263,8 +307,8 @@ def _parser(column: schema.Column, dtype: pl.DataType, src, text: pl.LazyFrame, 
         if isinstance(dtype, pl.Datetime):
             naive = pl.col(c).dt.convert_time_zone("UTC").dt.replace_time_zone(None) if dtype.time_zone else pl.col(c)
             return (naive.dt.date() if t == schema.DATE else naive.cast(pl.Datetime("us"))), None, ""
-        fmt = src.date_format or _infer_date_format(text, c)
-        parsed = _datetime(s, fmt)
+        formats = _infer_formats(text, c, src.date_format)
+        parsed = _datetime(s, formats)
         code = "unparseable_date" if t == schema.DATE else "unparseable_datetime"
         fix = f"set {where}.date_format to the dates' format (e.g. %m/%d/%Y)" if not src.date_format else f"check {where}.date_format ({src.date_format}) against these values"
         return (parsed.dt.date() if t == schema.DATE else parsed), code, fix
@@ -293,16 +337,31 @@ def _number(s: pl.Expr, decimal_comma: bool) -> pl.Expr:
     return s.cast(pl.Float64, strict=False)
 
 
-def _datetime(s: pl.Expr, date_format: str) -> pl.Expr:
-    """Parse with the given date part and any common time part; time zones are dropped (see README)."""
-    s = s.str.replace(_TZ, "").str.replace(r"^(\d{4}-\d{2}-\d{2})T", "$1 ")
-    if any(x in date_format for x in ("%H", "%I", "%M", "%S")):
-        return s.str.to_datetime(date_format, strict=False, time_unit="us")
-    return pl.coalesce([s.str.to_datetime(date_format + t, strict=False, time_unit="us") for t in TIME_SUFFIXES])
+def _normalise_timestamp(s: pl.Expr) -> pl.Expr:
+    """Drop a trailing time zone (times are taken as written) and the ISO 'T' separator."""
+    return s.str.replace(_TZ, "").str.replace(r"^(\d{4}-\d{2}-\d{2})T", "$1 ")
 
 
-def _infer_date_format(text: pl.LazyFrame, column: str, sample: int = 500) -> str:
-    """The date format that parses most of a sample of distinct values (US month-first on a tie)."""
+def _datetime(s: pl.Expr, formats: list[str]) -> pl.Expr:
+    s = _normalise_timestamp(s)
+    parsed = [s.str.to_datetime(f, strict=False, time_unit="us") for f in formats]
+    return parsed[0] if len(parsed) == 1 else pl.coalesce(parsed)
+
+
+def _candidates(date_format: str | None) -> list[str]:
+    if date_format and any(x in date_format for x in ("%H", "%I", "%M", "%S")):
+        return [date_format]
+    dates = [date_format] if date_format else list(DATE_FORMATS)
+    return [d + t for d in dates for t in TIME_SUFFIXES]
+
+
+def _infer_formats(text: pl.LazyFrame, column: str, date_format: str | None, sample: int = 500) -> list[str]:
+    """The fewest formats (at most 3) that parse a sample of the column's distinct values.
+
+    Greedy cover: the format parsing most values first (earlier candidates win ties, so US
+    month-first beats day-first when both fit), then formats that parse what is left. Parsing
+    with one or two formats instead of every candidate keeps large files fast.
+    """
     values = (
         text.select(pl.col(column).cast(pl.String).str.strip_chars())
         .filter(pl.col(column).is_not_null() & (pl.col(column) != ""))
@@ -312,18 +371,26 @@ def _infer_date_format(text: pl.LazyFrame, column: str, sample: int = 500) -> st
         .collect()
         .to_series()
     )
+    candidates = _candidates(date_format)
     if values.is_empty():
-        return DATE_FORMATS[0]
-    frame = values.to_frame("v")
-    best, best_share = DATE_FORMATS[0], -1.0
-    for fmt in DATE_FORMATS:
-        share = frame.select(_datetime(pl.col("v"), fmt).is_not_null().mean()).item()
-        if share > best_share + 1e-9:
-            best, best_share = fmt, share
-    return best
+        return candidates[:1]
+    v = _normalise_timestamp(pl.col("v"))
+    ok = values.to_frame("v").select(
+        [v.str.to_datetime(f, strict=False, time_unit="us").is_not_null().alias(str(i)) for i, f in enumerate(candidates)]
+    )
+    left = pl.Series([True] * len(values))
+    chosen: list[str] = []
+    while len(chosen) < 3 and left.any():
+        gains = [int((ok[str(i)] & left).sum()) for i in range(len(candidates))]
+        best = max(range(len(candidates)), key=lambda i: (gains[i], -i))
+        if gains[best] == 0:
+            break
+        chosen.append(candidates[best])
+        left = left & ~ok[str(best)]
+    return chosen or candidates[:1]
 
 
-def _collect_problems(name, text, failed, info, where, src) -> list[Problem]:
+def _collect_problems(name, text, failed, info, where) -> list[Problem]:
     if not failed:
         return []
     aggs = []
