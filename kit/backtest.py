@@ -26,6 +26,8 @@ Definitions (shown in the report):
   [`renewal - window_start_days`, `renewal - window_end_days`] to the renewal date.
   `flagged_90d_share` = share of churned renewals flagged at least `lead_time_days` (default 90)
   ahead.
+* **Suggested red threshold**: the swept threshold with the largest recall minus false positive
+  rate (Youden's J), a starting point for the consultant, not applied automatically.
 * **Best configuration**: the highest AUC; ties go to the lower share of churned renewals scored
   green, then to the name. AUC judges the ranking itself, independent of where band thresholds sit
   (the threshold sweep shows those trade-offs separately).
@@ -194,6 +196,15 @@ def sweep(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings, start: floa
     return pl.DataFrame(rows, schema_overrides={c: pl.Float64 for c in rows[0] if c != "red_threshold"} if rows else None)
 
 
+def suggest_threshold(sw: pl.DataFrame) -> float | None:
+    """The swept red threshold with the best recall minus false positive rate (Youden's J); ties: the lower."""
+    ok = sw.filter(pl.col("red_recall").is_not_null() & pl.col("false_positive_rate").is_not_null())
+    if not ok.height:
+        return None
+    return float(ok.with_columns((pl.col("red_recall") - pl.col("false_positive_rate")).alias("j"))
+                 .sort(["j", "red_threshold"], descending=[True, False])["red_threshold"][0])
+
+
 def segments(table: pl.DataFrame, s: Settings) -> pl.DataFrame:
     """Per segment: renewals, churned, churn rate per band, AUC, red recall/precision, churned green share."""
     if "segment" not in table.columns:
@@ -338,6 +349,7 @@ def evaluate(scores: dict[str, pl.DataFrame], renewals: pl.DataFrame, s: Setting
         configs[name] = metrics(t, s)
         sw = sweep(sc, renewals, s, *sweep_range)
         configs[name]["sweep"] = sw.to_dicts()
+        configs[name]["suggested_red_threshold"] = suggest_threshold(sw)
         sweeps.append(sw.with_columns(pl.lit(name).alias("config")))
         sg = segments(t, s)
         if sg.height:
@@ -432,3 +444,159 @@ def run(ctx) -> Result:
     ctx.write_json("backtest.json", doc)
     scores.write_parquet(ctx.path("scores.parquet"))
     return Result(True, "", doc, scores, ev["tables"], ev["sweeps"], ev["segments"])
+
+
+# ---------------------------------------------------------------------------- report pieces (small frames and charts)
+
+LABELS = {CURRENT: "current weights", PROPOSED: "proposed weights", EQUAL: "equal weights"}
+SEED_GREEN_SHARE = 0.20  # seed red flag: more than 20% of churned accounts were scored healthy
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.0f}%"
+
+
+def comparison(res: Result) -> pl.DataFrame:
+    """One row per configuration: the headline metrics a client compares."""
+    rows = []
+    for name, m in res.doc["configs"].items():
+        rows.append({
+            "configuration": name, "AUC": m["auc"], "churned scored green": m["churned_green_share"],
+            "red precision": m["red_precision"], "red recall": m["red_recall"],
+            "false positive rate": m["false_positive_rate"], "false negative rate": m["false_negative_rate"],
+            "churned ARR flagged red": m["arr_flagged_share"], "median days flagged ahead": m["lead_time_days_median"],
+            f"flagged {m['flag_goal_days']}+ days ahead": m["flagged_90d_share"],
+            "renewals": m["renewals"], "churned": m["churned"], "re-weighted scores": m["reweighted_share"],
+        })
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def weights_table(res: Result) -> pl.DataFrame:
+    rows = [{"component": c, **{name: m["weights"].get(c) for name, m in res.doc["configs"].items()}}
+            for c in next(iter(res.doc["configs"].values()))["weights"]]
+    for m in res.doc["configs"].values():
+        for c in m["weights"]:
+            if c not in {r["component"] for r in rows}:
+                rows.append({"component": c, **{n: x["weights"].get(c) for n, x in res.doc["configs"].items()}})
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def bands_frame(res: Result) -> pl.DataFrame:
+    rows = [{"configuration": name, "band": b, **v} for name, m in res.doc["configs"].items() for b, v in m["bands"].items()]
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def band_order_ok(m: dict) -> bool:
+    """Red churns more than yellow, and yellow more than green (bands without renewals are skipped)."""
+    rates = [m["bands"][b]["churn_rate"] for b in scoring.BANDS if m["bands"][b]["churn_rate"] is not None]
+    return all(a > b for a, b in zip(rates, rates[1:]))
+
+
+def calibration_chart(res: Result):
+    from kit import charts
+
+    alt = charts.alt()
+    df = bands_frame(res).with_columns((pl.col("churn_rate") * 100).alias("churn rate %")).to_pandas()
+    color = alt.Scale(domain=list(scoring.BANDS), range=[charts.PALETTE[b] for b in scoring.BANDS])
+    base = alt.Chart(df).encode(
+        x=alt.X("band:N", sort=list(scoring.BANDS), title=None),
+        y=alt.Y("churn rate %:Q", title="churn rate at renewal (%)"),
+    )
+    bars = base.mark_bar().encode(color=alt.Color("band:N", scale=color, legend=None),
+                                  tooltip=["configuration", "band", "accounts", "churned", "churn rate %"])
+    text = base.mark_text(dy=-6).encode(text=alt.Text("accounts:Q", format=","))
+    return (bars + text).properties(width=160, height=200).facet(
+        column=alt.Column("configuration:N", title="churn rate by band of the lead-time score (labels: renewals)"))
+
+
+def lead_times(res: Result) -> pl.DataFrame:
+    frames = [t.filter(pl.col("churned") & pl.col("lead_score").is_not_null()).select(
+        pl.lit(name).alias("configuration"), "account_id", "renewal_date", "flag_lead_days") for name, t in res.tables.items()]
+    return pl.concat(frames) if frames else pl.DataFrame()
+
+
+def lead_time_chart(res: Result):
+    from kit import charts
+
+    alt = charts.alt()
+    goal = res.doc["lead_time_days"]
+    step = max(7, res.doc["score_every_days"])
+    df = (lead_times(res).filter(pl.col("flag_lead_days").is_not_null())
+          .with_columns((pl.col("flag_lead_days") // step * step).alias("days ahead"))
+          .group_by("configuration", "days ahead").len("churned renewals").to_pandas())
+    bars = alt.Chart().mark_bar(color=charts.PALETTE["red"]).encode(
+        x=alt.X("days ahead:Q", bin=alt.Bin(step=step), title="days from first at-risk flag to renewal"),
+        y=alt.Y("sum(churned renewals):Q", title="churned renewals"), tooltip=["configuration", "days ahead", "churned renewals"])
+    rule = alt.Chart().mark_rule(strokeDash=[4, 4]).encode(x=alt.datum(goal))
+    return alt.layer(bars, rule, data=df).properties(width=220, height=180).facet(column=alt.Column("configuration:N", title=None))
+
+
+def sweep_chart(res: Result):
+    from kit import charts
+
+    alt = charts.alt()
+    metrics_ = {"red_recall": "recall (churn caught)", "red_precision": "precision (red that churned)",
+                "false_positive_rate": "false positive rate", "flagged_90d_share": f"flagged {res.doc['lead_time_days']}+ days ahead"}
+    df = (res.sweeps.unpivot(index=["config", "red_threshold"], on=list(metrics_), variable_name="metric", value_name="value")
+          .with_columns(pl.col("metric").replace(metrics_)).to_pandas())
+    current = res.doc["bands"]["red"]
+    lines = alt.Chart().mark_line(point=True).encode(
+        x=alt.X("red_threshold:Q", title="red threshold (score below it is red)", scale=alt.Scale(zero=False)),
+        y=alt.Y("value:Q", axis=alt.Axis(format="%"), title=None, scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("metric:N", title=None), tooltip=["config", "red_threshold", "metric", alt.Tooltip("value:Q", format=".1%")])
+    rule = alt.Chart().mark_rule(strokeDash=[4, 4], color="grey").encode(x=alt.datum(current))
+    return alt.layer(lines, rule, data=df).properties(width=220, height=200).facet(column=alt.Column("config:N", title=None))
+
+
+def segment_table(res: Result) -> pl.DataFrame:
+    if res.segments is None:
+        return pl.DataFrame()
+    return res.segments.select(
+        "config", "segment", "renewals", "churned", "red_churn_rate", "yellow_churn_rate", "green_churn_rate",
+        "auc", "red_recall", "churned_green_share", "note").sort("segment", "config")
+
+
+def edge_table(res: Result) -> pl.DataFrame:
+    ec = res.doc["edge_cases"]
+    rows = [{"case": k.replace("_", " "), "count": v["count"], "examples": ", ".join(map(str, v["examples"])), "meaning": v["note"]}
+            for k, v in ec.items() if isinstance(v, dict)]
+    segs = ec.get("segments_without_churn") or []
+    rows.append({"case": "segments without churn", "count": len(segs), "examples": ", ".join(segs),
+                 "meaning": "no churned renewal with a lead-time score: AUC and recall are not defined there"})
+    return pl.DataFrame(rows)
+
+
+def summary_text(res: Result) -> str:
+    """The verdict in plain words: best configuration, calibration, seed red flag, lead time."""
+    d = res.doc
+    best = d["best"]
+    if best is None:
+        return f"No configuration could be ranked: {d['best_reason']}."
+    m = d["configs"][best]
+    b = m["bands"]
+    lines = [
+        f"**Best configuration: {LABELS.get(best, best)}** ({d['best_reason']}).",
+        f"- Of {m['renewals']:,} past renewals with a score {d['lead_time_days']} days before them, {m['churned']:,} churned.",
+        "- Churn rate by band at that time: " + ", ".join(
+            f"{k} {_pct(v['churn_rate'])} of {v['accounts']:,}" for k, v in b.items())
+        + (" - red is riskier than yellow, and yellow than green." if band_order_ok(m)
+           else " - **the bands are not in risk order**: revisit the thresholds (see the sweep)."),
+        f"- Churned accounts that were green {d['lead_time_days']} days before renewal: {_pct(m['churned_green_share'])}"
+        + (" - **above the 20% red flag**." if (m["churned_green_share"] or 0) > SEED_GREEN_SHARE else " (red flag above 20%)."),
+        f"- Red caught {_pct(m['red_recall'])} of churn ({_pct(m['arr_flagged_share'])} of churned ARR); "
+        f"{_pct(m['red_precision'])} of red renewals churned; {_pct(m['false_positive_rate'])} of renewing accounts were red.",
+        f"- {_pct(m['flagged_90d_share'])} of churned accounts were at risk at least {m['flag_goal_days']} days before renewal "
+        f"(median {m['lead_time_days_median'] if m['lead_time_days_median'] is not None else 'n/a'} days).",
+    ]
+    t = m.get("suggested_red_threshold")
+    if t is not None and t != d["bands"]["red"]:
+        row = next(r for r in m["sweep"] if r["red_threshold"] == t)
+        lines.append(f"- The sweep's best trade-off (recall minus false positive rate) is a red threshold of **{t:g}**: "
+                     f"it catches {_pct(row['red_recall'])} of churn with {_pct(row['false_positive_rate'])} of renewing "
+                     f"accounts flagged (at {d['bands']['red']:g}: {_pct(m['red_recall'])} and {_pct(m['false_positive_rate'])}).")
+    share_red = (b["red"]["accounts"] / m["renewals"]) if m["renewals"] else None
+    if share_red is not None and share_red > 0.5:
+        lines.append(f"- {_pct(share_red)} of renewals were red at the lead time: with percentile scores the composite "
+                     "centres on 50, so a red threshold of " f"{d['bands']['red']:g} flags most accounts. The sweep below "
+                     "shows what a lower threshold catches and what it saves in false alarms.")
+    return "\n".join(lines)

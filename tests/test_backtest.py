@@ -118,6 +118,8 @@ def test_threshold_sweep_by_hand():
     assert (sw[70]["red_precision"], sw[70]["red_recall"], sw[70]["false_positive_rate"]) == (0.5, pytest.approx(2 / 3), 0.5)
     # at 70, C stays above; B now below from week 2 on -> at risk from week 1 (7 days); A from week 6 (42)
     assert sw[70]["lead_time_days_median"] == pytest.approx((42 + 7) / 2)
+    # recall - FPR: 40: 0-0, 50: 1/3-0, 60: 1/3-1/4, 70: 2/3-1/2 -> 50
+    assert backtest.suggest_threshold(backtest.sweep(score_frame(), RENEWALS, S, 40, 70, 10)) == 50
 
 
 def test_segments_and_edge_cases(hand):
