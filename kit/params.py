@@ -49,9 +49,25 @@ class Source(Strict):
         None, description="usage only: daily aggregates or raw events (default: guessed from columns)"
     )
     login_events: list[str] = Field(["login"], description="usage events only: event names counted as logins")
+    timeout_seconds: float = Field(600, gt=0, description="database sources: cancel the query after this many seconds")
+    aggregate_events: dict[str, str] = Field(
+        default_factory=dict,
+        description="database usage only: the query returns raw events with these columns (client column -> "
+        "account_id/timestamp/user_id/event); the database sums them per account and day",
+    )
 
     @model_validator(mode="after")
     def _one_location(self) -> "Source":
+        if self.aggregate_events:
+            roles = list(self.aggregate_events.values())
+            bad = sorted({r for r in roles if r not in ("account_id", "timestamp", "user_id", "event")} | {r for r in roles if roles.count(r) > 1})
+            if bad or not {"account_id", "timestamp"} <= set(roles) or self.path or self.kind == "events" or {"timestamp", "user_id"} & set(self.columns.values()):
+                raise _fix(
+                    "`aggregate_events` needs a database query and maps each raw event column once onto account_id, "
+                    f"timestamp (required), user_id, event{f' (bad: {bad})' if bad else ''}",
+                    "e.g. aggregate_events: {acct: account_id, event_time: timestamp, user: user_id, name: event}; "
+                    "no `path`, no `kind: events`; `columns` then maps the daily result (account_id, date, active_users, logins, events)",
+                )
         if self.path and (self.uri or self.query):
             raise _fix("has both `path` and `uri`/`query`", "keep either a file `path` or a database `uri` + `query`")
         if not self.path and not (self.uri and self.query):

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from kit import database
+from kit.database import expand_env, mask_uri  # noqa: F401  (re-exported: params and manifest use them)
 from kit.errors import SourceError
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -160,42 +160,9 @@ def _first_line(e: Exception) -> str:
 
 
 # ---------------------------------------------------------------------------- databases
-
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@]*:)(?P<pw>[^@]*)(?P<at>@)")
-
-
-def expand_env(text: str, where: str) -> str:
-    """Replace ${VAR} with the environment's value; a missing variable is an error naming it."""
-
-    def sub(m: re.Match) -> str:
-        name = m.group(1)
-        if name not in os.environ:
-            raise SourceError(
-                f"environment variable {name} is not set", where=where, code="missing_env",
-                fix=f"export {name}=... before running (credentials never go in the parameters file)",
-            )
-        return os.environ[name]
-
-    return _VAR.sub(sub, text)
-
-
-def mask_uri(uri: str) -> str:
-    """The URI with any password replaced by ***, for messages and manifests."""
-    return _PASSWORD.sub(lambda m: f"{m.group('head')}***{m.group('at')}", uri)
+# The logic (engine choice, ${VAR} expansion, timeouts, error messages) is in kit.database.
 
 
 def _read_sql(table: str, src) -> RawSource:
-    where = f"sources.{table}.uri"
-    masked = mask_uri(src.uri)
-    uri = expand_env(src.uri, where)
-    try:
-        frame = pl.read_database_uri(src.query, uri, engine="connectorx")
-    except Exception as e:
-        message = mask_uri(_first_line(e)).replace(uri, masked)
-        raise SourceError(
-            f"query failed on {masked}: {message}", where=where, code="sql",
-            fix="check the host, credentials and query (run the query in a SQL client first)",
-        ) from None
-    sha = hashlib.sha256(src.query.encode("utf-8")).hexdigest()
-    return RawSource(table, masked, _clean_headers(frame.lazy()), sha, "sql", query=src.query)
+    frame, masked, sha, query = database.read(table, src)
+    return RawSource(table, masked, _clean_headers(frame.lazy()), sha, "sql", query=query)
