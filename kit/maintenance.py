@@ -11,7 +11,8 @@ Definitions (the period is a calendar month; nothing dated after its last day is
 * accuracy_audit: renewals dated in the period; each is scored with the latest platform health
   score dated within [renewal_date - backtest.window_start_days, renewal_date - lead_time_days]
   (the same look-back as the back-test: the score a CSM saw `lead_time_days` before the renewal).
-  Value: share of churned renewals (outcome "churned") whose score was green (>= bands.green).
+  Value: share of churned renewals whose score was green (>= bands.green). Churned: outcome
+  "churned" (also "contracted" when weighting.contraction_as_churn >= 0.5), as in the back-test.
 * false_rate: the same scored renewals; a red score (< bands.red) is the "at risk" flag. False
   positive rate = red-flagged renewals that did not churn / renewals that did not churn; false
   negative rate = churned renewals not flagged red / churned renewals. Value: the larger.
@@ -20,7 +21,8 @@ Definitions (the period is a calendar month; nothing dated after its last day is
   consecutive_months - 1, amber when more than 0.
 * sync_failures: per source, failed syncs started in the period. Value: the largest count.
 * sync_staleness: per source seen in the 90 days before period end, hours from the last
-  successful sync (finish time, else start time) to the end of the period. Value: the largest.
+  successful sync (finish time, else start time) to the end of the period (no success in those
+  90 days: 90 x 24 h). Value: the largest.
 * cta_completion: CTAs due in the period; completed on time = closed on or before the due date.
 * csm_active_share: business days (Mon-Fri) of the period; active CSMs = team members marked
   active (blank counts as active) whose role is one of `csm_roles` (no role matches: every
@@ -175,7 +177,8 @@ def scored_renewals(scores: pl.DataFrame, renewals: pl.DataFrame, period: Period
         renewals.filter(pl.col("renewal_date").is_between(period.start, period.end), pl.col("outcome").is_not_null())
         .select("account_id", "renewal_date", "outcome")
         .unique(["account_id", "renewal_date"], keep="first")
-        .with_columns(churned=pl.col("outcome") == "churned")
+        .with_columns(churned=(pl.col("outcome") == "churned")
+                      | ((pl.col("outcome") == "contracted") & pl.lit(params.weighting.contraction_as_churn >= 0.5)))
     )
     sc = scores.filter(pl.col("score").is_not_null(), pl.col("date") <= period.end).select(
         "account_id", pl.col("date").alias("score_date"), "score"
@@ -322,10 +325,10 @@ def sync_staleness(sync: pl.DataFrame, period: Period, m: Maintenance) -> Check:
         .group_by("source")
         .agg(
             last_success=ok_at.filter(pl.col("status") == "success").max(),
-            first_record=pl.col("started_at").min(),
         )
         .with_columns(
-            hours=((pl.lit(end) - pl.coalesce("last_success", "first_record")).dt.total_seconds() / 3600),
+            hours=((pl.lit(end) - pl.col("last_success").fill_null(end - timedelta(days=STALE_SOURCE_DAYS)))
+                   .dt.total_seconds() / 3600),  # never succeeded: at least the whole window
             never=pl.col("last_success").is_null(),
         )
         .sort("hours", descending=True)
@@ -335,7 +338,7 @@ def sync_staleness(sync: pl.DataFrame, period: Period, m: Maintenance) -> Check:
     stale = per.filter(pl.col("hours") > m.sync_staleness_hours.amber)
     if stale.height:
         detail = ", ".join(
-            f"{r['source']}: " + ("no successful sync on record" if r["never"]
+            f"{r['source']}: " + (f"no successful sync in the {STALE_SOURCE_DAYS} days before period end" if r["never"]
                                   else f"last successful sync {r['hours']:.0f} h before period end")
             for r in stale.iter_rows(named=True)
         )
