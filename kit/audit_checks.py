@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 
 from kit import schema
-from kit.load import ROW, ClientData, TableLoad, _blank
+from kit.load import ROW, ClientData, TableLoad
 
 SEVERITIES = ("critical", "error", "warning")
 MAX_RECORDS = 100_000  # failing records listed per check (the count is always exact)
@@ -48,8 +48,11 @@ NON_NEGATIVE = (
     ("renewals", "arr_after"), ("sync_log", "records"),
 )
 RANGES = (("surveys", "nps", 0.0, 10.0), ("health_scores", "score", 0.0, 100.0))
-FRESHNESS_LOOKBACK_DAYS = 90
-LAZY_TABLES = {"usage"}  # never collected whole: can hold hundreds of millions of rows  # the source's usual rhythm is read from its last 90 days of records
+# A source's usual rhythm (daily, business days, weekly, quarterly) is read from its last
+# FRESHNESS_DATES distinct record dates within FRESHNESS_LOOKBACK_DAYS of its latest record.
+FRESHNESS_LOOKBACK_DAYS = 400
+FRESHNESS_DATES = 20
+LAZY_TABLES = {"usage"}  # never collected whole: can hold hundreds of millions of rows
 
 
 @dataclass
@@ -76,6 +79,13 @@ class Check:
     @property
     def failed(self) -> bool:
         return self.failing > 0
+
+
+def is_blank(col: str, dtype: pl.DataType) -> pl.Expr:
+    """Missing: null, or (text columns) empty after trimming spaces."""
+    if dtype != pl.String:
+        return pl.col(col).is_null()
+    return pl.col(col).is_null() | (pl.col(col).str.strip_chars() == "")
 
 
 def _text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -243,7 +253,7 @@ class Auditor:
         cols = [c for c in sch.names() if c != ROW]
         if not cols:
             return
-        blank_of = {c: (_blank(c) if sch[c] == pl.String else pl.col(c).is_null()) for c in cols}
+        blank_of = {c: is_blank(c, sch[c]) for c in cols}
         counts = t.text.select([blank_of[c].sum().alias(c) for c in cols]).collect(engine="streaming").row(0, named=True)
         rows = t.rows
         critical = set(self.s.critical_columns) if name == "accounts" else set()
@@ -535,7 +545,10 @@ class Auditor:
                 last_day = latest if is_date else latest.date()
                 age = (self.as_of - last_day).days * 24.0 if is_date else (end - latest).total_seconds() / 3600
                 since = last_day - timedelta(days=FRESHNESS_LOOKBACK_DAYS)
-                days = upto.select(pl.col(c).cast(pl.Date).alias("d")).filter(pl.col("d") >= since).unique().sort("d").collect(engine="streaming")["d"]
+                days = (
+                    upto.select(pl.col(c).cast(pl.Date).alias("d")).filter(pl.col("d") >= since)
+                    .unique().sort("d").tail(FRESHNESS_DATES).collect(engine="streaming")["d"]
+                )
                 gap = usual_gap_days(days)
             allowed = limit + 24.0 * (gap - 1)
             stale = age > allowed
