@@ -450,10 +450,12 @@ def _weights_of(obj: Any) -> dict[str, float] | None:
     for k, v in obj.items():
         if isinstance(v, dict):
             v = v.get("weight")
-        if not isinstance(v, (int, float)):
+        if v is None:
+            continue  # a component the model could not weigh, as the back-test reads it
+        if not isinstance(v, (int, float)) or v != v:
             return None
         out[str(k)] = float(v)
-    return out
+    return out or None
 
 
 def recalibration(params: Parameters, weights_json: dict | None, period: Period) -> Check:
@@ -466,7 +468,8 @@ def recalibration(params: Parameters, weights_json: dict | None, period: Period)
                            "batch (maintenance runs after it)", action="Run the batch with the weights notebook.")
     proposed = _weights_of(weights_json.get("proposed_weights"))
     if proposed is None:
-        why = weights_json.get("reason") or weights_json.get("note") or "no usable `proposed_weights` in weights.json"
+        why = (weights_json.get("reason") or weights_json.get("not_available")
+               or "no usable `proposed_weights` in weights.json")
         return not_checked("recalibration", f"no proposed weights this quarter: {why}", action=NO_ACTION)
     current = {k: c.weight for k, c in params.score.components.items()}
     names = sorted(set(current) | set(proposed))
