@@ -481,7 +481,8 @@ def status_rows(checks: list[dict]) -> list[list[Any]]:
             STATUS_MARK.get(str(c.get("status", "")).lower(), c.get("status", "")),
             _value(c.get("value")),
             _value(c.get("threshold")),
-            c.get("action") or c.get("detail") or "",
+            c.get("detail") or "",
+            c.get("action") or "",
         ])
     return rows
 
@@ -529,7 +530,7 @@ def _write_home(ctx: _Ctx) -> None:
     checks = (maint or {}).get("checks") if isinstance(maint, dict) else None
     if checks:
         parts.append(f"Checks of period {mt_period}:")
-        parts.append(table(["Check", "Status", "Value", "Threshold", "Action"], status_rows(checks)))
+        parts.append(table(["Check", "Status", "Value", "Threshold", "Detail", "Action"], status_rows(checks)))
     else:
         parts.append("The monthly maintenance check is not available yet.")
     ctx.write("index.qmd", "\n\n".join(parts) + "\n")
