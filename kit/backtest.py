@@ -75,29 +75,29 @@ class Settings:
 # ---------------------------------------------------------------------------- per renewal
 
 
-def renewal_table(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings) -> pl.DataFrame:
-    """One row per renewal with its lead-time score and band, first at-risk flag and lead time.
-
-    scores: account_id, date, score (one configuration). renewals: account_id, renewal_date,
-    churned, arr_before (segment optional). Adds: scores_in_window, lead_date, lead_score,
-    lead_band, first_flag, flag_lead_days.
-    """
+def _window_scores(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(renewals with a row id, each renewal's scores dated in [renewal - window_start, renewal] with run_max)."""
     flagged = scoring.at_risk(scores.select("account_id", "date", "score"), s.red, s.at_risk_weeks, date="date")
     r = renewals.with_row_index("_renewal")
     rd = pl.col("renewal_date")
-    start, end, lead = (pl.duration(days=d) for d in (s.window_start_days, s.window_end_days, s.lead_time_days))
     joined = (
         r.select("_renewal", "account_id", "renewal_date")
-        .join(flagged, on="account_id", how="inner")
-        .filter(pl.col("date") >= rd - start, pl.col("date") <= rd)
+        .join(flagged.select("account_id", "date", "score", "run_max"), on="account_id", how="inner")
+        .filter(pl.col("date") >= rd - pl.duration(days=s.window_start_days), pl.col("date") <= rd)
+        .sort("_renewal", "date")
     )
-    in_window = pl.col("date") <= rd - end
-    is_lead = (pl.col("date") <= rd - lead) & pl.col("score").is_not_null()
-    agg = joined.sort("date").group_by("_renewal").agg(
+    return r, joined
+
+
+def _per_renewal(r: pl.DataFrame, joined: pl.DataFrame, s: Settings) -> pl.DataFrame:
+    rd = pl.col("renewal_date")
+    in_window = pl.col("date") <= rd - pl.duration(days=s.window_end_days)
+    is_lead = (pl.col("date") <= rd - pl.duration(days=s.lead_time_days)) & pl.col("score").is_not_null()
+    agg = joined.group_by("_renewal").agg(
         (in_window & pl.col("score").is_not_null()).sum().cast(pl.Int64).alias("scores_in_window"),
         pl.col("date").filter(is_lead).max().alias("lead_date"),
         pl.col("score").filter(is_lead).last().alias("lead_score"),
-        pl.col("date").filter(in_window & pl.col("at_risk")).min().alias("first_flag"),
+        pl.col("date").filter(in_window & (pl.col("run_max") < s.red)).min().alias("first_flag"),
     )
     out = r.join(agg, on="_renewal", how="left").sort("_renewal").drop("_renewal")
     return out.with_columns(
@@ -107,6 +107,16 @@ def renewal_table(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings) -> 
         pl.col("churned").cast(pl.Boolean),
         pl.col("arr_before").cast(pl.Float64).fill_null(0.0),
     )
+
+
+def renewal_table(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings) -> pl.DataFrame:
+    """One row per renewal with its lead-time score and band, first at-risk flag and lead time.
+
+    scores: account_id, date, score (one configuration). renewals: account_id, renewal_date,
+    churned, arr_before (segment optional). Adds: scores_in_window, lead_date, lead_score,
+    lead_band, first_flag, flag_lead_days.
+    """
+    return _per_renewal(*_window_scores(scores, renewals, s), s)
 
 
 # ---------------------------------------------------------------------------- metrics
@@ -181,10 +191,11 @@ def metrics(table: pl.DataFrame, s: Settings) -> dict[str, Any]:
 def sweep(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings, start: float, stop: float, step: float) -> pl.DataFrame:
     """The red threshold moved from `start` to `stop`: what it catches and what it costs."""
     rows = []
+    r, joined = _window_scores(scores, renewals, s)  # run_max does not depend on the threshold
     k = 0
     while start + k * step <= stop + 1e-9:
         red = start + k * step
-        m = metrics(renewal_table(scores, renewals, replace(s, red=red)), replace(s, red=red))
+        m = metrics(_per_renewal(r, joined, replace(s, red=red)), replace(s, red=red))
         rows.append({
             "red_threshold": red,
             "red_precision": m["red_precision"], "red_recall": m["red_recall"],

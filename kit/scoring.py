@@ -35,9 +35,10 @@ from kit.params import Component, Score
 
 KEYS = ("account_id", "as_of")
 RESERVED = {"account_id", "as_of", "date", "segment", "arr", "score", "band", "reweighted", "components_present",
-            "at_risk", "below_red", "trend", "config"}
+            "at_risk", "below_red", "run_max", "trend", "config"}
 BANDS = ("red", "yellow", "green")
 NO_SEGMENT = "(no segment)"
+GROUP = "_group"
 
 
 def direction(signal: str) -> int:
@@ -81,8 +82,7 @@ def _signal_expr(signal: str, comp: Component, present: set[str]) -> pl.Expr:
 
 def _percentile(x: pl.Expr) -> pl.Expr:
     """Mid-rank percentile within segment and scoring date: 100 * (average rank - 0.5) / n."""
-    groups = ["_segment", "as_of"]
-    return 100 * (x.rank("average").over(groups) - 0.5) / x.count().over(groups)
+    return 100 * (x.rank("average").over(GROUP) - 0.5) / x.count().over(GROUP)
 
 
 def components(signals: pl.DataFrame, config: Score) -> pl.DataFrame:
@@ -96,22 +96,30 @@ def components(signals: pl.DataFrame, config: Score) -> pl.DataFrame:
             raise KitError(f"the signals frame has no {col!r} column", where="scoring input",
                            fix="build it with kit.signals.build(data, points)")
     present = set(signals.columns)
-    df = signals.with_columns(
-        (pl.col("segment").cast(pl.String) if "segment" in present else pl.lit(None, dtype=pl.String))
-        .fill_null(NO_SEGMENT).alias("_segment")
-    )
-    exprs = []
+    seg = pl.col("segment").cast(pl.String) if "segment" in present else pl.lit(None, dtype=pl.String)
+    # one integer group per (segment, scoring date): the percentile window is cheap to evaluate
+    df = signals.with_columns(pl.struct(seg.fill_null(NO_SEGMENT), pl.col("as_of")).rank("dense").alias(GROUP))
+    # each signal once on 0-100, then components, then (percentile components) ranked again
+    def key(sname: str, comp: Component) -> tuple:
+        return sname, comp.transform, tuple(comp.thresholds.get(sname, ()))
+
+    sig_cols: dict[tuple, tuple[str, Component]] = {}
+    for comp in config.components.values():
+        for sname in comp.signals:
+            sig_cols.setdefault(key(sname, comp), (f"_s{len(sig_cols)}", comp))
+    df = df.with_columns(_signal_expr(k[0], comp, present).alias(col) for k, (col, comp) in sig_cols.items())
+    means = []
     for name, comp in config.components.items():
-        parts = [_signal_expr(s, comp, present) for s in comp.signals]
+        parts = [pl.col(sig_cols[key(s, comp)][0]) for s in comp.signals]
         # mean of the present parts: sum of values / count of present values
-        total = pl.sum_horizontal(parts)
         count = pl.sum_horizontal([p.is_not_null().cast(pl.Int32) for p in parts])
-        mean = pl.when(count > 0).then(total / count).otherwise(None).cast(pl.Float64)
-        if comp.transform == "percentile":
-            mean = _percentile(mean)  # the component itself is a percentile among its segment's peers
-        exprs.append(mean.alias(name))
+        means.append(pl.when(count > 0).then(pl.sum_horizontal(parts) / count).otherwise(None).cast(pl.Float64).alias(name))
+    df = df.with_columns(means)
+    ranked = [_percentile(pl.col(n)).alias(n) for n, c in config.components.items() if c.transform == "percentile"]
+    if ranked:
+        df = df.with_columns(ranked)  # the component itself is a percentile among its segment's peers
     keep = [c for c in ("account_id", "as_of", "segment", "arr") if c in present]
-    return df.select(*keep, *exprs)
+    return df.select(*keep, *config.components)
 
 
 def composite(comps: pl.DataFrame, config: Score, weights: Mapping[str, float] | None = None) -> pl.DataFrame:
@@ -139,15 +147,18 @@ def band(score: pl.Expr, red: float, green: float) -> pl.Expr:
 
 
 def at_risk(scored: pl.DataFrame, red: float, weeks: int, *, date: str = "as_of") -> pl.DataFrame:
-    """Add `below_red` and `at_risk` (below red on `weeks` consecutive scoring dates of the account)."""
-    below = pl.col("score").is_not_null() & (pl.col("score") < red)
+    """Add `below_red`, `run_max` and `at_risk` (below red on `weeks` consecutive scoring dates of the account).
+
+    `run_max` is the highest score of the account's last `weeks` scoring dates (missing when one of
+    them has no score), so `at_risk` is `run_max < red` for any red threshold.
+    """
     return (
         scored.sort("account_id", date)
-        .with_columns(below.alias("below_red"))
-        .with_columns((~pl.col("below_red")).cast(pl.Int32).cum_sum().over("account_id").alias("_run"))
-        .with_columns(pl.col("below_red").cast(pl.Int32).cum_sum().over("account_id", "_run").alias("_len"))
-        .with_columns((pl.col("_len") >= weeks).alias("at_risk"))
-        .drop("_run", "_len")
+        .with_columns(
+            (pl.col("score").is_not_null() & (pl.col("score") < red)).alias("below_red"),
+            pl.col("score").rolling_max(window_size=weeks, min_samples=weeks).over("account_id").alias("run_max"),
+        )
+        .with_columns((pl.col("run_max") < red).fill_null(False).alias("at_risk"))
     )
 
 
