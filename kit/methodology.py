@@ -189,10 +189,13 @@ def _components(params: Parameters) -> str:
         rows.append([cname, pct(comp.weight), len(comp.signals), comp.transform])
     out.append(table(["Component", "Weight", "Signals", "Transform"], rows))
     out.append(
-        "**Percentile** transform: each signal is ranked against the other accounts of the same segment "
-        "(0 = worst, 100 = best, after turning risk signals around); the component score is the mean of its "
-        "signals' ranks. **Thresholds** transform: each signal is mapped linearly between a value scoring 0 "
-        "and a value scoring 100."
+        "**Percentile** transform: each signal becomes its percentile among the accounts of the same segment "
+        "scored on the same date (100 = healthiest, risk signals turned around; a lone account in its segment "
+        "scores 50); the component is the mean of its signals' percentiles, ranked again the same way, so a "
+        "usage score of 80 reads \"healthier usage than 80% of the segment's accounts\". **Thresholds** "
+        "transform: each signal is mapped on a straight line from the value scoring 0 to the value scoring "
+        "100, clipped to 0-100. Missing signals are left out of their component; when a whole component is "
+        "missing, the composite is re-weighted over the components present."
     )
     for cname, comp in params.score.components.items():
         rows = []
