@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import polars as pl
 
 from kit import catalog, schema
@@ -212,7 +213,7 @@ def build(data: ClientData, points: pl.DataFrame, signals: list[str] | None = No
     pts = points.select(pl.col("account_id").cast(pl.String), pl.col("as_of").cast(pl.Date)).with_row_index("_pid")
     # integer account codes keep the large joins light
     codes = pts.select("account_id").unique().sort("account_id").with_row_index("_code")
-    pts = pts.join(codes, on="account_id", how="left").sort("_pid")
+    pts = pts.join(codes, on="account_id", how="left", nulls_equal=True).sort("_pid")
 
     acc = _accounts(data)
     base = pts.join(acc, on="account_id", how="left").sort("_pid")
@@ -268,43 +269,100 @@ def _accounts(data: ClientData) -> pl.DataFrame:
     )
 
 
-def _keyed(base: pl.DataFrame, lag_days: int) -> pl.DataFrame:
-    """The points with the as-of join key `as_of - lag_days` (records strictly before it are seen)."""
-    return (
-        base.select("_pid", "_code", (pl.col("as_of") - pl.duration(days=lag_days)).alias("_key"))
-        .sort("_key")
+_SHIFT = 2**32  # sort key = account code * 2^32 + (day number + 2^31): one int64, sorts by account then day
+_DAY0 = 2**31
+
+
+def _key(code: pl.Expr, day: pl.Expr) -> pl.Expr:
+    return code.cast(pl.Int64) * _SHIFT + (day.cast(pl.Int32).cast(pl.Int64) + _DAY0)
+
+
+class _Sorted:
+    """Records of one kind, one row per (account, day), sorted by the int64 key; values per column."""
+
+    def __init__(self, frame: pl.DataFrame, cols: list[str]):
+        self.keys = frame["_k"].to_numpy()
+        self.values = {c: frame[c].to_numpy() for c in cols}
+
+    def find(self, base: pl.DataFrame, lag_days: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per point: index of the latest record dated strictly before as_of - lag_days, and whether there is one."""
+        q = base.select(_key(pl.col("_code"), pl.col("as_of").cast(pl.Int32) - lag_days).alias("q"))["q"].to_numpy()
+        idx = np.searchsorted(self.keys, q, side="left") - 1
+        safe = np.clip(idx, 0, max(len(self.keys) - 1, 0))
+        ok = (idx >= 0) & (len(self.keys) > 0)
+        if len(self.keys):
+            ok &= (self.keys[safe] // _SHIFT) == (q // _SHIFT)
+        return safe, ok
+
+    def first_day(self, base: pl.DataFrame) -> pl.Series:
+        """Per point: the day of its account's first record (whenever it is dated), null when none."""
+        q = base.select(_key(pl.col("_code"), pl.lit(-_DAY0, pl.Int32)).alias("q"))["q"].to_numpy()
+        idx = np.searchsorted(self.keys, q, side="left")
+        safe = np.clip(idx, 0, max(len(self.keys) - 1, 0))
+        if not len(self.keys):
+            return pl.Series("_first", [None] * len(q), pl.Date)
+        ok = (idx < len(self.keys)) & ((self.keys[safe] // _SHIFT) == (q // _SHIFT))
+        days = np.where(ok, self.keys[safe] % _SHIFT - _DAY0, 0).astype(np.int32)
+        return pl.Series("_first", days).cast(pl.Date).set(pl.Series(~ok), None)
+
+
+def _sorted(frame: pl.LazyFrame, cols: list[str], how: str) -> _Sorted:
+    """frame (_code, _d, cols...) -> _Sorted; several records on one day are summed ("sum") or the
+    last one kept ("last"); "cum" sums them and then makes running totals per account."""
+    df = frame.select(_key(pl.col("_code"), pl.col("_d")).alias("_k"), *cols).collect(engine="streaming")
+    if not df["_k"].is_sorted():
+        df = df.sort("_k", maintain_order=True)
+    k = df["_k"].to_numpy()
+    if len(k) > 1 and bool((k[1:] == k[:-1]).any()):
+        agg = [pl.col(c).sum() for c in cols] if how in ("sum", "cum") else [pl.col(c).last() for c in cols]
+        df = df.group_by("_k", maintain_order=True).agg(agg)
+        k = df["_k"].to_numpy()
+    if how == "cum" and len(k):
+        account = k // _SHIFT
+        starts = np.flatnonzero(np.r_[True, account[1:] != account[:-1]])
+        lengths = np.diff(np.r_[starts, len(k)])
+        out = {"_k": df["_k"]}
+        for c in cols:
+            v = df[c].to_numpy()
+            if np.all(v == np.round(v)) and float(np.abs(v).sum()) < 2**52:
+                # whole numbers: one running total over all accounts, minus each account's start (exact)
+                cs = np.cumsum(v.astype(np.int64))
+                before = np.r_[0, cs[starts[1:] - 1]]
+                out[c] = (cs - np.repeat(before, lengths)).astype(np.float64)
+            else:  # fractions: a running total per account, so no account's values depend on another's
+                out[c] = df.select(pl.col(c).cum_sum().over(pl.col("_k") // _SHIFT))[c]
+        df = pl.DataFrame(out)
+    return _Sorted(df, cols)
+
+
+def _cumulate(events: pl.LazyFrame, cols: list[str]) -> _Sorted:
+    """events (_code, _d, cols...) -> running totals of cols per account, by day."""
+    return _sorted(events.with_columns([pl.col(c).cast(pl.Float64).fill_null(0.0) for c in cols]), cols, "cum")
+
+
+def _lookup(base: pl.DataFrame, cum: _Sorted, lag_days: int, cols: list[str], suffix: str) -> pl.DataFrame:
+    """Running totals at the latest record dated strictly before as_of - lag_days (0 when none); rows align with base."""
+    idx, ok = cum.find(base, lag_days)
+    return pl.DataFrame(
+        {"_pid": base["_pid"], **{c + suffix: np.where(ok, cum.values[c][idx], 0.0) if len(idx) else np.zeros(0) for c in cols}}
     )
 
 
-def _lookup(base: pl.DataFrame, cum: pl.DataFrame, lag_days: int, cols: list[str], suffix: str) -> pl.DataFrame:
-    """Cumulative values at the latest record dated strictly before as_of - lag_days (0 when none)."""
-    left = _keyed(base, lag_days)
-    right = cum.select("_code", "_d", *cols)
-    joined = left.join_asof(
-        right, left_on="_key", right_on="_d", by="_code", strategy="backward", allow_exact_matches=False,
-        check_sortedness=False,
-    )
-    return joined.select("_pid", *[pl.col(c).fill_null(0).alias(c + suffix) for c in cols])
+def _latest(base: pl.DataFrame, rec: _Sorted, cols: list[str]) -> pl.DataFrame:
+    """Values of the latest record dated strictly before as_of (null when none); rows align with base."""
+    idx, ok = rec.find(base, 0)
+    out: dict[str, object] = {"_pid": base["_pid"]}
+    for c in cols:
+        v = rec.values[c][idx].astype(np.float64) if len(rec.keys) else np.full(len(idx), np.nan)
+        out[c] = pl.Series(c, np.where(ok, v, np.nan)).fill_nan(None)
+    return pl.DataFrame(out)
 
 
-def _cumulate(events: pl.LazyFrame, cols: list[str]) -> pl.DataFrame:
-    """events (_code, _d, cols...) -> per account and day, running totals of cols, sorted by day."""
-    return (
-        events.group_by("_code", "_d")
-        .agg([pl.col(c).sum() for c in cols])
-        .sort("_code", "_d")
-        .with_columns([pl.col(c).cum_sum().over("_code") for c in cols])
-        .sort("_d")
-        .collect()
-    )
-
-
-def _window(base, cum, cols, window: int) -> pl.DataFrame:
+def _window(base, cum: _Sorted, cols, window: int) -> pl.DataFrame:
     """Sums of cols over [as_of - window, as_of) per point: _pid + <col>_w."""
     now = _lookup(base, cum, 0, cols, "_now")
     then = _lookup(base, cum, window, cols, "_then")
-    j = now.join(then, on="_pid")
-    return j.select("_pid", *[(pl.col(c + "_now") - pl.col(c + "_then")).alias(c + "_w") for c in cols])
+    return now.select("_pid", *[(pl.col(c + "_now") - then[c + "_then"]).alias(c + "_w") for c in cols])
 
 
 def _with_codes(lf: pl.LazyFrame, codes: pl.DataFrame) -> pl.LazyFrame:
@@ -322,14 +380,15 @@ def _usage_signals(data: ClientData, base: pl.DataFrame, codes: pl.DataFrame, wa
     u = _with_codes(
         data.lazy("usage").select("account_id", "date", *value_cols), codes
     ).filter(pl.col("date").is_not_null())
-    first = u.group_by("_code").agg(pl.col("date").min().alias("_first")).collect()
     cum = _cumulate(
         u.select("_code", pl.col("date").alias("_d"), *[pl.col(c).cast(pl.Float64).fill_null(0) for c in value_cols]),
         value_cols,
     )
-    last = _window(base, cum, value_cols, w)
+    at0 = _lookup(base, cum, 0, value_cols, "_0")
+    at1 = _lookup(base, cum, w, value_cols, "_1")
+    last = at0.select("_pid", *[(pl.col(c + "_0") - at1[c + "_1"]).alias(c + "_w") for c in value_cols])
     prev_cols = [c for c in ("active_users",) if c in value_cols]
-    out = base.select("_pid", "_code", "as_of", "seats").join(first, on="_code", how="left").join(last, on="_pid", how="left")
+    out = base.select("_pid", "as_of", "seats").with_columns(cum.first_day(base)).join(last, on="_pid", how="left")
     t = pl.col("as_of")
     f = pl.col("_first")
     # days in each window on or after the first usage record (only when that record is before as_of)
@@ -339,10 +398,10 @@ def _usage_signals(data: ClientData, base: pl.DataFrame, codes: pl.DataFrame, wa
     out = out.with_columns(days_last.cast(pl.Float64).alias("_dl"), days_prev.cast(pl.Float64).alias("_dp"))
     if prev_cols:
         # previous window = sums over [as_of - 2w, as_of - w)
-        then = _lookup(base, cum, w, prev_cols, "_a")
-        before = _lookup(base, cum, 2 * w, prev_cols, "_b")
-        prev = then.join(before, on="_pid").select("_pid", (pl.col("active_users_a") - pl.col("active_users_b")).alias("active_users_p"))
-        out = out.join(prev, on="_pid", how="left")
+        at2 = _lookup(base, cum, 2 * w, prev_cols, "_2")
+        out = out.join(
+            at1.select("_pid", (pl.col("active_users_1") - at2["active_users_2"]).alias("active_users_p")), on="_pid", how="left"
+        )
     exprs = []
     if "active_users" in value_cols:
         mean_last = pl.col("active_users_w") / pl.col("_dl")
@@ -479,15 +538,12 @@ def _survey_signals(data: ClientData, base: pl.DataFrame, codes: pl.DataFrame) -
         .sort("_code", "responded_at")
         .with_columns(pl.col("nps").shift(1).over("_code").alias("_prev"))
         .rename({"responded_at": "_d"})
-        .sort("_d")
         .collect()
     )
-    left = _keyed(base, 0)
-    j = left.join_asof(
-        s.select("_code", "_d", "nps", "_prev", pl.col("_d").alias("_when")),
-        left_on="_key", right_on="_d", by="_code", strategy="backward", allow_exact_matches=False, check_sortedness=False,
-    )
-    fresh = (pl.col("_key") - pl.col("_when")).dt.total_days() <= NPS_MAX_AGE
+    rec = _sorted(s.lazy().select("_code", "_d", "nps", "_prev", pl.col("_d").cast(pl.Int32).cast(pl.Float64).alias("_when")),
+                  ["nps", "_prev", "_when"], "last")
+    j = _latest(base, rec, ["nps", "_prev", "_when"]).with_columns(base["as_of"].cast(pl.Int32).cast(pl.Float64).alias("_t"))
+    fresh = (pl.col("_t") - pl.col("_when")) <= NPS_MAX_AGE
     return j.select(
         "_pid",
         pl.when(fresh).then(pl.col("nps")).alias("latest_nps"),
@@ -505,16 +561,19 @@ def _contact_signals(data: ClientData, base: pl.DataFrame, codes: pl.DataFrame, 
         "_code", pl.col("last_activity_at").dt.date().alias("_d"), pl.lit(1.0).alias("k"), role.cast(pl.Float64).alias("ch")
     )
     cum = _cumulate(c, ["k", "ch"])
-    left = _keyed(base, 0)
-    j = left.join_asof(
-        cum.select("_code", "_d", "k", "ch", pl.col("_d").alias("_when")),
-        left_on="_key", right_on="_d", by="_code", strategy="backward", allow_exact_matches=False, check_sortedness=False,
+    j = _latest(base, cum, ["k", "ch"])
+    # the day of the latest activity before as_of, from the record's key
+    idx, ok = cum.find(base, 0)
+    last_day = (cum.keys[idx] % _SHIFT - _DAY0).astype(np.float64) if len(cum.keys) else np.zeros(len(idx))
+    j = j.with_columns(
+        pl.Series("_when", np.where(ok, last_day, np.nan)).fill_nan(None),
+        base["as_of"].cast(pl.Int32).cast(pl.Float64).alias("_t"),
     )
     return j.select(
         "_pid",
         pl.col("k").fill_null(0).alias("contacts"),
         (pl.col("ch").fill_null(0) > 0).cast(pl.Float64).alias("champion_present"),
-        (pl.col("_key") - pl.col("_when")).dt.total_days().cast(pl.Float64).alias("days_since_contact_activity"),
+        (pl.col("_t") - pl.col("_when")).alias("days_since_contact_activity"),
     )
 
 
@@ -533,14 +592,9 @@ def _account_signals(data: ClientData, base: pl.DataFrame, codes: pl.DataFrame) 
         r = (
             _with_codes(data.lazy("renewals"), codes)
             .filter(pl.col("renewal_date").is_not_null() & pl.col("arr_after").is_not_null())
-            .group_by("_code", pl.col("renewal_date").alias("_d"))
-            .agg(pl.col("arr_after").last())
-            .sort("_d")
-            .collect()
+            .select("_code", pl.col("renewal_date").alias("_d"), pl.col("arr_after").cast(pl.Float64))
         )
-        j = _keyed(base, 0).join_asof(
-            r, left_on="_key", right_on="_d", by="_code", strategy="backward", allow_exact_matches=False, check_sortedness=False
-        ).select("_pid", "arr_after")
+        j = _latest(base, _sorted(r, ["arr_after"], "last"), ["arr_after"])
         out = out.join(j, on="_pid", how="left").with_columns(pl.coalesce("arr_after", "crm_arr").alias("arr"))
     else:
         out = out.with_columns(pl.col("crm_arr").alias("arr"))
