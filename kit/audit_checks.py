@@ -533,8 +533,8 @@ class Auditor:
             table = schema.TABLES[name]
             c = table.date_column
             lf = self.lazy(name)
-            if name in SNAPSHOTS or not c or c not in lf.collect_schema():
-                continue
+            if name in SNAPSHOTS or not c or c not in lf.collect_schema() or t.rows == 0:
+                continue  # an empty table is already a completeness finding
             is_date = lf.collect_schema()[c] == pl.Date
             upto = lf.filter(pl.col(c) <= self.as_of) if is_date else lf.filter(pl.col(c) < end)
             latest = upto.select(pl.col(c).max()).collect(engine="streaming").item()
@@ -584,7 +584,7 @@ def hierarchy_cycles(parent: dict[str, str]) -> set[str]:
 
 def usual_gap_days(days: pl.Series) -> int:
     """The source's usual rhythm: the 90th percentile gap between consecutive record dates (1 = daily)."""
-    if days.len() < 3:
+    if days.len() < 2:
         return 1
     gaps = days.sort().diff().dt.total_days().drop_nulls()
     return max(1, int(gaps.quantile(0.9, interpolation="higher")))
