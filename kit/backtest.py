@@ -388,6 +388,28 @@ def edge_cases(table: pl.DataFrame, scored_accounts: pl.Series, renewals: pl.Dat
     }
 
 
+def score_history(data, points: pl.DataFrame, configs: dict[str, Score]) -> dict[str, pl.DataFrame]:
+    """Each configuration's scores at every point (account_id, as_of), from records dated before each point.
+
+    Returns {name: frame with account_id, date, segment, components, score, band, reweighted, at_risk, ...}.
+    Signals are built once; component scores once per distinct set of component definitions.
+    """
+    from kit import signals
+
+    buildable = set(signals.available(data))
+    wanted = [x for x in dict.fromkeys(x for c in configs.values() for comp in c.components.values() for x in comp.signals)
+              if x in buildable]  # signals that cannot be built are missing: their components are re-weighted
+    sig = signals.build(data, points, wanted)
+    cache: dict[str, pl.DataFrame] = {}
+    out = {}
+    for name, cfg in configs.items():
+        key = repr({c: (v.signals, v.transform, v.thresholds) for c, v in cfg.components.items()})
+        if key not in cache:
+            cache[key] = scoring.components(sig, cfg)
+        out[name] = scoring.at_risk(scoring.composite(cache[key], cfg), cfg.bands.red, cfg.at_risk_weeks).rename({"as_of": "date"})
+    return out
+
+
 def run(ctx) -> Result:
     """The back-test of a notebook context: writes backtest.json and scores.parquet into ctx.run_dir."""
     from kit import signals
@@ -418,21 +440,9 @@ def run(ctx) -> Result:
     points = scoring_points(accounts, data.table("renewals").select("account_id", "renewal_date", "outcome"),
                             start, ctx.as_of, params.backtest.score_every_days)
     configs, notes = candidates(params, ctx.read_json("weights.json"))
-    buildable = set(signals.available(data))
-    wanted = [x for x in dict.fromkeys(x for c in configs.values() for comp in c.components.values() for x in comp.signals)
-              if x in buildable]  # signals that cannot be built are missing: their components are re-weighted
-    sig = signals.build(data, points, wanted)
-
-    cache: dict[str, pl.DataFrame] = {}
-    frames, per_config = [], {}
-    for name, cfg in configs.items():
-        key = repr({c: (v.signals, v.transform, v.thresholds) for c, v in cfg.components.items()})
-        if key not in cache:
-            cache[key] = scoring.components(sig, cfg)
-        scored = scoring.at_risk(scoring.composite(cache[key], cfg), cfg.bands.red, cfg.at_risk_weeks).rename({"as_of": "date"})
-        per_config[name] = scored
-        frames.append(scored.select("account_id", "date", "segment", "score", "band", "at_risk", "reweighted",
-                                    *cfg.components).with_columns(pl.lit(name).alias("config")))
+    per_config = score_history(data, points, configs)
+    frames = [sc.select("account_id", "date", "segment", "score", "band", "at_risk", "reweighted", *configs[name].components)
+              .with_columns(pl.lit(name).alias("config")) for name, sc in per_config.items()]
     scores = pl.concat(frames, how="diagonal_relaxed").select("config", pl.exclude("config"))
     ev = evaluate({k: v.select("account_id", "date", "score") for k, v in per_config.items()}, renewals, s,
                   (params.backtest.sweep.start, params.backtest.sweep.stop, params.backtest.sweep.step))
