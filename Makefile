@@ -21,6 +21,7 @@ demo: setup
 	$(BIN)/python -m kit demo
 
 test: setup
+	@sh scripts/ensure_postgres.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lab: setup

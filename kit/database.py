@@ -71,10 +71,17 @@ def expand_env(text: str, where: str, *, shown: str | None = None) -> str:
             code="missing_env",
             fix=f"export {missing[0]}=... in the shell that runs the batch (credentials never go in the parameters file)",
         )
+    return _substitute(text)
+
+
+def _substitute(text: str) -> str:
+    """${VAR} -> value (percent-encoded inside user:password@); unset variables stay as they are."""
     userinfo_end = _userinfo_end(text)
 
     def sub(m: re.Match) -> str:
-        value = os.environ[m.group(1)]
+        value = os.environ.get(m.group(1))
+        if value is None:
+            return m.group(0)
         return quote(value, safe="") if m.start() < userinfo_end else value
 
     return _VAR.sub(sub, text)
@@ -92,10 +99,15 @@ def _userinfo_end(uri: str) -> int:
     return m.end() + at if at >= 0 else 0
 
 
+def literal_password(template: str) -> bool:
+    """True when a URI template writes a password out instead of referencing ${VAR}s only."""
+    m = _PASSWORD.search(template)
+    return bool(m and m.group("pw") and _VAR.sub("", m.group("pw")) != "")
+
+
 def shown_uri(template: str) -> str:
     """The URI as messages show it: variables that are set are expanded, the password masked."""
-    expanded = _VAR.sub(lambda m: os.environ.get(m.group(1), m.group(0)), template)
-    return mask_uri(expanded)
+    return mask_uri(_substitute(template))
 
 
 def _secrets(uri: str) -> list[str]:
@@ -210,6 +222,12 @@ def read(table: str, src) -> tuple[pl.DataFrame, str, str, str]:
     """Run the source's query. Returns (frame, masked URI, SHA-256 of the query, query sent)."""
     where = f"sources.{table}"
     shown = shown_uri(src.uri)
+    if literal_password(src.uri):
+        raise SourceError(
+            f"the uri ({shown}) contains a password; credentials never go in the parameters file", where=f"{where}.uri",
+            code="literal_password",
+            fix="reference environment variables, e.g. postgresql://${CLIENT_DB_USER}:${CLIENT_DB_PASSWORD}@host/db, and export them before running",
+        )
     uri = expand_env(src.uri, where, shown=shown)
     masked = mask_uri(uri)
     query = query_for(table, src)
