@@ -115,17 +115,24 @@ class AuditResult:
                 return c
         return None
 
+    def source_column(self, table: str, column: str | None) -> str | None:
+        """The client's own name for a canonical column (as mapped in the parameters)."""
+        return ((self.tables.get(table) or {}).get("columns") or {}).get(column) if column else None
+
     def failures(self) -> pl.DataFrame:
-        """One row per failing record: table, record_id, account_id, row, check, column, severity, value."""
+        """One row per failing record: table, record_id, account_id, row, check, column, source_column, severity, value.
+
+        `row` is the record's number in the export (1 = first data row); `source_column` the client's column name.
+        """
         parts = []
         for c in self.findings:
             if c.records is None or c.records.is_empty():
                 continue
             parts.append(c.records.with_columns(
                 pl.lit(c.table).alias("table"), pl.lit(c.check).alias("check"), pl.lit(c.column, pl.String).alias("column"),
-                pl.lit(c.severity).alias("severity"),
+                pl.lit(c.severity).alias("severity"), pl.lit(self.source_column(c.table, c.column), pl.String).alias("source_column"),
             ))
-        cols = ["table", "record_id", "account_id", "row", "check", "column", "severity", "value"]
+        cols = ["table", "record_id", "account_id", "row", "check", "column", "source_column", "severity", "value"]
         if not parts:
             return pl.DataFrame(schema={c: RECORD_COLUMNS.get(c, pl.String) for c in cols})
         return pl.concat(parts, how="vertical_relaxed").select(cols)
@@ -143,6 +150,9 @@ class AuditResult:
         for c in self.findings[:limit]:
             lead = {"critical": "**Blocker**", "error": "**Fix**", "warning": "Check"}[c.severity]
             where = f"`{c.table}`" + (f" / `{c.column}`" if c.column else "")
+            client = self.source_column(c.table, c.column)
+            if client and client != c.column:
+                where += f", export column '{client}'"
             ex = f" Examples: {', '.join(c.examples[:3])}." if c.examples and not c.examples[0].startswith("(table") else ""
             fix = c.fix[:1].upper() + c.fix[1:] if c.fix else ""
             out.append(f"{lead} ({where}): {c.message}. {fix}.{ex} (check `{c.check}` in audit_failures.csv)")
@@ -177,7 +187,7 @@ def table_status(data: ClientData) -> dict[str, dict]:
     for name in schema.TABLES:
         if name in data.loads:
             t = data.loads[name]
-            out[name] = {"status": "loaded", "location": t.location, "rows": t.rows}
+            out[name] = {"status": "loaded", "location": t.location, "rows": t.rows, "columns": dict(t.mapping)}
         else:
             reason = data.unavailable.get(name, "")
             configured = name in data.params.sources

@@ -242,7 +242,7 @@ class Auditor:
                     acc = pl.col("account_id") if "account_id" in keys else pl.lit(None, pl.String)
                     rec = rec.select(rid.alias("record_id"), acc.alias("account_id"), pl.col(ROW).alias("row"), pl.col("value"))
                 what = p.message.split(f"column {p.column!r}: ", 1)[-1]
-                self.add(p.code, "validity", name, p.column, severity, p.count, rows, f"{name}.{p.column}: {what}",
+                self.add(p.code, "validity", name, p.column, severity, p.count, rows, what,
                          f"correct these values in the source system; if the whole column uses another format, {p.fix}", rec.head(MAX_RECORDS))
 
     # ------------------------------------------------------------------ completeness
