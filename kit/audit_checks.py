@@ -97,10 +97,6 @@ def _text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return expr.cast(pl.String)
 
 
-def _fmt_num(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
-
-
 class Auditor:
     """Runs every check that the client's tables allow; `notes` says what could not be checked."""
 
