@@ -174,6 +174,7 @@ class Weighting(Strict):
     seed: int = Field(20240601, description="random seed for the bootstrap")
     min_churn_events: int = Field(20, ge=1, description="fewer churned renewals than this: no model is fitted")
     min_segment_churn_events: int = Field(30, ge=1, description="per-segment weights need this many churn events")
+    max_missing_share: float = Field(0.5, gt=0, le=1, description="signals missing for more renewals than this are excluded")
 
 
 class Sweep(Strict):
