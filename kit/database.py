@@ -1,18 +1,20 @@
 """Reading a source from a client database: a URI (credentials from the environment) and a query.
 
-Engine choice, by measurement (tests/pg.py --bench: PostgreSQL 15 on this machine, polars 2.1,
-median of 5 runs, demo client):
+Engine choice, by measurement (`tests/pg.py --bench`: PostgreSQL 15 on this 2-core machine,
+polars 2.1, connectorx 0.4.6, adbc-driver-postgresql 1.13, the demo client; median of 5-7 runs,
+three sessions on a shared, busy machine, so read the ranges, not the digits):
 
-    table                       connectorx 0.4.6   ADBC (adbc-driver-postgresql 1.13)
-    usage, 1,191,233 rows       2.40 s             1.44 s
-    accounts, 2,004 rows        0.04 s             0.08 s
+    table                       connectorx        ADBC (polars)     ADBC as read here
+    usage, 1,191,233 rows       2.40-3.54 s       1.44-2.30 s       1.74-2.51 s
+    accounts, 2,004 rows        0.03-0.07 s       0.08-0.18 s       0.07-0.14 s
 
-ADBC is faster on the table that matters (large usage logs; the small-table difference is a few
-hundredths of a second) and it fails the way a consultant needs: a wrong password, a refused
+ADBC is faster on the table that matters (large usage logs, where it saves about a second per read;
+the small-table difference is under a tenth of a second) and it fails the way a consultant needs: a wrong password, a refused
 connection or an unknown host fail at once with libpq's own message, whereas connectorx's
 connection pool retries for 30 s and then reports "timed out waiting for connection". ADBC also
 goes through libpq, so `connect_timeout` and `options=-c statement_timeout=...` in the URI work
-as documented for PostgreSQL, and it reads `void` columns that make connectorx panic. So
+as documented for PostgreSQL, and it reads `void` columns that make connectorx panic (types
+polars cannot import, `numeric` and `interval`, are turned into text below). So
 PostgreSQL URIs (postgresql://, postgres://) are read with ADBC; other databases (MySQL, SQL
 Server, Redshift, Oracle, ...) with connectorx, which supports them.
 
@@ -235,24 +237,46 @@ def read(table: str, src) -> tuple[pl.DataFrame, str, str, str]:
     timeout = float(getattr(src, "timeout_seconds", None) or DEFAULT_TIMEOUT_SECONDS)
     engine = engine_for(uri)
     try:
-        frame = pl.read_database_uri(query, with_timeouts(uri, timeout), engine=engine)
+        if engine == "adbc":
+            frame = _read_adbc(query, with_timeouts(uri, timeout))
+        else:
+            frame = pl.read_database_uri(query, uri, engine="connectorx")
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as e:  # drivers raise many types, and Rust panics are BaseExceptions
         raise explain(e, table, uri, timeout, engine) from None
-    return normalise(frame), masked, sha, query
+    return frame, masked, sha, query
 
 
-def normalise(frame: pl.DataFrame) -> pl.DataFrame:
-    """Database types the loader cannot take as they are: extension types (ADBC's PostgreSQL
-    `numeric`, arriving as text) become their storage type; decimals become floats."""
-    fixes = []
-    for name, dtype in frame.schema.items():
-        if isinstance(dtype, pl.Extension) or type(dtype).__name__ == "Extension":
-            fixes.append(pl.Series(name, frame[name].to_arrow().storage if hasattr(frame[name].to_arrow(), "storage") else frame[name].to_arrow()).cast(pl.String))
-        elif isinstance(dtype, pl.Decimal):
-            fixes.append(frame[name].cast(pl.Float64))
-    return frame.with_columns(fixes) if fixes else frame
+def _read_adbc(query: str, uri: str) -> pl.DataFrame:
+    """Run the query through ADBC (libpq) and hand the Arrow result to polars.
+
+    Arrow types polars cannot import (PostgreSQL `numeric` arrives as an opaque extension type,
+    `interval` as month_day_nano_interval) are turned into text first, instead of the Rust panic
+    polars would raise; the loader then parses them like any exported value.
+    """
+    import adbc_driver_postgresql.dbapi as dbapi
+
+    with dbapi.connect(uri) as conn, conn.cursor() as cur:
+        cur.execute(query)
+        table = cur.fetch_arrow_table()
+    return pl.from_arrow(_importable(table), rechunk=False)
+
+
+def _importable(table):
+    import pyarrow as pa
+
+    if not any(isinstance(f.type, pa.BaseExtensionType) or pa.types.is_interval(f.type) for f in table.schema):
+        return table
+    columns = []
+    for field, col in zip(table.schema, table.columns):
+        t = field.type
+        if isinstance(t, pa.BaseExtensionType):
+            col, t = pa.chunked_array([c.storage for c in col.chunks], t.storage_type), t.storage_type
+        if pa.types.is_interval(t) or not (pa.types.is_string(t) or pa.types.is_large_string(t)) and isinstance(field.type, pa.BaseExtensionType):
+            col = pa.array([None if v is None else str(v) for v in col.to_pylist()], pa.string())
+        columns.append(col)
+    return pa.table(columns, names=table.column_names)
 
 
 def explain(e: BaseException, table: str, uri: str, timeout: float, engine: str) -> SourceError:

@@ -245,7 +245,7 @@ def sql_params_text(file_params_text: str, *, uri: str = SQL_URI, extra: dict[st
 # ---------------------------------------------------------------------------- engine benchmark
 
 
-def bench(data_dir: str = "data/demo", runs: int = 5) -> dict:
+def bench(data_dir: str = "data/demo", runs: int = 7) -> dict:
     """Median seconds to read the usage table (~1.2M rows) and the accounts table with each engine."""
     import statistics
     import sys
@@ -267,11 +267,16 @@ def bench(data_dir: str = "data/demo", runs: int = 5) -> dict:
         results = {}
         for table in ("usage", "accounts"):
             query = f"SELECT * FROM {DEMO_TABLES[table]}"
-            for engine in ("connectorx", "adbc"):
+            for engine in ("connectorx", "adbc", "kit"):
                 times = []
                 for _ in range(runs):
                     t = time.perf_counter()
-                    df = pl.read_database_uri(query, cluster.uri(), engine=engine)
+                    if engine == "kit":  # what kit.database does: ADBC cursor -> Arrow -> polars
+                        from kit import database
+
+                        df = database._read_adbc(query, cluster.uri())
+                    else:
+                        df = pl.read_database_uri(query, cluster.uri(), engine=engine)
                     times.append(time.perf_counter() - t)
                 results[(table, engine)] = (statistics.median(times), df.height, dict(df.schema))
         for (table, engine), (secs, rows, schema) in results.items():
