@@ -173,56 +173,89 @@ def _keep_failed(tmp: Path, failed: Path) -> Path:
 
 
 def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jobs: int, progress) -> list[NotebookResult]:
-    """Run notebooks respecting DEPENDS; independent ones run concurrently when jobs > 1."""
-    results: dict[str, NotebookResult] = {}
-    pending = list(names)
+    """Run notebooks respecting DEPENDS, up to `jobs` at a time, each in a fresh kernel.
 
-    def ready(n):
-        return all(d in results or d not in names for d in DEPENDS[n])
+    Each notebook's kernel is started ahead (kit.engine.WarmKernel: imports done, nothing else)
+    while earlier notebooks run, up to `jobs` kernels beyond the running ones; a notebook whose
+    dependency failed is skipped and its kernel shut down unused. Notebooks run in threads of this
+    process: the work happens in the kernels, so the runner pays its own imports once.
+    """
+    import queue
+
+    from kit import engine
+
+    results: dict[str, NotebookResult] = {}
+    pending = list(names)  # not started yet, in dependency order
+    warm: dict[str, engine.WarmKernel] = {}
+    running: set[str] = set()
+    finished: queue.Queue = queue.Queue()
+    jobs = max(1, jobs)
 
     def blocked(n):
         return [d for d in DEPENDS[n] if d in results and results[d].status != "ok"]
 
-    def task(n):
-        return (n, str(notebooks_dir / FILES[n]), str(run_dir / FILES[n]), parameters, str(run_dir / "logs" / f"{n}.log"))
+    def ready(n):
+        return all(d in results or d not in names for d in DEPENDS[n])
 
-    if jobs <= 1:
-        for n in pending:
-            if blocked(n):
-                results[n] = NotebookResult(n, "skipped", error={"summary": f"skipped: {', '.join(blocked(n))} failed"})
-                continue
-            progress(n, "start")
-            results[n] = execute(*task(n))
-            progress(n, results[n].status)
-        return [results[n] for n in names]
+    def skip(n):
+        results[n] = NotebookResult(n, "skipped", error={"summary": f"skipped: {', '.join(blocked(n))} failed"})
+        pending.remove(n)
+        if n in warm:
+            warm.pop(n).cancel()
 
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        running: dict[Future, str] = {}
+    def source(n):
+        return notebooks_dir / FILES[n]
+
+    try:
         while pending or running:
+            for n in [n for n in pending if blocked(n)]:
+                skip(n)
             for n in [n for n in pending if ready(n)]:
+                if len(running) >= jobs:
+                    break
                 pending.remove(n)
-                if blocked(n):
-                    results[n] = NotebookResult(n, "skipped", error={"summary": f"skipped: {', '.join(blocked(n))} failed"})
-                    continue
+                running.add(n)
                 progress(n, "start")
-                running[pool.submit(execute, *task(n))] = n
+                k = warm.pop(n, None) or engine.WarmKernel(source(n), run_dir)
+                args = (n, str(source(n)), str(run_dir / FILES[n]), parameters, str(run_dir / "logs" / f"{n}.log"))
+                k.on_done = lambda k, n=n: finished.put(n)
+                k.go(lambda km, args=args: execute(*args, km=km))
+                warm[n] = k
+            # kernels for the next notebooks start now, while these run
+            for n in [n for n in pending if n not in warm and source(n).exists()][: max(0, 2 * jobs - len(running) - sum(1 for x in warm if x not in running))]:
+                warm[n] = engine.WarmKernel(source(n), run_dir)
             if not running:
                 continue
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for f in done:
-                n = running.pop(f)
-                results[n] = f.result()
-                progress(n, results[n].status)
+            n = finished.get()
+            running.discard(n)
+            k = warm.pop(n)
+            try:
+                results[n] = k.result()
+            except Exception as e:  # noqa: BLE001 - execute never raises; a crash of the thread is a failure
+                results[n] = NotebookResult(n, "failed", error={"summary": f"{type(e).__name__}: {_first_line(str(e))}"})
+            progress(n, results[n].status)
+    finally:
+        for k in warm.values():
+            k.cancel()
     return [results[n] for n in names]
 
 
-def execute(name: str, source: str, target: str, parameters: dict, log_path: str) -> NotebookResult:
-    """Execute one notebook with papermill, then write its HTML. Returns, never raises."""
+def execute(name: str, source: str, target: str, parameters: dict, log_path: str, km=None) -> NotebookResult:
+    """Execute one notebook with papermill (in `km`, a started kernel manager, if given), then write
+    its HTML. Returns, never raises."""
+    import sys
+    import threading
+
+    # nbformat's schema validator pulls in jsonschema's IRI grammar (rfc3987_syntax): seconds of
+    # import for a format check notebooks never use (as in kit.charts.alt)
+    sys.modules.setdefault("rfc3987_syntax", None)
     import papermill as pm
 
     started = time.time()
     handler = logging.FileHandler(log_path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    me = threading.get_ident()
+    handler.addFilter(lambda record: record.thread == me)  # notebooks run concurrently: only this one's lines
     logger = logging.getLogger("papermill")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -232,7 +265,7 @@ def execute(name: str, source: str, target: str, parameters: dict, log_path: str
             raise FileNotFoundError(f"notebook {source} not found")
         pm.execute_notebook(
             source, target, parameters=parameters, kernel_name="python3", log_output=True,
-            progress_bar=False, cwd=parameters["run_dir"],
+            progress_bar=False, cwd=parameters["run_dir"], start_timeout=180, **({"km": km} if km is not None else {}),
         )
     except pm.PapermillExecutionError as e:
         error = {

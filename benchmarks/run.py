@@ -1,0 +1,374 @@
+"""Batch speed benchmark (not a test): `python -m benchmarks.run [--quick] [--only SECTION ...]`.
+
+Sections, each against a naive baseline measured in the same run:
+
+1. overhead: fixed cost per notebook (kernel start, kit imports, an empty analysis: the standard
+   first cells only), four such notebooks run by the kit runner, vs `python -c pass` and vs a
+   plain `papermill` CLI loop over the same notebooks;
+2. demo: the demo client's full batch (`python -m kit run`, --jobs 1 and 2) vs a plain
+   `papermill` CLI loop over the four notebooks;
+3. large: a large client from the demo generator (20,000 accounts, 2 years of daily usage) and a
+   raw event log (>= 50 million rows, Parquet): wall time and peak memory of loading, the audit,
+   signal building + scoring, the event log's aggregation (streaming), and signal building by
+   kit.signals vs a straightforward pandas implementation (benchmarks/pandas_signals.py);
+4. clients: twenty demo-sized clients with `run --all --jobs 2`: clients per minute.
+
+Every measurement is a separate process (wall time and peak RSS from os.wait4); figures are
+medians of --reps runs (3; --quick: 1 run, smaller sizes). `--before COMMIT` also measures the
+runner (kit/batch.py) of that commit for sections 1, 2 and 4. Prints a table and writes
+benchmarks/results/bench-<time>.json. Large data is generated once into benchmarks/results/data/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+REPO = ROOT.parent
+RESULTS = ROOT / "results"
+PY = sys.executable
+PAPERMILL = str(Path(PY).with_name("papermill"))
+DEMO_PARAMS = REPO / "parameters" / "demo.yml"
+DEMO_DATA = REPO / "data" / "demo"
+PERIOD = "2026-10"
+GIB = 1024**3
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+def measure(cmd: list[str], cwd: Path = REPO, env: dict | None = None) -> dict:
+    """Run cmd; wall seconds, peak RSS (bytes, the largest process of the tree) and its stdout."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+    out, err = p.communicate()
+    wall = time.perf_counter() - t
+    # the child's rusage: ru_maxrss covers it and its waited-for descendants (KiB on Linux)
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({p.returncode}):\n{err.decode()[-3000:]}")
+    return {"seconds": wall, "peak_rss": peak, "stdout": out.decode()}
+
+
+def measure_own(cmd: list[str], cwd: Path = REPO) -> dict:
+    """Like measure, but the peak RSS of this one process (os.wait4), not the running maximum of all children."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = p.stdout.read()
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({p.returncode}):\n{err.decode()[-3000:]}")
+    return {"seconds": wall, "peak_rss": usage.ru_maxrss * 1024, "stdout": out.decode()}
+
+
+def median(runs: list[dict], key: str = "seconds") -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def repeat(fn, reps: int) -> list[dict]:
+    return [fn() for _ in range(reps)]
+
+
+# ---------------------------------------------------------------------------- fixtures
+
+
+def empty_notebooks(folder: Path) -> Path:
+    """Four 'empty analysis' notebooks: title, parameters, setup; nothing else."""
+    import nbformat
+
+    from kit import batch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for file in batch.FILES.values():
+        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}, "title": "empty"})
+        p = nbformat.v4.new_code_cell('params_path = "../parameters/demo.yml"\nperiod = None\nrun_dir = None')
+        p.metadata["tags"] = ["parameters"]
+        setup = ('import kit.notebook as nb\n\nctx = nb.setup(params_path, period, run_dir)\n'
+                 'nb.md(f"**{ctx.params.name}**, period **{ctx.period}** (data as at {ctx.as_of:%d %B %Y}).")')
+        nb.cells = [nbformat.v4.new_markdown_cell("# Empty analysis"), p, nbformat.v4.new_code_cell(setup)]
+        nbformat.write(nb, folder / file)
+    return folder
+
+
+def papermill_loop(notebooks: Path, params: Path, out: Path) -> list[str]:
+    """Shell commands of the naive baseline: one `papermill` CLI process per notebook, in order."""
+    from kit import batch
+
+    run_dir = out / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cmds = []
+    for file in batch.FILES.values():
+        cmds.append(
+            f"{PAPERMILL} -k python3 --cwd {run_dir} {notebooks / file} {run_dir / file} "
+            f"-p params_path {params.resolve()} -p period {PERIOD} -p run_dir {run_dir} >/dev/null 2>&1"
+        )
+    return cmds
+
+
+def before_runner(commit: str, folder: Path) -> Path:
+    """kit/batch.py as of `commit`, importable as `batch_before` (to measure the runner before a change)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    src = subprocess.run(["git", "show", f"{commit}:kit/batch.py"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    (folder / "batch_before.py").write_text(src.replace("REPO = Path(__file__).resolve().parent.parent", f"REPO = Path({str(REPO)!r})"))
+    return folder
+
+
+def runner_cmd(params: Path, out: Path, *, jobs: int, notebooks: Path | None = None, before: Path | None = None,
+               all_dir: Path | None = None) -> list[str]:
+    """The kit runner as a fresh process (`python -m kit run ...`), or the runner of --before."""
+    nb = notebooks or REPO / "notebooks"
+    if before is None:
+        if all_dir is not None:
+            return [PY, "-m", "kit", "run", "--all", "--params-dir", str(all_dir), "--period", PERIOD, "--jobs", str(jobs),
+                    "--out", str(out), "--notebooks", str(nb)]
+        return [PY, "-m", "kit", "run", str(params), "--period", PERIOD, "--jobs", str(jobs), "--out", str(out), "--notebooks", str(nb)]
+    if all_dir is not None:
+        code = (f"import sys; sys.path.insert(0, {str(before)!r}); import batch_before as b; "
+                f"rs = b.run_all({str(all_dir)!r}, {PERIOD!r}, jobs={jobs}, out={str(out)!r}, notebooks_dir={str(nb)!r}); "
+                "sys.exit(any(r.status != 'ok' for r in rs))")
+    else:
+        code = (f"import sys; sys.path.insert(0, {str(before)!r}); import batch_before as b; "
+                f"r = b.run_client({str(params)!r}, {PERIOD!r}, jobs={jobs}, out={str(out)!r}, notebooks_dir={str(nb)!r}); "
+                "sys.exit(r.status != 'ok')")
+    return [PY, "-c", code]
+
+
+def check_ok(out: Path, clients: int = 1) -> None:
+    manifests = list(out.glob(f"*/{PERIOD}/manifest.json"))
+    bad = [m for m in manifests if json.loads(m.read_text())["status"] != "ok"]
+    if len(manifests) < clients or bad:
+        raise RuntimeError(f"runs failed or missing under {out}: {bad or 'no manifest'}")
+
+
+def write_params(path: Path, data_dir: Path, client: str, *, events: Path | None = None) -> Path:
+    """A copy of demo.yml for another client / data folder (events: usage from a raw event log)."""
+    text = DEMO_PARAMS.read_text().replace("../data/demo/", f"{data_dir.resolve()}/").replace("client: demo", f"client: {client}")
+    if events is not None:
+        start = text.index("  usage:")
+        end = text.index("\n\n", start)
+        text = text[:start] + (
+            f"  usage:\n    path: {events.resolve()}\n    kind: events\n    login_events: [login]\n"
+            "    columns:\n      acct_id: account_id\n      user: user_id\n      ts: timestamp\n      event_name: event"
+        ) + text[end:]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+# ---------------------------------------------------------------------------- sections
+
+
+def section_overhead(reps: int, tmp: Path, before: Path | None) -> dict:
+    nbs = empty_notebooks(tmp / "empty")
+    n = 4
+    bare = repeat(lambda: measure([PY, "-c", "pass"]), max(reps, 5))
+
+    def kit_run(b=None, jobs=1):
+        out = Path(tempfile.mkdtemp(dir=tmp))
+        r = measure(runner_cmd(DEMO_PARAMS, out, jobs=jobs, notebooks=nbs, before=b))
+        check_ok(out)
+        return r
+
+    def loop():
+        out = Path(tempfile.mkdtemp(dir=tmp))
+        return measure(["bash", "-c", " && ".join(papermill_loop(nbs, DEMO_PARAMS, out))])
+
+    res = {
+        "python_pass": {"seconds": median(bare)},
+        "papermill_cli_loop": {"seconds": median(repeat(loop, reps)) / n},
+        "kit_runner": {"seconds": median(repeat(kit_run, reps)) / n},
+    }
+    if before is not None:
+        res["kit_runner_before"] = {"seconds": median(repeat(lambda: kit_run(before), reps)) / n}
+    return res
+
+
+def section_demo(reps: int, tmp: Path, before: Path | None) -> dict:
+    def kit_run(jobs, b=None):
+        out = Path(tempfile.mkdtemp(dir=tmp))
+        r = measure(runner_cmd(DEMO_PARAMS, out, jobs=jobs, before=b))
+        check_ok(out)
+        return r
+
+    def loop():
+        out = Path(tempfile.mkdtemp(dir=tmp))
+        return measure(["bash", "-c", " && ".join(papermill_loop(REPO / "notebooks", DEMO_PARAMS, out))])
+
+    res = {"papermill_cli_loop": {"seconds": median(repeat(loop, reps))}}
+    for jobs in (1, 2):
+        res[f"kit_jobs{jobs}"] = {"seconds": median(repeat(lambda: kit_run(jobs), reps))}
+        if before is not None:
+            res[f"kit_jobs{jobs}_before"] = {"seconds": median(repeat(lambda: kit_run(jobs, before), reps))}
+    return res
+
+
+def section_large(reps: int, tmp: Path, quick: bool) -> dict:
+    from benchmarks import data as bdata
+
+    folder = bdata.large_client("quick" if quick else "full")
+    info = json.loads((folder / "done.json").read_text())
+    params = write_params(tmp / "large" / "large.yml", folder, "large")
+    ev_params = write_params(tmp / "large" / "large_events.yml", folder, "large_events", events=folder / "product" / "events.parquet")
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(folder / "product" / "events.parquet").metadata
+    in_memory = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+
+    def stage(name, p=params, extra=()):
+        r = measure_own([PY, "-m", "benchmarks.stages", name, str(p), PERIOD, *extra])
+        doc = json.loads(r["stdout"].strip().splitlines()[-1])
+        return {**doc, "wall": r["seconds"], "peak_rss": r["peak_rss"]}
+
+    def med(runs):
+        keys = [k for k, v in runs[0].items() if isinstance(v, (int, float))]
+        return {k: statistics.median(r[k] for r in runs) for k in keys}
+
+    res = {"accounts": info["accounts"], "event_rows": info["event_rows"], "event_log_bytes_uncompressed": in_memory,
+           "event_log_file_bytes": (folder / "product" / "events.parquet").stat().st_size}
+    for name in ("load", "audit", "signals", "events"):
+        res[name] = med(repeat(lambda: stage(name, ev_params if name == "events" else params), reps))
+    kit_file, pd_file = tmp / "large" / "kit.parquet", tmp / "large" / "pandas.parquet"
+    res["kit_subset"] = med(repeat(lambda: stage("kit_subset", extra=(str(kit_file),)), reps))
+    res["pandas_subset"] = med(repeat(lambda: stage("pandas_subset", extra=(str(pd_file),)), reps))
+    res["agreement"] = compare(kit_file, pd_file)
+    return res
+
+
+def compare(kit_file: Path, pd_file: Path) -> dict:
+    """Kit vs pandas values, signal by signal: rows compared and the largest absolute difference."""
+    import polars as pl
+
+    from benchmarks.pandas_signals import SIGNALS
+
+    a = pl.read_parquet(kit_file).with_columns(pl.col("as_of").cast(pl.Date))
+    b = pl.read_parquet(pd_file).with_columns(pl.col("as_of").cast(pl.Date))
+    j = a.join(b, on=["account_id", "as_of"], suffix="_pd")
+    out = {"rows": j.height}
+    for s in SIGNALS:
+        both_null = (j[s].is_null() & j[s + "_pd"].is_null()).sum()
+        diff = (j[s] - j[s + "_pd"]).abs().max()
+        out[s] = {"max_abs_diff": diff, "null_mismatch": int(j.height - both_null - (j[s].is_not_null() & j[s + "_pd"].is_not_null()).sum())}
+    return out
+
+
+def section_clients(reps: int, tmp: Path, quick: bool, before: Path | None) -> dict:
+    n = 4 if quick else 20
+    pdir = tmp / "clients"
+    for i in range(n):
+        write_params(pdir / f"client{i:02d}.yml", DEMO_DATA, f"client{i:02d}")
+
+    def run(b=None):
+        out = Path(tempfile.mkdtemp(dir=tmp))
+        r = measure(runner_cmd(DEMO_PARAMS, out, jobs=2, all_dir=pdir, before=b))
+        check_ok(out, n)
+        return r
+
+    res = {"clients": n}
+    s = median(repeat(run, reps))
+    res["kit"] = {"seconds": s, "clients_per_minute": n / s * 60}
+    if before is not None:
+        s = median(repeat(lambda: run(before), max(1, reps - 2)))
+        res["kit_before"] = {"seconds": s, "clients_per_minute": n / s * 60}
+    return res
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def table(res: dict) -> str:
+    rows = []
+
+    def add(section, what, value, unit, ratio=""):
+        rows.append((section, what, f"{value:,.2f} {unit}", ratio))
+
+    if "overhead" in res:
+        o = res["overhead"]
+        k = o["kit_runner"]["seconds"]
+        add("1 overhead", "python -c pass", o["python_pass"]["seconds"], "s")
+        add("1 overhead", "papermill CLI loop, per notebook", o["papermill_cli_loop"]["seconds"], "s")
+        if "kit_runner_before" in o:
+            add("1 overhead", "kit runner before, per notebook", o["kit_runner_before"]["seconds"], "s",
+                f"{o['papermill_cli_loop']['seconds'] / o['kit_runner_before']['seconds']:.2f}x vs loop")
+        add("1 overhead", "kit runner, per notebook", k, "s", f"{o['papermill_cli_loop']['seconds'] / k:.2f}x vs loop")
+    if "demo" in res:
+        d = res["demo"]
+        base = d["papermill_cli_loop"]["seconds"]
+        add("2 demo", "papermill CLI loop (4 notebooks)", base, "s")
+        for key in ("kit_jobs1_before", "kit_jobs2_before", "kit_jobs1", "kit_jobs2"):
+            if key in d:
+                add("2 demo", key.replace("kit_jobs", "kit --jobs ").replace("_before", " (before)"), d[key]["seconds"], "s",
+                    f"{base / d[key]['seconds']:.2f}x vs loop")
+    if "large" in res:
+        g = res["large"]
+        for name in ("load", "audit", "signals", "events", "kit_subset", "pandas_subset"):
+            s = g[name]
+            secs = s.get("seconds", s.get("signals_seconds", 0.0))
+            add("3 large", f"{name} (wall {s['wall']:.1f} s)", secs, "s", f"peak {s['peak_rss'] / GIB:.2f} GiB")
+        if "scoring_seconds" in g["signals"]:
+            add("3 large", "scoring", g["signals"]["scoring_seconds"], "s", f"{g['signals'].get('points', 0):,.0f} points")
+        add("3 large", "signal building kit vs pandas", g["pandas_subset"]["seconds"] / g["kit_subset"]["seconds"], "x faster", "")
+    if "clients" in res:
+        c = res["clients"]
+        for key in ("kit_before", "kit"):
+            if key in c:
+                add("4 clients", f"{c['clients']} clients, --all --jobs 2 {'(before)' if key.endswith('before') else ''}",
+                    c[key]["clients_per_minute"], "clients/min", f"{c[key]['seconds']:.1f} s")
+    w = [max(len(r[i]) for r in rows) for i in range(4)] if rows else [0] * 4
+    return "\n".join("  ".join(x.ljust(w[i]) for i, x in enumerate(r)) for r in rows)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="1 run each, smaller sizes (development)")
+    ap.add_argument("--reps", type=int, help="runs per figure (default 3, --quick 1)")
+    ap.add_argument("--only", nargs="+", choices=["overhead", "demo", "large", "clients"])
+    ap.add_argument("--before", metavar="COMMIT", help="also measure kit/batch.py of this commit (sections 1, 2, 4)")
+    args = ap.parse_args(argv)
+    reps = args.reps or (1 if args.quick else 3)
+    sections = args.only or ["overhead", "demo", "large", "clients"]
+    if not (DEMO_DATA / "crm" / "accounts.csv").exists():
+        subprocess.run([PY, "-m", "kit", "demo", "--data-only"], cwd=REPO, check=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-", dir=RESULTS))
+    res: dict = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "reps": reps, "quick": args.quick, "load_before": os.getloadavg(),
+                 "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()}
+    before = before_runner(args.before, tmp / "before") if args.before else None
+    res["before_commit"] = args.before
+    try:
+        for s in sections:
+            t = time.time()
+            if s == "overhead":
+                res[s] = section_overhead(reps, tmp, before)
+            elif s == "demo":
+                res[s] = section_demo(reps, tmp, before)
+            elif s == "large":
+                res[s] = section_large(reps, tmp, args.quick)
+            elif s == "clients":
+                res[s] = section_clients(reps, tmp, args.quick, before)
+            print(f"[{s}: {time.time() - t:.0f} s]", file=sys.stderr, flush=True)
+    finally:
+        res["load_after"] = os.getloadavg()
+        path = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        path.write_text(json.dumps(res, indent=2, default=str))
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(table(res))
+    print(f"\nwritten: {path.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""One stage of the large-client benchmark, in its own process (so its peak memory is its own).
+
+`python -m benchmarks.stages STAGE PARAMS PERIOD` prints one JSON line of timings (seconds).
+Stages: load, audit, signals (every signal the current score uses, then scoring), kit_subset and
+pandas_subset (the same signals by kit.signals.build and by the pandas baseline), events (the raw
+event log aggregated to daily usage by the kit's lazy path).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import polars as pl
+
+from benchmarks import pandas_signals
+
+
+def _data(params_path: str):
+    from kit import params as params_mod
+    from kit.load import ClientData
+
+    params = params_mod.load(params_path)
+    return params, ClientData(params)
+
+
+def points(data, params, as_of) -> pl.DataFrame:
+    """The back-test's scoring points: every account every score_every_days days over the history."""
+    from kit import backtest, signals
+
+    s = backtest.Settings.of(params)
+    renewals = signals.renewal_points(data, params.lead_time_days, params.weighting.contraction_as_churn, until=as_of)
+    start = backtest.history_start(data, renewals, s)
+    accounts = backtest._dedupe_accounts(data)
+    return backtest.scoring_points(accounts, data.table("renewals").select("account_id", "renewal_date", "outcome"),
+                                   start, as_of, params.backtest.score_every_days).select("account_id", "as_of")
+
+
+def main(stage: str, params_path: str, period: str) -> dict:
+    from kit.periods import Period
+
+    as_of = Period.parse(period).end
+    out: dict = {"stage": stage}
+    t = time.perf_counter()
+    params, data = _data(params_path)
+    if stage == "load":
+        for name in params.sources:
+            if data.has(name):
+                out[f"rows_{name}"] = data.table(name).height
+        out["seconds"] = time.perf_counter() - t
+    elif stage == "audit":
+        from kit import audit
+
+        res = audit.run(data, as_of, period=period)
+        out["seconds"] = time.perf_counter() - t
+        out["score"] = res.to_json().get("score")
+    elif stage == "events":
+        usage = data.table("usage")  # kit.load.aggregate_events, collected with the streaming engine
+        out["seconds"] = time.perf_counter() - t
+        out["daily_rows"] = usage.height
+        out["events"] = int(usage["events"].sum())
+    elif stage in ("signals", "kit_subset", "pandas_subset"):
+        pts = points(data, params, as_of)
+        out["points"] = pts.height
+        out["setup_seconds"] = time.perf_counter() - t
+        if stage == "signals":
+            from kit import scoring, signals
+
+            buildable = set(signals.available(data))
+            wanted = [x for comp in params.score.components.values() for x in comp.signals if x in buildable]
+            t = time.perf_counter()
+            sig = signals.build(data, pts, wanted)
+            out["signals_seconds"] = time.perf_counter() - t
+            t = time.perf_counter()
+            scored = scoring.score(sig, params.score)
+            out["scoring_seconds"] = time.perf_counter() - t
+            out["signals"] = len(wanted)
+            out["scored_rows"] = scored.height
+        elif stage == "kit_subset":
+            from kit import signals
+
+            t = time.perf_counter()
+            sig = signals.build(data, pts, pandas_signals.SIGNALS)
+            out["seconds"] = time.perf_counter() - t
+            sig.select("account_id", "as_of", *pandas_signals.SIGNALS).write_parquet(sys.argv[4]) if len(sys.argv) > 4 else None
+        else:
+            tables = pandas_signals.inputs(data)  # canonical tables as pandas frames (not timed: the kit reads its own)
+            t = time.perf_counter()
+            sig = pandas_signals.build(tables, pts.to_pandas(), params.audit.csat_scale)
+            out["seconds"] = time.perf_counter() - t
+            pl.from_pandas(sig).write_parquet(sys.argv[4]) if len(sys.argv) > 4 else None
+    else:
+        raise SystemExit(f"unknown stage {stage}")
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(*sys.argv[1:4]), default=str))

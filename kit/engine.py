@@ -1,0 +1,212 @@
+"""Warm kernels for the batch runner: each notebook gets a fresh kernel, started ahead of time.
+
+Most of a short notebook's time is fixed cost: starting a Python kernel and importing polars,
+altair and the kit. The runner (kit.batch) hides it by starting the kernel of the next notebook
+while earlier notebooks run, with the modules that notebook imports already imported:
+
+* one kernel per notebook, never reused: it is started for that notebook, executes it (through
+  papermill, which accepts a started kernel manager as `km=`) and is shut down; no variable,
+  data or state can pass from one notebook or client to the next. Warming only imports modules
+  (the notebook's own imports and, for kit modules, the imports in their source), binding no
+  name in the notebook's namespace and leaving its execution count at 1;
+* each warm kernel lives in its own thread, which starts it, waits for its turn, runs the
+  notebook and shuts the kernel down, so the kernel, its client and their event loop stay in one
+  thread;
+* a kernel that cannot be started or warmed costs nothing but the warm-up: papermill then starts
+  one as usual, and import errors show up in the notebook's own cell.
+
+This module is imported inside kernels (`warm`), so it imports nothing heavy at module level.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+KIT = Path(__file__).resolve().parent
+ALWAYS = ("kit.notebook", "polars", "IPython.display")  # every notebook's first cells need these
+
+
+# ---------------------------------------------------------------------------- what to import ahead
+
+
+def _imports(source: str) -> list[str]:
+    """Absolute module names imported anywhere in `source` (top level or inside functions)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    out: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out.append(node.module)
+            if node.module == "kit":
+                out += [f"kit.{a.name}" for a in node.names]
+    return out
+
+
+def _kit_file(module: str) -> Path | None:
+    parts = module.split(".")
+    if parts[0] != "kit":
+        return None
+    p = KIT.joinpath(*parts[1:]).with_suffix(".py") if len(parts) > 1 else KIT / "__init__.py"
+    return p if p.exists() else None
+
+
+@lru_cache(maxsize=64)
+def _preload_cached(notebook: str, mtime: float) -> tuple[str, ...]:
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    code = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells if c.get("cell_type") == "code"]
+    # IPython magics and shell escapes are not Python: drop those lines
+    found = [*ALWAYS, *_imports("\n".join(ln for ln in "\n".join(code).splitlines() if not ln.lstrip().startswith(("%", "!"))))]
+    seen: dict[str, None] = {}
+    stack = list(found)
+    while stack:
+        m = stack.pop(0)
+        if m in seen or m.split(".")[0] in sys.stdlib_module_names or m == "__future__":
+            continue
+        path = _kit_file(m)
+        if m.startswith("kit") and path is None:
+            continue  # a name imported from a kit module, not a module
+        seen[m] = None
+        if path is not None and m != "kit.engine":
+            stack += _imports(path.read_text(encoding="utf-8"))
+    return tuple(seen)
+
+
+def preload(notebook: str | Path) -> list[str]:
+    """Modules a kernel for `notebook` can import before running it: the notebook's imports, and
+    for kit modules the imports found in their source (lazy ones inside functions included), so a
+    chart or a model fitted late in the notebook does not pay the import either."""
+    p = Path(notebook)
+    try:
+        return list(_preload_cached(str(p.resolve()), p.stat().st_mtime))
+    except (OSError, ValueError, KeyError):
+        return list(ALWAYS)
+
+
+def warm(modules: list[str]) -> None:
+    """Inside a fresh kernel, before the notebook: import `modules`, binding no names. Failures are
+    ignored (the notebook's own import then reports them in its cell)."""
+    import importlib
+
+    for m in modules:
+        try:
+            if m == "altair":  # configured as the notebooks use it (static SVG, no slow IRI grammar)
+                importlib.import_module("kit.charts").alt()
+            else:
+                importlib.import_module(m)
+        except BaseException:  # noqa: BLE001 - warming must never break a kernel
+            pass
+
+
+def kernel_arguments(modules: list[str]) -> list[str]:
+    """ipykernel command-line arguments that warm the kernel at start-up, before it serves a client.
+    An expression statement evaluating to None: no output, no name bound, no history entry."""
+    code = f"__import__('kit.engine', fromlist=['warm']).warm({modules!r})"
+    return [f"--IPKernelApp.exec_lines={code}"]
+
+
+# ---------------------------------------------------------------------------- one notebook, one kernel
+
+
+class WarmKernel:
+    """A thread that starts a kernel for one notebook at once, then waits: `go(fn)` runs
+    `fn(km)` (km is None when the kernel could not be started), `cancel()` gives up; either way the
+    kernel is shut down afterwards. `result()` waits for fn's return value."""
+
+    def __init__(self, notebook: str | Path, cwd: str | Path, kernel_name: str = "python3", on_done: Callable[["WarmKernel"], None] | None = None):
+        self.notebook = Path(notebook)
+        self.cwd = str(cwd)
+        self.kernel_name = kernel_name
+        self.on_done = on_done
+        self._go = threading.Event()
+        self._fn: Callable[[Any], Any] | None = None
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._finished = threading.Event()
+        self.start_error: str = ""
+        self._thread = threading.Thread(target=self._main, name=f"kernel-{self.notebook.stem}", daemon=True)
+        self._thread.start()
+
+    def go(self, fn: Callable[[Any], Any]) -> None:
+        self._fn = fn
+        self._go.set()
+
+    def cancel(self) -> None:
+        self._fn = None
+        self._go.set()
+
+    def result(self) -> Any:
+        self._finished.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def _main(self) -> None:
+        km = None
+        try:
+            try:
+                km = self._start()
+            except Exception as e:  # noqa: BLE001 - papermill starts a kernel itself then
+                self.start_error = f"{type(e).__name__}: {e}"
+                km = None
+            self._go.wait()
+            if self._fn is not None:
+                try:
+                    self._value = self._fn(km)
+                except BaseException as e:  # noqa: BLE001 - handed to result()
+                    self._error = e
+        finally:
+            if km is not None:
+                _shutdown(km)
+            self._finished.set()
+            if self.on_done is not None and self._fn is not None:
+                self.on_done(self)
+
+    def _start(self):
+        from jupyter_core.utils import run_sync
+
+        km = _manager_class()(kernel_name=self.kernel_name)
+        run_sync(km.start_kernel)(extra_arguments=kernel_arguments(preload(self.notebook)), cwd=self.cwd)
+        return km
+
+
+@lru_cache(maxsize=1)
+def _manager_class():
+    from jupyter_client.manager import AsyncKernelManager
+
+    class Manager(AsyncKernelManager):
+        """Remembers the clients it hands out: papermill does not close a client of a kernel it did not
+        start, so the runner closes it when it shuts the kernel down."""
+
+        def client(self, **kwargs):
+            c = super().client(**kwargs)
+            self.__dict__.setdefault("_kit_clients", []).append(c)
+            return c
+
+    return Manager
+
+
+def _shutdown(km) -> None:
+    from jupyter_core.utils import run_sync
+
+    for c in km.__dict__.get("_kit_clients", []):
+        try:
+            c.stop_channels()
+        except Exception:  # noqa: BLE001
+            pass
+    try:
+        if run_sync(km.is_alive)():
+            run_sync(km.shutdown_kernel)(now=True)
+        else:
+            run_sync(km.cleanup_resources)()
+    except Exception:  # noqa: BLE001 - a kernel that is already gone needs nothing more
+        pass
