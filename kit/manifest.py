@@ -18,7 +18,7 @@ from kit.params import Parameters
 
 PACKAGES = (
     "polars", "pandas", "numpy", "scipy", "statsmodels", "altair", "vl-convert-python",
-    "papermill", "nbconvert", "ipykernel", "pydantic", "connectorx", "fastexcel",
+    "papermill", "nbconvert", "ipykernel", "pydantic", "connectorx", "adbc-driver-postgresql", "fastexcel",
 )
 
 

@@ -74,6 +74,14 @@ class Source(Strict):
             if self.uri or self.query:
                 raise _fix("a database source needs both `uri` and `query`", "add the missing key")
             raise _fix("has no `path` and no `uri` + `query`", "add `path: exports/file.csv` (or a database `uri` and `query`)")
+        if self.uri:
+            from kit.database import literal_password
+
+            if literal_password(self.uri):
+                raise _fix(
+                    "`uri` contains a password; credentials never go in the parameters file",
+                    "reference environment variables, e.g. postgresql://${CLIENT_DB_USER}:${CLIENT_DB_PASSWORD}@host/db",
+                )
         if self.sheet is not None and not (self.path or "").lower().endswith((".xlsx", ".xlsm", ".xls")):
             raise _fix("`sheet` is only for Excel files", "remove `sheet` or point `path` at an .xlsx file")
         return self

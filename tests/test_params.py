@@ -166,8 +166,8 @@ def test_relative_paths_resolve_against_the_file(tmp_path):
     assert p.resolve("accounts.csv") == (tmp_path / "clients" / "accounts.csv").resolve()
 
 
-def test_manifest_copy_masks_database_password():
-    raw = with_("sources.usage", {"uri": "postgresql://bob:s3cret@db.example:5432/app", "query": "select 1"})
-    p = params.from_dict(raw)
-    text = str(p.public_dict())
-    assert "s3cret" not in text and "bob:***@db.example" in text
+def test_database_password_must_come_from_the_environment():
+    check(with_("sources.usage", {"uri": "postgresql://bob:s3cret@db.example:5432/app", "query": "select 1"}),
+          "sources.usage", "contains a password", "${CLIENT_DB_PASSWORD}")
+    p = params.from_dict(with_("sources.usage", {"uri": "postgresql://bob:${DB_PW}@db.example:5432/app", "query": "select 1"}))
+    assert "bob:***@db.example" in str(p.public_dict())
