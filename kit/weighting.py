@@ -582,3 +582,126 @@ def yaml_fragment(result: Result, params: Parameters) -> str:
         head.append(f"# segment {seg}: " + ", ".join(f"{c} {x['weight']:.3f}" for c, x in ws.items()))
     body = yaml.safe_dump({"score": {"components": comps}}, sort_keys=False, default_flow_style=None, width=120)
     return "\n".join(head) + "\n" + body
+
+
+def unavailable(params: Parameters, reason: str) -> Result:
+    """The result when the analysis cannot run at all (e.g. no renewals table): current weights stay."""
+    current = {c: comp.weight for c, comp in params.score.components.items()}
+    return Result(
+        "not_available", 0, 0, [f"Not available: {reason}"], [],
+        pl.DataFrame(schema={"signal": pl.String, "decile": pl.Int64, "low": pl.Float64, "high": pl.Float64, "n": pl.Int64, "churn_rate": pl.Float64}),
+        pl.DataFrame(schema={"a": pl.String, "b": pl.String, "r": pl.Float64}), [], {"fitted": False},
+        {c: {"weight": w, "ci_low": None, "ci_high": None} for c, w in current.items()}, current,
+        settings=params.weighting.model_dump(),
+    )
+
+
+def run(ctx) -> Result:
+    """The notebook's one call: analyse the client's renewals up to the period end, write the artefacts.
+
+    Writes weights.json (read by the back-test and the maintenance check) and proposed_weights.yml.
+    """
+    from kit.errors import KitError
+
+    try:
+        result = analyse(ctx.data, ctx.params, until=ctx.as_of)
+    except KitError as e:
+        result = unavailable(ctx.params, e.message if hasattr(e, "message") else str(e))
+    out = result.to_json()
+    out.update(client=ctx.params.client, period=ctx.period.label, as_of=ctx.as_of.isoformat(), lead_time_days=ctx.params.lead_time_days)
+    ctx.write_json("weights.json", out)
+    (ctx.run_dir / "proposed_weights.yml").write_text(yaml_fragment(result, ctx.params), encoding="utf-8")
+    return result
+
+
+# ---------------------------------------------------------------------------- charts (small frames, Altair)
+
+
+def chart_deciles(result: Result, columns: int = 3):
+    from kit.charts import PALETTE, alt
+
+    a = alt()
+    if result.deciles.height == 0:
+        return None
+    names = [s.name for s in result.signals]
+    kept = {s.name: ("retained" if s.retained else "excluded") for s in result.signals}
+    df = result.deciles.with_columns(pl.col("signal").replace_strict(kept, default="excluded").alias("status")).to_pandas()
+    base_rate = result.events / result.n if result.n else 0
+    bars = a.Chart(df).mark_bar().encode(
+        x=a.X("decile:O", title="decile of the signal (1 = lowest values)"),
+        y=a.Y("churn_rate:Q", title="churn rate", axis=a.Axis(format="%")),
+        color=a.Color("status:N", scale=a.Scale(domain=["retained", "excluded"], range=[PALETTE["blue"], PALETTE["grey"]]), title=None),
+        tooltip=["signal", "decile", "low", "high", "n", a.Tooltip("churn_rate:Q", format=".1%")],
+    ).properties(width=170, height=110)
+    rule = a.Chart(df).mark_rule(strokeDash=[4, 3], color="black").encode(y=a.datum(base_rate))
+    return a.layer(bars, rule).facet(facet=a.Facet("signal:N", sort=names, title=None), columns=columns).resolve_scale(y="shared")
+
+
+def chart_odds(result: Result):
+    from kit.charts import PALETTE, alt
+
+    a = alt()
+    rows = [
+        {"signal": s.name, "odds_ratio": s.odds_ratio, "low": s.odds_ratio_ci[0], "high": s.odds_ratio_ci[1],
+         "status": "retained" if s.retained else "excluded", "reason": s.reason}
+        for s in result.signals if s.odds_ratio is not None and s.odds_ratio_ci is not None
+    ]
+    if not rows:
+        return None
+    df = pl.DataFrame(rows).to_pandas()
+    order = [r["signal"] for r in rows]
+    color = a.Color("status:N", scale=a.Scale(domain=["retained", "excluded"], range=[PALETTE["blue"], PALETTE["grey"]]), title=None)
+    y = a.Y("signal:N", sort=order, title=None)
+    x_scale = a.Scale(type="log")
+    bars = a.Chart(df).mark_rule(strokeWidth=2).encode(x=a.X("low:Q", scale=x_scale, title="odds ratio of churn per standard deviation (log scale)"), x2="high:Q", y=y, color=color)
+    dots = a.Chart(df).mark_point(filled=True, size=60).encode(x=a.X("odds_ratio:Q", scale=x_scale), y=y, color=color, tooltip=["signal", "odds_ratio", "low", "high", "reason"])
+    one = a.Chart(df).mark_rule(strokeDash=[4, 3], color="black").encode(x=a.datum(1))
+    return a.layer(bars, dots, one).properties(width=420, height=18 * len(rows))
+
+
+def chart_correlation(result: Result):
+    from kit.charts import alt
+
+    a = alt()
+    if result.correlation.height == 0:
+        return None
+    df = result.correlation.with_columns(pl.col("r").round(2)).to_pandas()
+    order = list(dict.fromkeys(result.correlation["a"].to_list()))
+    base = a.Chart(df).encode(x=a.X("a:N", sort=order, title=None), y=a.Y("b:N", sort=order, title=None))
+    rect = base.mark_rect().encode(color=a.Color("r:Q", scale=a.Scale(scheme="redblue", domain=[-1, 1], reverse=True), title="r"))
+    text = base.mark_text(fontSize=8).encode(text="r:Q", color=a.condition("abs(datum.r) > 0.6", a.value("white"), a.value("black")))
+    return (rect + text).properties(width=26 * len(order), height=26 * len(order))
+
+
+def chart_weights(result: Result):
+    from kit.charts import PALETTE, alt
+
+    a = alt()
+    rows = []
+    for c, v in result.proposed.items():
+        rows.append({"component": c, "which": "proposed", "weight": v["weight"], "low": v.get("ci_low"), "high": v.get("ci_high")})
+        if c in result.current:
+            rows.append({"component": c, "which": "current", "weight": result.current[c], "low": None, "high": None})
+    df = pl.DataFrame(rows, schema={"component": pl.String, "which": pl.String, "weight": pl.Float64, "low": pl.Float64, "high": pl.Float64}).to_pandas()
+    order = list(result.proposed)
+    color = a.Color("which:N", scale=a.Scale(domain=["proposed", "current"], range=[PALETTE["blue"], PALETTE["grey"]]), title=None)
+    bars = a.Chart(df).mark_bar().encode(
+        x=a.X("weight:Q", axis=a.Axis(format="%"), title="weight"), y=a.Y("which:N", title=None), color=color,
+        tooltip=["component", "which", a.Tooltip("weight:Q", format=".1%"), a.Tooltip("low:Q", format=".1%"), a.Tooltip("high:Q", format=".1%")],
+    )
+    err = a.Chart(df).mark_rule(color="black").encode(x="low:Q", x2="high:Q", y="which:N")
+    return a.layer(bars, err).properties(width=360, height=40).facet(row=a.Row("component:N", sort=order, title=None, header=a.Header(labelAngle=0, labelAlign="left")))
+
+
+def comparison(result: Result) -> pl.DataFrame:
+    """Proposed vs current weight per component, with the interval and whether the current weight lies in it."""
+    rows = []
+    for c in dict.fromkeys([*result.proposed, *result.current]):
+        p = result.proposed.get(c, {"weight": 0.0, "ci_low": None, "ci_high": None})
+        cur = result.current.get(c)
+        lo, hi = p.get("ci_low"), p.get("ci_high")
+        inside = None if lo is None or cur is None else bool(lo - 1e-9 <= cur <= hi + 1e-9)
+        rows.append({"component": c, "proposed": round(p["weight"], 3), "ci_low": None if lo is None else round(lo, 3),
+                     "ci_high": None if hi is None else round(hi, 3), "current": cur, "current_within_interval": inside})
+    return pl.DataFrame(rows, schema={"component": pl.String, "proposed": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
+                                      "current": pl.Float64, "current_within_interval": pl.Boolean})
