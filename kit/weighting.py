@@ -117,8 +117,12 @@ class Result:
         return pl.DataFrame(rows, infer_schema_length=None)
 
     def to_json(self) -> dict:
+        """weights.json: `proposed_weights` is empty when no weights could be derived, and `reason` says why
+        (the back-test and the maintenance check then report "not available" instead of comparing)."""
+        ok = self.status == "ok"
         return {
             "status": self.status,
+            "reason": None if ok else (self.messages[0] if self.messages else self.status),
             "renewals": self.n,
             "churn_events": self.events,
             "messages": self.messages,
@@ -126,7 +130,7 @@ class Result:
             "signals": [asdict(s) for s in self.signals],
             "correlated_groups": self.groups,
             "model": self.model,
-            "proposed_weights": self.proposed,
+            "proposed_weights": self.proposed if ok else {},
             "current_weights": self.current,
             "segment_weights": self.segments,
             "segment_note": self.segment_note,

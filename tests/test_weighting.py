@@ -110,6 +110,8 @@ def test_too_few_churn_events_is_a_message():
     assert "at least 20" in r.messages[0] and "8 churned" in r.messages[0]
     assert not r.retained
     assert {c: v["weight"] for c, v in r.proposed.items()} == _current()
+    doc = r.to_json()  # consumers see no proposal, and why
+    assert doc["proposed_weights"] == {} and "at least 20" in doc["reason"]
 
 
 def test_constant_signal_is_excluded_with_reason():
@@ -254,7 +256,7 @@ def test_without_renewals_the_run_says_not_available(demo_dir, tmp_path):
     result = weighting.run(ctx)
     assert result.status == "not_available"
     w = json.loads((tmp_path / "run" / "weights.json").read_text())
-    assert w["status"] == "not_available" and "renewals" in w["messages"][0]
-    assert w["proposed_weights"]["usage"]["weight"] == 0.30  # the current weights stay
+    assert w["status"] == "not_available" and "renewals" in w["reason"]
+    assert w["proposed_weights"] == {} and w["current_weights"]["usage"] == 0.30
     frag = yaml.safe_load((tmp_path / "run" / "proposed_weights.yml").read_text())
-    assert frag["score"]["components"]["usage"]["weight"] == 0.30
+    assert frag["score"]["components"]["usage"]["weight"] == 0.30  # the fragment keeps the current weights
