@@ -632,7 +632,7 @@ def chart_deciles(result: Result, columns: int = 3):
     df = result.deciles.with_columns(pl.col("signal").replace_strict(kept, default="excluded").alias("status")).to_pandas()
     base_rate = result.events / result.n if result.n else 0
     bars = a.Chart(df).mark_bar().encode(
-        x=a.X("decile:O", title="decile of the signal (1 = lowest values)"),
+        x=a.X("decile:O", title="decile (1 = lowest)"),
         y=a.Y("churn_rate:Q", title="churn rate", axis=a.Axis(format="%")),
         color=a.Color("status:N", scale=a.Scale(domain=["retained", "excluded"], range=[PALETTE["blue"], PALETTE["grey"]]), title=None),
         tooltip=["signal", "decile", "low", "high", "n", a.Tooltip("churn_rate:Q", format=".1%")],
