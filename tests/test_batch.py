@@ -21,7 +21,7 @@ def tiny_notebooks(folder: Path, fail: str | None = None) -> Path:
         nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
         p = nbformat.v4.new_code_cell("params_path = ''\nperiod = None\nrun_dir = None")
         p.metadata["tags"] = ["parameters"]
-        body = f"import json, pathlib\npathlib.Path(run_dir, '{name}.json').write_text(json.dumps({{'period': period, 'params': params_path}}))"
+        body = f"import json, pathlib\npathlib.Path(run_dir, '{name}.out.json').write_text(json.dumps({{'period': period, 'params': params_path}}))"
         cells = [p, nbformat.v4.new_code_cell(body)]
         if name == fail:
             cells.append(nbformat.v4.new_code_cell("raise ValueError('planted failure in ' + period)"))
@@ -81,7 +81,7 @@ def test_failed_run_leaves_the_previous_reports_intact(tmp_path, client):
     assert good.status == "ok"
     period = out / "acme" / "2026-09"
     before = tree_digest(period)
-    assert json.loads((period / "audit.json").read_text()) == {"period": "2026-09", "params": str(client.resolve())}
+    assert json.loads((period / "audit.out.json").read_text()) == {"period": "2026-09", "params": str(client.resolve())}
 
     bad = batch.run_client(client, "2026-09", out=out, notebooks_dir=tiny_notebooks(tmp_path / "bad", fail="backtest"))
     assert bad.status == "failed"
@@ -101,6 +101,16 @@ def test_failed_run_leaves_the_previous_reports_intact(tmp_path, client):
     # a later successful run replaces the period and clears the stale failure
     again = batch.run_client(client, "2026-09", out=out, notebooks_dir=tiny_notebooks(tmp_path / "ok"))
     assert again.status == "ok" and not failed.exists()
+
+
+def test_a_history_that_cannot_be_updated_fails_the_client_but_keeps_its_reports(tmp_path, client):
+    nbs = tiny_notebooks(tmp_path / "nb")
+    nb = nbformat.read(nbs / batch.FILES["maintenance"], as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("pathlib.Path(run_dir, 'maintenance.json').write_text('{\"period\": \"x\"}')"))
+    nbformat.write(nb, nbs / batch.FILES["maintenance"])
+    r = batch.run_client(client, "2026-09", out=tmp_path / "r", notebooks_dir=nbs)
+    assert r.status == "failed" and "maintenance history was not updated" in r.error
+    assert (tmp_path / "r" / "acme" / "2026-09" / "maintenance.json").exists()
 
 
 def test_dependents_of_a_failed_notebook_are_skipped(tmp_path, client):
@@ -148,8 +158,8 @@ def test_run_all_goes_on_after_a_failure(tmp_path, demo_dir, capsys):
     assert code == 1
     captured = capsys.readouterr()
     assert "1 of 3 client(s) failed" in captured.err and "beta" in captured.err and "nowhere.csv" in captured.err
-    assert (tmp_path / "r" / "alpha" / "2026-09" / "audit.json").exists()
-    assert (tmp_path / "r" / "gamma" / "2026-09" / "audit.json").exists()
+    assert (tmp_path / "r" / "alpha" / "2026-09" / "audit.out.json").exists()
+    assert (tmp_path / "r" / "gamma" / "2026-09" / "audit.out.json").exists()
 
 
 # ---------------------------------------------------------------------------- command line
