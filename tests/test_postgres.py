@@ -54,10 +54,18 @@ def test_shown_uri_masks_a_password_with_reserved_characters(monkeypatch):
 
 
 def test_a_password_written_in_the_parameters_is_refused():
+    from kit.errors import ParametersError
+
     for uri in ("postgresql://ana:hunter22@db.example.com/crm", "postgresql://ana:pre${T_PW}@db.example.com/crm"):
+        raw = {"client": "x", "name": "X", "sources": {"accounts": {"uri": uri, "query": "SELECT 1"}}}
+        with pytest.raises(ParametersError, match="contains a password") as e:
+            params.from_dict(raw)  # validation refuses it, so `validate` catches it before any run
+        assert "hunter22" not in str(e.value) and "${CLIENT_DB_PASSWORD}" in str(e.value)
+        # and the reader refuses it too, should a Source be built without validation
+        src = params.Source.model_construct(uri=uri, query="SELECT 1", timeout_seconds=600)
         with pytest.raises(SourceError, match="contains a password") as e:
-            database.read("accounts", params.Source(uri=uri, query="SELECT 1"))
-        assert "hunter22" not in str(e.value) and "${CLIENT_DB_PASSWORD}" in e.value.fix
+            database.read("accounts", src)
+        assert "hunter22" not in str(e.value)
     assert not database.literal_password("postgresql://${T_USER}:${T_PW}@db.example.com/crm")
     assert not database.literal_password("postgresql://ana@db.example.com/crm")  # password from ~/.pgpass
 
