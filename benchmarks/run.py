@@ -164,6 +164,7 @@ def write_params(path: Path, data_dir: Path, client: str, *, events: Path | None
             f"  usage:\n    path: {events.resolve()}\n    kind: events\n    login_events: [login]\n"
             "    columns:\n      acct_id: account_id\n      user: user_id\n      ts: timestamp\n      event_name: event"
         ) + text[end:]
+        text = text.replace(", feature_api_calls]", "]")  # raw events carry no feature counts
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path

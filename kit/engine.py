@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 KIT = Path(__file__).resolve().parent
 ALWAYS = ("kit.notebook", "polars", "IPython.display")  # every notebook's first cells need these
+SKIP = ("adbc_driver",)  # database drivers: imported only when a source is a SQL query
 
 
 # ---------------------------------------------------------------------------- what to import ahead
@@ -70,7 +71,7 @@ def _preload_cached(notebook: str, mtime: float) -> tuple[str, ...]:
     stack = list(found)
     while stack:
         m = stack.pop(0)
-        if m in seen or m.split(".")[0] in sys.stdlib_module_names or m == "__future__":
+        if m in seen or m.split(".")[0] in sys.stdlib_module_names or m == "__future__" or m.startswith(SKIP):
             continue
         path = _kit_file(m)
         if m.startswith("kit") and path is None:
