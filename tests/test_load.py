@@ -188,6 +188,7 @@ def test_raw_events_are_aggregated_to_daily_usage(tmp_path):
         "acct,uid,ts,name\n"
         "A1,u1,2025-01-01T09:00:00Z,login\nA1,u1,2025-01-01T10:00:00Z,view\nA1,u2,2025-01-01T11:00:00Z,login\n"
         "A1,u1,2025-01-02T09:00:00Z,export\nA2,u9,2025-01-01T09:00:00Z,signin\n"
+        " A1 ,u3,2025-01-02T10:00:00Z,login\n"  # padded id: the same account, so the same account group
     )
     p = make_params(tmp_path, {
         "accounts": {"path": "a.csv", "columns": {"id": "account_id"}},
@@ -198,7 +199,7 @@ def test_raw_events_are_aggregated_to_daily_usage(tmp_path):
     df = t.frame.collect().sort("account_id", "date").select("account_id", "date", "active_users", "logins", "events")
     assert df.rows() == [
         ("A1", date(2025, 1, 1), 2, 2, 3),
-        ("A1", date(2025, 1, 2), 1, 0, 1),
+        ("A1", date(2025, 1, 2), 2, 1, 2),
         ("A2", date(2025, 1, 1), 1, 1, 1),
     ]
 
@@ -209,12 +210,15 @@ def test_event_aggregation_matches_a_python_count():
     rng = random.Random(3)
     rows = [(f"A{rng.randint(1, 5)}", f"u{rng.randint(1, 30)}", datetime(2025, 1, rng.randint(1, 9), rng.randint(0, 23)), rng.choice(["login", "view"])) for _ in range(3000)]
     events = pl.DataFrame(rows, schema=["account_id", "user_id", "timestamp", "event"], orient="row").lazy()
-    got = {(r["account_id"], r["date"]): (r["active_users"], r["logins"], r["events"]) for r in aggregate_events(events, ["login"]).collect().iter_rows(named=True)}
     expected: dict = {}
     for a, u, ts, ev in rows:
         users, logins, n = expected.get((a, ts.date()), (set(), 0, 0))
         expected[(a, ts.date())] = (users | {u}, logins + (ev == "login"), n + 1)
-    assert got == {k: (len(v[0]), v[1], v[2]) for k, v in expected.items()}
+    for partitions in (1, 3, 4):  # account groups aggregated one after the other: same counts, each account-day once
+        daily = aggregate_events(events, ["login"], partitions=partitions).collect()
+        got = {(r["account_id"], r["date"]): (r["active_users"], r["logins"], r["events"]) for r in daily.iter_rows(named=True)}
+        assert daily.height == len(got)
+        assert got == {k: (len(v[0]), v[1], v[2]) for k, v in expected.items()}
 
 
 def test_demo_loads_with_only_the_planted_parse_problem(demo_data, demo_truth):
