@@ -13,7 +13,9 @@ while earlier notebooks run, with the modules that notebook imports already impo
   notebook and shuts the kernel down, so the kernel, its client and their event loop stay in one
   thread;
 * a kernel that cannot be started or warmed costs nothing but the warm-up: papermill then starts
-  one as usual, and import errors show up in the notebook's own cell.
+  one as usual, and import errors show up in the notebook's own cell;
+* kernels talk to the runner over Unix sockets in a private folder (mode 0700) rather than
+  unencrypted TCP ports on localhost, which ipykernel rightly warns about.
 
 This module is imported inside kernels (`warm`), so it imports nothing heavy at module level.
 """
@@ -89,7 +91,7 @@ def preload(notebook: str | Path) -> list[str]:
     p = Path(notebook)
     try:
         return list(_preload_cached(str(p.resolve()), p.stat().st_mtime))
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # not a readable notebook
         return list(ALWAYS)
 
 
@@ -175,9 +177,29 @@ class WarmKernel:
     def _start(self):
         from jupyter_core.utils import run_sync
 
-        km = _manager_class()(kernel_name=self.kernel_name)
+        km = _manager_class()(kernel_name=self.kernel_name, transport="ipc", ip=_socket_prefix())
         run_sync(km.start_kernel)(extra_arguments=kernel_arguments(preload(self.notebook)), cwd=self.cwd)
         return km
+
+
+@lru_cache(maxsize=1)
+def _socket_dir() -> str:
+    """This process's folder for kernel sockets, private to the user, removed at exit."""
+    import atexit
+    import shutil
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="kit-kernels-")  # mode 0700
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+def _socket_prefix() -> str:
+    """A unique socket path prefix per kernel (jupyter_client appends -<n> per channel)."""
+    import os
+    import uuid
+
+    return os.path.join(_socket_dir(), uuid.uuid4().hex[:12])
 
 
 @lru_cache(maxsize=1)
