@@ -33,6 +33,7 @@ from typing import Any, Callable
 KIT = Path(__file__).resolve().parent
 ALWAYS = ("kit.notebook", "polars", "IPython.display")  # every notebook's first cells need these
 SKIP = ("adbc_driver",)  # database drivers: imported only when a source is a SQL query
+_PARSE_LOCK = threading.Lock()
 
 
 # ---------------------------------------------------------------------------- what to import ahead
@@ -90,7 +91,8 @@ def preload(notebook: str | Path) -> list[str]:
     chart or a model fitted late in the notebook does not pay the import either."""
     p = Path(notebook)
     try:
-        return list(_preload_cached(str(p.resolve()), p.stat().st_mtime))
+        with _PARSE_LOCK:  # ast.parse in concurrent threads can fail in CPython 3.11 ("recursion depth mismatch")
+            return list(_preload_cached(str(p.resolve()), p.stat().st_mtime))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):  # not a readable notebook
         return list(ALWAYS)
 
@@ -136,6 +138,7 @@ class WarmKernel:
         self._error: BaseException | None = None
         self._finished = threading.Event()
         self.start_error: str = ""
+        self.modules = preload(self.notebook)  # parsed here, in the caller's thread, not in the kernel's
         self._thread = threading.Thread(target=self._main, name=f"kernel-{self.notebook.stem}", daemon=True)
         self._thread.start()
 
@@ -178,7 +181,7 @@ class WarmKernel:
         from jupyter_core.utils import run_sync
 
         km = _manager_class()(kernel_name=self.kernel_name, transport="ipc", ip=_socket_prefix())
-        run_sync(km.start_kernel)(extra_arguments=kernel_arguments(preload(self.notebook)), cwd=self.cwd)
+        run_sync(km.start_kernel)(extra_arguments=kernel_arguments(self.modules), cwd=self.cwd)
         return km
 
 
