@@ -271,8 +271,9 @@ class NoScrub(Scrubber):
 
 def personal_values(params) -> set[str]:
     """Every value of a personal column in the client's data (contacts.email, ctas.owner, team.user,
-    platform_logins.user, accounts.csm_owner, ...). Tables that cannot be read contribute nothing;
-    e-mail addresses are still caught by pattern."""
+    platform_logins.user, accounts.csm_owner, ...). A configured table with personal columns that
+    cannot be read stops the publish: its names could not be replaced, and a client site must not
+    show them (e-mail addresses alone would still be caught by pattern, user names would not)."""
     from kit import schema
     from kit.load import ClientData
 
@@ -283,11 +284,14 @@ def personal_values(params) -> set[str]:
         if not cols or name not in params.sources:
             continue
         try:
-            if not data.has(name):
-                continue
             frame = data.table(name)
-        except KitError:
-            continue
+        except KitError as e:
+            raise KitError(
+                f"cannot read this table to find the personal data ({', '.join(cols)}) to replace in the site: {e.message}",
+                where=f"sources.{name}", code="personal_data_unreadable",
+                fix=f"fix sources.{name} (python -m kit validate shows why), remove it from the parameters, or set "
+                "publish.personal_data: true if the client agreed to show these names",
+            ) from e
         for c in cols:
             if c in frame.columns:
                 values |= {str(v) for v in frame.get_column(c).drop_nulls().unique().to_list()}

@@ -357,6 +357,23 @@ def test_personal_data_kept_when_the_parameters_allow_it(tmp_path, known_persona
     assert "jane.doe@acme.example" in text and "Avery Müller" in text
 
 
+def test_an_unreadable_personal_table_stops_the_publish(tmp_path, capsys):
+    reports = tmp_path / "reports"
+    write_period(reports, "acme", "2026-10", "M")
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text("Id,Owner\nA1,Avery Müller\n")
+    team = "  team:\n    path: team.csv\n    columns: {Login: user, Role: role, Active: active}\n"  # team.csv missing
+    pfile = write_client(folder, "acme", "Acme Corp", extra=team)
+    code = cli.main(["publish", str(pfile), "--out", str(reports), "--site", str(tmp_path / "_site")])
+    err = capsys.readouterr().err
+    assert code != 0 and "sources.team" in err and "personal data" in err and "publish.personal_data: true" in err
+    assert not (tmp_path / "_site" / ".src" / "acme").exists()  # nothing written that could show the names
+    # readable tables give their values to the scrubber, unreadable ones are not skipped silently
+    (folder / "team.csv").write_text("Login,Role,Active\nsam.okafor,CSM,yes\n")
+    assert {"Avery Müller", "sam.okafor"} <= site.personal_values(params.load(pfile))
+
+
 def test_scrubber_catches_escaped_forms():
     s = site.Scrubber({"Avery Müller", "O'Brien Pat", "x@y.example"}, "c")
     out = s.text("Avery Müller | O&#x27;Brien Pat | x\\@y.example | other@z.example | Avery Müllerson")
