@@ -4,7 +4,7 @@
 and "two months in a row" rules work. Recording a period replaces that period's records (a rerun
 is idempotent). The maintenance notebook only reads it; the batch runner records a run's
 maintenance.json after the run has been committed, so a failed run never changes the history.
-Writes go to a temporary file that replaces the history atomically.
+Writes go to a temporary file that replaces the history atomically, under a lock per client.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from pathlib import Path
 
 import polars as pl
 
+from kit import locks
+
 FILE = "history.parquet"
+LOCK = ".history.lock"
 SCHEMA = {
     "period": pl.String,
     "name": pl.String,
@@ -91,9 +94,12 @@ def write(client_root: str | Path, history: pl.DataFrame) -> Path:
 
 
 def record(client_root: str | Path, maintenance_json: str | Path) -> Path:
-    """Record a committed run's maintenance.json into the client's history (replacing its period)."""
+    """Record a committed run's maintenance.json into the client's history (replacing its period).
+    Read, update and write happen under a lock, so two runs of one client finishing together both
+    land (neither overwrites the other's period)."""
     report = json.loads(Path(maintenance_json).read_text())
-    return write(client_root, upsert(read(client_root), rows(report)))
+    with locks.exclusive(Path(client_root) / LOCK):
+        return write(client_root, upsert(read(client_root), rows(report)))
 
 
 def trend(history: pl.DataFrame, report: dict, months: int = 12) -> pl.DataFrame:

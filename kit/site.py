@@ -31,14 +31,13 @@ import shutil
 import subprocess
 import sys
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import yaml
 
-from kit import methodology
+from kit import locks, methodology
 from kit import params as params_mod
 from kit.errors import KitError
 from kit.methodology import esc, num, pct, table
@@ -677,18 +676,9 @@ def _write_trends(ctx: _Ctx) -> None:
 # ---------------------------------------------------------------------------- rendering
 
 
-@contextmanager
 def render_lock(site: Path):
     """One Quarto render at a time across processes (parallel renders race on shared files)."""
-    import fcntl
-
-    site.mkdir(parents=True, exist_ok=True)
-    with open(site / LOCK, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    return locks.exclusive(site / LOCK)
 
 
 def render_site(source: Path, client: str, site: str | Path, quarto: str, run: Callable = subprocess.run) -> Path:

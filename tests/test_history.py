@@ -70,7 +70,7 @@ def test_write_is_atomic_and_leaves_no_temp_files(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         history.record(root, write(root / "2026-09", report("2026-09", false_rate=("red", 0.4))))
     assert history.path(root).read_bytes() == before  # the earlier history is intact
-    assert sorted(p.name for p in root.iterdir()) == ["2026-08", "2026-09", "history.parquet"]
+    assert sorted(p.name for p in root.iterdir()) == [".history.lock", "2026-08", "2026-09", "history.parquet"]
 
 
 def test_read_without_history_is_empty(tmp_path):
@@ -108,3 +108,28 @@ def _m():
 def test_client_root_of_batch_and_lab_runs(tmp_path):
     assert history.client_root(tmp_path / "demo" / ".tmp-2026-10-abcd") == (tmp_path / "demo").resolve()
     assert history.client_root(tmp_path / "demo" / "_lab" / "2026-10") == (tmp_path / "demo").resolve()
+
+
+def _record_after(barrier, root: str, report_path: str) -> None:
+    barrier.wait()
+    for _ in range(5):  # each process rewrites the history several times, as reruns would
+        history.record(root, report_path)
+
+
+def test_runs_finishing_together_all_land_in_the_history(tmp_path):
+    import multiprocessing
+
+    root = tmp_path / "acme"
+    periods = [f"2026-{m:02d}" for m in range(1, 7)]
+    paths = [str(write(root / p, report(p, false_rate=("red", 0.3), sync_failures=("green", 0)))) for p in periods]
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Manager().Barrier(len(paths))
+    procs = [ctx.Process(target=_record_after, args=(barrier, str(root), p)) for p in paths]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0] * len(procs)
+    h = history.read(root)
+    assert sorted(h["period"].unique().to_list()) == periods  # without the lock, read-update-write races lose periods
+    assert h.height == 2 * len(periods)
