@@ -43,6 +43,8 @@ EVENT_CUT = 0.5
 MIN_CLASS = 2  # a model needs at least this many events and non-events
 RIDGE_ALPHA = 0.01
 NO_COMPONENT = "account"  # tenure and ARR: candidates and controls, not part of any score component
+DECILES = {"signal": pl.String, "decile": pl.Int64, "low": pl.Float64, "high": pl.Float64, "n": pl.Int64, "churn_rate": pl.Float64}
+CORRELATION = {"a": pl.String, "b": pl.String, "r": pl.Float64}  # long form: one row per pair of signals
 
 
 @dataclass
@@ -249,7 +251,7 @@ def deciles(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     """Churn rate by decile of a signal (complete cases); tied values keep deciles together."""
     d = frame.select(pl.col(name).alias("x"), "churned").drop_nulls("x")
     if d.height == 0 or d["x"].n_unique() < 2:
-        return pl.DataFrame(schema={"signal": pl.String, "decile": pl.Int64, "low": pl.Float64, "high": pl.Float64, "n": pl.Int64, "churn_rate": pl.Float64})
+        return pl.DataFrame(schema=DECILES)
     ranks = d["x"].rank("min").to_numpy()  # equal values share a bin
     bins = np.minimum((ranks - 1) * 10 // d.height, 9).astype(np.int64)
     return (
@@ -446,7 +448,7 @@ def _analyse_frame(frame, names, w, current, comp_of) -> Result:
     for s in usable:
         x = frame[s].fill_null(medians[s]).to_numpy().astype(np.float64)
         means[s], sds[s] = float(x.mean()), float(x.std(ddof=1)) if len(x) > 1 else 0.0
-    corr_long = pl.DataFrame(schema={"a": pl.String, "b": pl.String, "r": pl.Float64})
+    corr_long = pl.DataFrame(schema=CORRELATION)
     groups: list[list[str]] = []
     if len(usable) >= 2:
         Z = _design(frame, usable, medians, means, sds)
@@ -593,8 +595,8 @@ def unavailable(params: Parameters, reason: str) -> Result:
     current = {c: comp.weight for c, comp in params.score.components.items()}
     return Result(
         "not_available", 0, 0, [f"Not available: {reason}"], [],
-        pl.DataFrame(schema={"signal": pl.String, "decile": pl.Int64, "low": pl.Float64, "high": pl.Float64, "n": pl.Int64, "churn_rate": pl.Float64}),
-        pl.DataFrame(schema={"a": pl.String, "b": pl.String, "r": pl.Float64}), [], {"fitted": False},
+        pl.DataFrame(schema=DECILES),
+        pl.DataFrame(schema=CORRELATION), [], {"fitted": False},
         {c: {"weight": w, "ci_low": None, "ci_high": None} for c, w in current.items()}, current,
         settings=params.weighting.model_dump(),
     )
@@ -610,7 +612,7 @@ def run(ctx) -> Result:
     try:
         result = analyse(ctx.data, ctx.params, until=ctx.as_of)
     except KitError as e:
-        result = unavailable(ctx.params, e.message if hasattr(e, "message") else str(e))
+        result = unavailable(ctx.params, e.message)
     out = result.to_json()
     out.update(client=ctx.params.client, period=ctx.period.label, as_of=ctx.as_of.isoformat(), lead_time_days=ctx.params.lead_time_days)
     ctx.write_json("weights.json", out)
@@ -621,8 +623,15 @@ def run(ctx) -> Result:
 # ---------------------------------------------------------------------------- charts (small frames, Altair)
 
 
+def _blue_grey(a, field: str, blue: str, grey: str):
+    """Colour by `field`: the value `blue` in blue (retained, proposed), `grey` in grey."""
+    from kit.charts import PALETTE
+
+    return a.Color(f"{field}:N", scale=a.Scale(domain=[blue, grey], range=[PALETTE["blue"], PALETTE["grey"]]), title=None)
+
+
 def chart_deciles(result: Result, columns: int = 3):
-    from kit.charts import PALETTE, alt
+    from kit.charts import alt
 
     a = alt()
     if result.deciles.height == 0:
@@ -634,7 +643,7 @@ def chart_deciles(result: Result, columns: int = 3):
     bars = a.Chart(df).mark_bar().encode(
         x=a.X("decile:O", title="decile (1 = lowest)"),
         y=a.Y("churn_rate:Q", title="churn rate", axis=a.Axis(format="%")),
-        color=a.Color("status:N", scale=a.Scale(domain=["retained", "excluded"], range=[PALETTE["blue"], PALETTE["grey"]]), title=None),
+        color=_blue_grey(a, "status", "retained", "excluded"),
         tooltip=["signal", "decile", "low", "high", "n", a.Tooltip("churn_rate:Q", format=".1%")],
     ).properties(width=170, height=110)
     rule = a.Chart(df).mark_rule(strokeDash=[4, 3], color="black").encode(y=a.datum(base_rate))
@@ -642,7 +651,7 @@ def chart_deciles(result: Result, columns: int = 3):
 
 
 def chart_odds(result: Result):
-    from kit.charts import PALETTE, alt
+    from kit.charts import alt
 
     a = alt()
     rows = [
@@ -654,7 +663,7 @@ def chart_odds(result: Result):
         return None
     df = pl.DataFrame(rows).to_pandas()
     order = [r["signal"] for r in rows]
-    color = a.Color("status:N", scale=a.Scale(domain=["retained", "excluded"], range=[PALETTE["blue"], PALETTE["grey"]]), title=None)
+    color = _blue_grey(a, "status", "retained", "excluded")
     y = a.Y("signal:N", sort=order, title=None)
     x_scale = a.Scale(type="log")
     bars = a.Chart(df).mark_rule(strokeWidth=2).encode(x=a.X("low:Q", scale=x_scale, title="odds ratio of churn per standard deviation (log scale)"), x2="high:Q", y=y, color=color)
@@ -678,7 +687,7 @@ def chart_correlation(result: Result):
 
 
 def chart_weights(result: Result):
-    from kit.charts import PALETTE, alt
+    from kit.charts import alt
 
     a = alt()
     rows = []
@@ -688,7 +697,7 @@ def chart_weights(result: Result):
             rows.append({"component": c, "which": "current", "weight": result.current[c], "low": None, "high": None})
     df = pl.DataFrame(rows, schema={"component": pl.String, "which": pl.String, "weight": pl.Float64, "low": pl.Float64, "high": pl.Float64}).to_pandas()
     order = list(result.proposed)
-    color = a.Color("which:N", scale=a.Scale(domain=["proposed", "current"], range=[PALETTE["blue"], PALETTE["grey"]]), title=None)
+    color = _blue_grey(a, "which", "proposed", "current")
     bars = a.Chart(df).mark_bar().encode(
         x=a.X("weight:Q", axis=a.Axis(format="%"), title="weight"), y=a.Y("which:N", title=None), color=color,
         tooltip=["component", "which", a.Tooltip("weight:Q", format=".1%"), a.Tooltip("low:Q", format=".1%"), a.Tooltip("high:Q", format=".1%")],
@@ -709,3 +718,11 @@ def comparison(result: Result) -> pl.DataFrame:
                      "ci_high": None if hi is None else round(hi, 3), "current": cur, "current_within_interval": inside})
     return pl.DataFrame(rows, schema={"component": pl.String, "proposed": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
                                       "current": pl.Float64, "current_within_interval": pl.Boolean})
+
+
+def segment_table(result: Result) -> pl.DataFrame:
+    """Per-segment weights, one row per component and one column per segment (empty without segments)."""
+    rows = [{"segment": s, "component": c, "weight": round(v["weight"], 3)} for s, ws in result.segments.items() for c, v in ws.items()]
+    if not rows:
+        return pl.DataFrame(schema={"component": pl.String})
+    return pl.DataFrame(rows).pivot(on="segment", index="component", values="weight")

@@ -186,6 +186,11 @@ def test_demo_weights_sum_to_one_with_intervals(demo_result):
     assert demo_result.segments  # every demo segment has 30+ churn events
     for ws in demo_result.segments.values():
         assert sum(v["weight"] for v in ws.values()) == pytest.approx(1.0)
+    table = weighting.segment_table(demo_result)  # the notebook's per-segment view: component x segment
+    assert table.columns == ["component", *demo_result.segments]
+    for seg, ws in demo_result.segments.items():
+        got = dict(zip(table["component"], table[seg]))
+        assert got == {c: round(v["weight"], 3) for c, v in ws.items()}
 
 
 def test_demo_univariate_figures_match_scipy(demo_result, demo_data, demo_params):
