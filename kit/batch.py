@@ -187,7 +187,7 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
     """Run notebooks respecting DEPENDS, up to `jobs` at a time, each in a fresh kernel.
 
     Each notebook's kernel is started ahead (kit.engine.WarmKernel: imports done, nothing else)
-    while earlier notebooks run, up to `jobs` kernels beyond the running ones; a notebook whose
+    while earlier notebooks run, at most 2 x `jobs` kernels alive at once; a notebook whose
     dependency failed is skipped and its kernel shut down unused. Notebooks run in threads of this
     process: the work happens in the kernels, so the runner pays its own imports once.
     """
@@ -232,8 +232,8 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
                 k.on_done = lambda k, n=n: finished.put(n)
                 k.go(lambda km, args=args: execute(*args, km=km))
                 warm[n] = k
-            # kernels for the next notebooks start now, while these run
-            for n in [n for n in pending if n not in warm and source(n).exists()][: max(0, 2 * jobs - len(running) - sum(1 for x in warm if x not in running))]:
+            # kernels for the next notebooks start now, while these run (`warm` holds the running ones too)
+            for n in [n for n in pending if n not in warm and source(n).exists()][: max(0, 2 * jobs - len(warm))]:
                 warm[n] = engine.WarmKernel(source(n), run_dir)
             if not running:
                 continue
@@ -254,12 +254,11 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
 def execute(name: str, source: str, target: str, parameters: dict, log_path: str, km=None) -> NotebookResult:
     """Execute one notebook with papermill (in `km`, a started kernel manager, if given), then write
     its HTML. Returns, never raises."""
-    import sys
     import threading
 
-    # nbformat's schema validator pulls in jsonschema's IRI grammar (rfc3987_syntax): seconds of
-    # import for a format check notebooks never use (as in kit.charts.alt)
-    sys.modules.setdefault("rfc3987_syntax", None)
+    from kit import engine
+
+    engine.skip_iri_grammar()  # nbformat's schema validator imports jsonschema
     import papermill as pm
 
     started = time.time()

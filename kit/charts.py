@@ -15,11 +15,9 @@ PALETTE = {"red": "#d62728", "amber": "#ff9f1c", "yellow": "#f2c14e", "green": "
 def alt():
     """The altair module, configured for static SVG output."""
     global _READY
-    import sys
+    from kit.engine import skip_iri_grammar
 
-    # jsonschema (imported by altair) builds an IRI grammar with rfc3987_syntax at import time:
-    # about 3 s of a 4 s `import altair`, for a format check charts never use. Skip it.
-    sys.modules.setdefault("rfc3987_syntax", None)
+    skip_iri_grammar()  # altair imports jsonschema
     import altair
 
     if not _READY:
