@@ -47,32 +47,19 @@ GIB = 1024**3
 
 
 def measure(cmd: list[str], cwd: Path = REPO, env: dict | None = None) -> dict:
-    """Run cmd; wall seconds, peak RSS (bytes, the largest process of the tree) and its stdout."""
-    t = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
-    out, err = p.communicate()
-    wall = time.perf_counter() - t
-    # the child's rusage: ru_maxrss covers it and its waited-for descendants (KiB on Linux)
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({p.returncode}):\n{err.decode()[-3000:]}")
-    return {"seconds": wall, "peak_rss": peak, "stdout": out.decode()}
-
-
-def measure_own(cmd: list[str], cwd: Path = REPO) -> dict:
-    """Like measure, but the peak RSS of this one process (os.wait4), not the running maximum of all children."""
-    t = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = p.stdout.read()
-    err = p.stderr.read()
-    _, status, usage = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - t
-    if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({p.returncode}):\n{err.decode()[-3000:]}")
-    return {"seconds": wall, "peak_rss": usage.ru_maxrss * 1024, "stdout": out.decode()}
+    """Run cmd; wall seconds, its stdout, and peak RSS in bytes (os.wait4: the largest of the process
+    and the descendants it waited for, on Linux)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:  # files, not pipes: no pipe-full deadlock
+        t = time.perf_counter()
+        p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({p.returncode}):\n{err.read().decode()[-3000:]}")
+        return {"seconds": wall, "peak_rss": usage.ru_maxrss * 1024, "stdout": out.read().decode()}
 
 
 def median(runs: list[dict], key: str = "seconds") -> float:
@@ -230,7 +217,7 @@ def section_large(reps: int, tmp: Path, quick: bool) -> dict:
     in_memory = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
 
     def stage(name, p=params, extra=()):
-        r = measure_own([PY, "-m", "benchmarks.stages", name, str(p), PERIOD, *extra])
+        r = measure([PY, "-m", "benchmarks.stages", name, str(p), PERIOD, *extra])
         doc = json.loads(r["stdout"].strip().splitlines()[-1])
         return {**doc, "wall": r["seconds"], "peak_rss": r["peak_rss"]}
 
