@@ -94,25 +94,64 @@ class Source(Strict):
 # ---------------------------------------------------------------------------- score
 
 
+class Tiers(Strict):
+    """Value tiers of one measure (the `tiers` transform): the form a CS platform's scorecard rules take.
+
+    `cuts` split the measure's values into len(cuts) + 1 ranges; a value equal to a cut belongs to
+    the lower range, so the ranges are (lower cut, upper cut] (ChurnZero's grid: the top of a range
+    is inclusive, the bottom is not). Each range scores a fixed 0-100, listed lowest values first.
+    """
+
+    cuts: list[float] = Field(min_length=1, description="ascending range boundaries; a value equal to one belongs to the lower range")
+    scores: list[float] = Field(description="0-100 score of each range, lowest values first (one more than cuts)")
+    missing: float | None = Field(
+        None, ge=0, le=100, description="score when the measure has no value; null: left out, the others re-weighted"
+    )
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Tiers":
+        if any(not b > a for a, b in zip(self.cuts, self.cuts[1:])):
+            raise _fix(f"cuts {self.cuts} are not strictly ascending", "list each boundary once, smallest first")
+        if len(self.scores) != len(self.cuts) + 1:
+            raise _fix(f"{len(self.cuts)} cut(s) make {len(self.cuts) + 1} ranges but {len(self.scores)} score(s) are given",
+                       "give one score per range, lowest values first")
+        if any(not 0 <= x <= 100 for x in self.scores):
+            raise _fix(f"scores {self.scores} must lie in 0-100", "score each range between 0 (riskiest) and 100 (healthiest)")
+        return self
+
+
 class Component(Strict):
     weight: float = Field(ge=0, le=1, description="share of the composite score")
-    signals: list[str] = Field(min_length=1, description="signals averaged into this component")
-    transform: Literal["percentile", "thresholds"] = Field(
-        "percentile", description="percentile rank within segment, or fixed thresholds mapped to 0-100"
+    signals: list[str] = Field(min_length=1, description="signals (measures) combined into this component")
+    transform: Literal["percentile", "thresholds", "tiers"] = Field(
+        "percentile",
+        description="percentile rank within segment, fixed thresholds mapped to 0-100, or value tiers with a score each",
     )
     thresholds: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="thresholds transform: signal -> [value scoring 0, value scoring 100]"
     )
+    tiers: dict[str, Tiers] = Field(default_factory=dict, description="tiers transform: signal -> value ranges and their scores")
+    signal_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="share of the overall score of each signal (they add up to the component's weight); default: equal",
+    )
 
     @model_validator(mode="after")
-    def _thresholds_cover_signals(self) -> "Component":
-        if self.transform == "thresholds":
-            missing = [s for s in self.signals if s not in self.thresholds]
+    def _rules_cover_signals(self) -> "Component":
+        for kind, rules, example in (("thresholds", self.thresholds, "[value at 0, value at 100]"),
+                                     ("tiers", self.tiers, "{cuts: [...], scores: [...]}")):
+            missing = [s for s in self.signals if s not in rules] if self.transform == kind else []
             if missing:
-                raise _fix(
-                    f"transform is 'thresholds' but signals {missing} have none",
-                    "add `thresholds: {signal: [value at 0, value at 100]}` for each signal",
-                )
+                raise _fix(f"transform is '{kind}' but signals {missing} have none",
+                           f"add `{kind}: {{signal: {example}}}` for each signal")
+        if self.signal_weights:
+            if set(self.signal_weights) != set(self.signals) or any(w < 0 for w in self.signal_weights.values()):
+                raise _fix(f"signal_weights must give each of {self.signals} a weight of 0 or more",
+                           "list every signal of the component once, or leave signal_weights out for equal shares")
+            total = sum(self.signal_weights.values())
+            if abs(total - self.weight) > WEIGHT_TOLERANCE:
+                raise _fix(f"signal_weights add up to {total:.3f}, not the component's weight {self.weight:g}",
+                           "make the signals' shares add up to the component's weight")
         return self
 
 
@@ -198,16 +237,35 @@ class Sweep(Strict):
 
 
 class Backtest(Strict):
-    window_start_days: int = Field(180, ge=1, description="scores from this many days before each renewal ...")
+    window_start_days: int = Field(
+        365, ge=1, description="scores from this many days before each renewal (a contract year: where first at-risk flags are looked for) ..."
+    )
     window_end_days: int = Field(0, ge=0, description="... up to this many days before it")
     score_every_days: int = Field(7, ge=1, description="scoring frequency in the back-test")
     sweep: Sweep = Field(default_factory=Sweep)
+    platform_bands: Bands | None = Field(
+        None, description="bands of the client's platform score (health_scores) when they differ from score.bands"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> "Backtest":
         if not self.window_end_days < self.window_start_days:
-            raise _fix("window_end_days must be below window_start_days", "e.g. window_start_days: 180, window_end_days: 0")
+            raise _fix("window_end_days must be below window_start_days", "e.g. window_start_days: 365, window_end_days: 0")
         return self
+
+
+class Scorecard(Strict):
+    """How the back-test proposes a scorecard (kit.scorecard): fitted on earlier renewals, judged on later ones."""
+
+    test_share: float = Field(1 / 3, gt=0, lt=1, description="share of renewals, the latest by date, kept out of the fit")
+    max_measures: int = Field(8, ge=1, description="at most this many measures (signals)")
+    min_weight: float = Field(0.03, ge=0, lt=1, description="measures weighing less than this are dropped")
+    min_tier_share: float = Field(0.05, gt=0, lt=1 / 3, description="each value range holds at least this share of renewals")
+    max_red_share: float = Field(0.35, gt=0, le=1, description="red may flag at most this share of renewals")
+    red_tolerance: float = Field(0.02, ge=0, lt=1, description="red thresholds this close to the best recall minus false positive rate count as equally good")
+    green_churn_ratio: float = Field(0.5, gt=0, le=1, description="green: churn rate at most this times the base rate")
+    max_churned_green: float = Field(0.10, ge=0, le=1, description="green: holds at most this share of churned renewals (95% upper bound)")
+    min_churn_events: int = Field(20, ge=1, description="fewer churned renewals before the cut than this: no scorecard")
 
 
 class Limit(Strict):
@@ -285,6 +343,7 @@ class Parameters(Strict):
     audit: Audit = Field(default_factory=Audit)
     weighting: Weighting = Field(default_factory=Weighting)
     backtest: Backtest = Field(default_factory=Backtest)
+    scorecard: Scorecard = Field(default_factory=Scorecard)
     maintenance: Maintenance = Field(default_factory=Maintenance)
     publish: Publish = Field(default_factory=Publish)
 
@@ -338,6 +397,11 @@ class Parameters(Strict):
             return []
         canonical = set(schema.TABLES["usage"].column_names) | set(schema.USAGE_EVENTS.column_names)
         return [c for c in src.columns.values() if c not in canonical]
+
+    @property
+    def platform_bands(self) -> Bands:
+        """The bands that judge the platform's recorded score: backtest.platform_bands, else score.bands."""
+        return self.backtest.platform_bands or self.score.bands
 
     def resolve(self, path: str) -> Path:
         p = Path(path).expanduser()

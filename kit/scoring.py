@@ -10,8 +10,11 @@ The rules (also shown in the reports):
   their average rank, oriented by the catalog direction so that 100 is always healthiest (a lone
   account in its segment scores 50). `thresholds`: a straight line through the configured
   `[value scoring 0, value scoring 100]`, clipped to 0-100 (give the pair reversed for signals where
-  lower is healthier). Missing signal values stay missing.
-* **Component** = mean of its signals' 0-100 values that are present (missing when none is); for
+  lower is healthier). `tiers` (the scorecard's form): the value falls in one of the ranges set by
+  the measure's cuts, (lower cut, upper cut], and scores that range's fixed 0-100; a measure with
+  no value scores its `missing` score when one is set. Otherwise missing signal values stay missing.
+* **Component** = mean of its signals' 0-100 values that are present (missing when none is),
+  weighted by `signal_weights` when they are given (equal otherwise); for
   `percentile` components that mean is ranked again the same way, so a usage score of 80 reads
   "healthier usage than 80% of the segment's accounts on that date".
 * **Composite** = weighted mean of the present components. When a component with a positive
@@ -31,7 +34,7 @@ import polars as pl
 
 from kit import catalog
 from kit.errors import KitError
-from kit.params import Component, Score
+from kit.params import Component, Score, Tiers
 
 KEYS = ("account_id", "as_of")
 RESERVED = {"account_id", "as_of", "date", "segment", "arr", "score", "band", "reweighted", "components_present",
@@ -68,9 +71,11 @@ def weights_of(config: Score, override: Mapping[str, float] | None = None) -> di
 
 
 def _signal_expr(signal: str, comp: Component, present: set[str]) -> pl.Expr:
+    x = pl.col(signal).cast(pl.Float64) if signal in present else pl.lit(None, dtype=pl.Float64)
+    if comp.transform == "tiers":
+        return tier_score(x, comp.tiers[signal])
     if signal not in present:
         return pl.lit(None, dtype=pl.Float64)
-    x = pl.col(signal).cast(pl.Float64)
     if comp.transform == "thresholds":
         lo, hi = comp.thresholds[signal]
         if hi == lo:
@@ -78,6 +83,14 @@ def _signal_expr(signal: str, comp: Component, present: set[str]) -> pl.Expr:
                            fix="give two different values: [value scoring 0, value scoring 100]")
         return (100 * (x - lo) / (hi - lo)).clip(0, 100)
     return _percentile(x * direction(signal))
+
+
+def tier_score(x: pl.Expr, tiers: Tiers) -> pl.Expr:
+    """The score of the value range x falls in: ranges are (lower cut, upper cut]; no value (null or NaN) scores `missing`."""
+    expr = pl.when(x.is_null() | x.is_nan()).then(pl.lit(tiers.missing, dtype=pl.Float64))
+    for cut, sc in zip(tiers.cuts, tiers.scores):
+        expr = expr.when(x <= cut).then(pl.lit(float(sc)))
+    return expr.otherwise(pl.lit(float(tiers.scores[-1]))).cast(pl.Float64)
 
 
 def _percentile(x: pl.Expr) -> pl.Expr:
@@ -101,7 +114,8 @@ def components(signals: pl.DataFrame, config: Score) -> pl.DataFrame:
     df = signals.with_columns(pl.struct(seg.fill_null(NO_SEGMENT), pl.col("as_of")).rank("dense").alias(GROUP))
     # each signal once on 0-100, then components, then (percentile components) ranked again
     def key(sname: str, comp: Component) -> tuple:
-        return sname, comp.transform, tuple(comp.thresholds.get(sname, ()))
+        rule = comp.tiers[sname].model_dump_json() if comp.transform == "tiers" else tuple(comp.thresholds.get(sname, ()))
+        return sname, comp.transform, rule
 
     sig_cols: dict[tuple, tuple[str, Component]] = {}
     for comp in config.components.values():
@@ -111,9 +125,12 @@ def components(signals: pl.DataFrame, config: Score) -> pl.DataFrame:
     means = []
     for name, comp in config.components.items():
         parts = [pl.col(sig_cols[key(s, comp)][0]) for s in comp.signals]
-        # mean of the present parts: sum of values / count of present values
-        count = pl.sum_horizontal([p.is_not_null().cast(pl.Int32) for p in parts])
-        means.append(pl.when(count > 0).then(pl.sum_horizontal(parts) / count).otherwise(None).cast(pl.Float64).alias(name))
+        share = comp.signal_weights or {s: 1.0 for s in comp.signals}
+        # weighted mean of the present parts: sum of weighted values / sum of the present parts' weights
+        wsum = pl.sum_horizontal([pl.when(p.is_not_null()).then(pl.lit(float(share[s]))).otherwise(0.0)
+                                  for s, p in zip(comp.signals, parts)])
+        total = pl.sum_horizontal([p * float(share[s]) for s, p in zip(comp.signals, parts)])
+        means.append(pl.when(wsum > 0).then(total / wsum).otherwise(None).cast(pl.Float64).alias(name))
     df = df.with_columns(means)
     ranked = [_percentile(pl.col(n)).alias(n) for n, c in config.components.items() if c.transform == "percentile"]
     if ranked:

@@ -89,7 +89,7 @@ def test_maintenance_thresholds_out_of_order():
 
 def test_sweep_and_window_out_of_order():
     check(with_("backtest.sweep", {"start": 80, "stop": 40}), "start (80.0) must be below stop (40.0)")
-    check(with_("backtest.window_end_days", 200), "window_end_days must be below window_start_days")
+    check(with_("backtest.window_end_days", 400), "window_end_days must be below window_start_days")
 
 
 @pytest.mark.parametrize("slug", ["../etc", "acme/corp", "Acme", "acme corp", "", "a" * 80, ".hidden"])
