@@ -42,13 +42,17 @@ class Context:
         return self.run_dir / name
 
     def write_json(self, name: str, obj: Any) -> Path:
-        path = self.path(name)
-        path.write_text(json.dumps(clean_json(obj), indent=2, default=_json_default, allow_nan=False))
-        return path
+        return write_json(self.path(name), obj)
 
     def read_json(self, name: str) -> Any | None:
         path = self.path(name)
         return json.loads(path.read_text()) if path.exists() else None
+
+
+def write_json(path: Path, obj: Any) -> Path:
+    """Strict JSON (NaN and infinities as null, dates as ISO strings), indented for people."""
+    path.write_text(json.dumps(clean_json(obj), indent=2, default=_json_default, allow_nan=False))
+    return path
 
 
 def clean_json(obj: Any) -> Any:

@@ -1,0 +1,365 @@
+"""The proposed scorecard: every step recomputed independently (by hand, scipy, statsmodels' twin, a second
+scorer reading the exported CSVs), planted drivers recovered, and a time split that nothing after the cut crosses."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import optimize, stats
+
+from kit import params, scorecard, scoring
+from kit.params import Bands, Scorecard, Weighting
+
+SETTINGS = Scorecard()
+WEIGHTING = Weighting()
+
+
+# ---------------------------------------------------------------------------- a planted client
+
+
+def planted(n: int = 4000, seed: int = 3) -> pl.DataFrame:
+    """Renewals whose churn depends on logins (strongly, more is healthier) and tickets (less strongly, more is
+    riskier); api calls are noise. Renewal dates spread over two years."""
+    rng = np.random.default_rng(seed)
+    logins = rng.gamma(4, 0.6, n)
+    tickets = rng.poisson(1.5, n).astype(float)
+    api = rng.normal(50, 10, n)
+    logit = -2.0 - 1.2 * (logins - logins.mean()) / logins.std() + 0.6 * (tickets - tickets.mean()) / tickets.std()
+    churned = rng.random(n) < 1 / (1 + np.exp(-logit))
+    tickets[rng.random(n) < 0.1] = np.nan  # some renewals have no value
+    start = date(2024, 1, 1)
+    return pl.DataFrame({
+        "account_id": [f"A{i:05d}" for i in range(n)],
+        "renewal_date": [start + timedelta(days=int(d)) for d in rng.integers(0, 730, n)],
+        "churned": churned,
+        "logins_per_active_user": logins, "tickets_90d": tickets, "feature_api_calls": api,
+    })
+
+
+NAMES = ["logins_per_active_user", "tickets_90d", "feature_api_calls"]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    frame = planted()
+    split = scorecard.split(frame, 1 / 3)
+    return frame, split, scorecard.fit(split.fit, NAMES, SETTINGS, WEIGHTING)
+
+
+# ---------------------------------------------------------------------------- scoring rules
+
+
+def test_tier_score_by_hand():
+    rule = params.Tiers(cuts=[1, 3], scores=[0, 40, 100], missing=50)
+    x = pl.DataFrame({"x": [0.5, 1.0, 1.0001, 3.0, 3.5, None]}, schema={"x": pl.Float64})
+    got = x.select(scoring.tier_score(pl.col("x"), rule).alias("x"))["x"].to_list()
+    assert got == [0, 0, 40, 40, 100, 50]  # a value on a cut belongs to the lower range; no value scores `missing`
+    no_missing = params.Tiers(cuts=[1, 3], scores=[0, 40, 100])
+    assert x.select(scoring.tier_score(pl.col("x"), no_missing).alias("x"))["x"][-1] is None
+    nan = pl.DataFrame({"x": [float("nan")]})
+    assert nan.select(scoring.tier_score(pl.col("x"), rule).alias("x"))["x"][0] == 50  # NaN is no value either
+
+
+def test_signal_weights_inside_a_component_by_hand():
+    comp = params.Component(weight=1.0, signals=["a_s", "b_s"], transform="tiers",
+                            tiers={"a_s": {"cuts": [0], "scores": [0, 100]}, "b_s": {"cuts": [0], "scores": [0, 100], "missing": 20}},
+                            signal_weights={"a_s": 0.75, "b_s": 0.25})
+    cfg = params.Score.model_construct(components={"usage": comp}, bands=Bands(), at_risk_weeks=2, trend_days=30)
+    sig = pl.DataFrame({"account_id": ["x", "y", "z"], "as_of": [date(2026, 1, 1)] * 3,
+                        "a_s": [1.0, -1.0, None], "b_s": [-1.0, None, 1.0]})
+    out = scoring.composite(scoring.components(sig, cfg), cfg)["score"].to_list()
+    # x: 0.75*100 + 0.25*0 = 75; y: 0.75*0 + 0.25*20 = 5; z: a missing (no missing score) -> only b: 100
+    assert out == pytest.approx([75.0, 5.0, 100.0])
+
+
+def test_tiers_and_signal_weights_are_validated():
+    with pytest.raises(ValueError, match="not strictly ascending"):
+        params.Tiers(cuts=[3, 1], scores=[0, 50, 100])
+    with pytest.raises(ValueError, match="one score per range"):
+        params.Tiers(cuts=[1, 3], scores=[0, 100])
+    with pytest.raises(ValueError, match="0-100"):
+        params.Tiers(cuts=[1], scores=[0, 120])
+    with pytest.raises(ValueError, match="add up to the component's weight"):
+        params.Component(weight=0.5, signals=["tickets_90d"], signal_weights={"tickets_90d": 0.4})
+    with pytest.raises(ValueError, match="transform is 'tiers'"):
+        params.Component(weight=0.5, signals=["tickets_90d"], transform="tiers")
+
+
+# ---------------------------------------------------------------------------- the fit, step by step
+
+
+def test_log_likelihood_matches_scipy():
+    rng = np.random.default_rng(0)
+    y = (rng.random(300) < 0.2).astype(float)
+    x = rng.normal(size=300)
+    n, k = scorecard.range_counts(x, y, [-0.5, 0.7])
+    idx = np.searchsorted([-0.5, 0.7], x, side="left")
+    expected = sum(stats.bernoulli.logpmf(y[idx == r], y[idx == r].mean()).sum() for r in range(3))
+    assert scorecard._loglik(k, n) == pytest.approx(expected)
+
+
+def test_best_cuts_is_the_brute_force_optimum():
+    """Every pair of grid values scored with scipy; the kit's choice is the best valid one."""
+    frame = planted(2000, seed=11)
+    x, y = frame["logins_per_active_user"].to_numpy(), frame["churned"].to_numpy().astype(float)
+    grid = np.unique(np.quantile(x, scorecard.QUANTILES, method="lower"))
+    best, best_ll = None, -math.inf
+    for a, b in itertools.combinations(grid, 2):
+        idx = np.searchsorted([a, b], x, side="left")
+        sizes = np.bincount(idx, minlength=3)
+        rates = np.array([y[idx == r].mean() for r in range(3)])
+        if sizes.min() < 0.05 * len(x) or not (rates[0] > rates[1] > rates[2]):
+            continue
+        ll = sum(stats.bernoulli.logpmf(y[idx == r], rates[r]).sum() for r in range(3))
+        if ll > best_ll:
+            best, best_ll = [a, b], ll
+    assert scorecard.best_cuts(x, y, +1, 0.05) == pytest.approx(best)
+
+
+def test_three_obvious_groups_by_hand():
+    # values 1, 2, 3 with churn 50%, 20%, 5%: the cuts fall between them, yellow scores 100 x (.5 - .2) / (.5 - .05)
+    x = np.repeat([1.0, 2.0, 3.0], 100)
+    y = np.concatenate([np.r_[np.ones(50), np.zeros(50)], np.r_[np.ones(20), np.zeros(80)], np.r_[np.ones(5), np.zeros(95)]])
+    cuts = scorecard.best_cuts(x, y, +1, 0.05)
+    assert cuts == [1.0, 2.0]
+    n, k = scorecard.range_counts(x, y, cuts)
+    scores, missing = scorecard.range_scores(n, k, +1, (10, 5.0), 5)
+    assert scores == [0.0, round(100 * 0.3 / 0.45), 100.0]
+    assert missing == 0.0  # 50% churn without a value: as risky as red (clipped at 0)
+    # lower is healthier: the same numbers read the other way round
+    scores, _ = scorecard.range_scores(n[::-1].copy(), k[::-1].copy(), -1, (0, 0.0), 5)
+    assert scores == [100.0, round(100 * 0.3 / 0.45), 0.0]
+
+
+def test_readable_cuts():
+    assert scorecard.readable([0.4625, 1.79], integers=False) == [0.46, 1.8]
+    assert scorecard.readable([1.04, 1.06], integers=False) == [1.0, 1.1]
+    assert scorecard.readable([1.001, 1.004], integers=False) == [1.001, 1.004]  # 2 and 3 digits would merge them
+    assert scorecard.readable([-0.00333, 0.0312], integers=False) == [-0.0033, 0.031]
+    assert scorecard.readable([2.0, 5.0], integers=True) == [2.0, 5.0]
+
+
+def test_percents_by_largest_remainder():
+    assert scorecard.percents({"a": 1, "b": 1, "c": 1}) == {"a": 34, "b": 33, "c": 33}
+    assert scorecard.percents({"a": 0.456, "b": 0.321, "c": 0.223}) == {"a": 46, "b": 32, "c": 22}
+    assert sum(scorecard.percents({f"m{i}": w for i, w in enumerate([0.17, 0.29, 0.05, 0.49])}).values()) == 100
+
+
+def test_weights_match_an_independent_maximum_likelihood():
+    """Weights = minus the logistic coefficients, normalised: recomputed with scipy's optimiser on the likelihood."""
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 3, (3000, 3)) / 2.0
+    y = (rng.random(3000) < 1 / (1 + np.exp(-(-0.5 - 1.5 * X[:, 0] - 0.7 * X[:, 1] - 0.3 * X[:, 2])))).astype(float)
+
+    def nll(beta):
+        z = beta[0] + X @ beta[1:]
+        return float(np.sum(np.logaddexp(0, z) - y * z))
+
+    beta = optimize.minimize(nll, np.zeros(4), method="BFGS", options={"gtol": 1e-8}).x[1:]
+    expected = scorecard.percents({f"m{i}": -b for i, b in enumerate(beta)})
+    got, notes = scorecard.choose_weights(X, y, ["m0", "m1", "m2"], Scorecard(min_weight=0))
+    assert got == expected and not notes
+
+
+def test_a_measure_going_the_wrong_way_jointly_is_dropped():
+    rng = np.random.default_rng(9)
+    X = rng.integers(0, 3, (3000, 2)) / 2.0
+    y = (rng.random(3000) < 1 / (1 + np.exp(-(-1 - 1.5 * X[:, 0] + 1.0 * X[:, 1])))).astype(float)  # m1: points raise churn
+    got, notes = scorecard.choose_weights(X, y, ["m0", "m1"], Scorecard())
+    assert got == {"m0": 100} and "m1: dropped" in notes[0]
+
+
+def test_wilson_bound_matches_statsmodels():
+    from statsmodels.stats.proportion import proportion_confint
+
+    for k, n in ((0, 50), (7, 222), (30, 100), (100, 100)):
+        assert scorecard.wilson_upper(k, n) == pytest.approx(proportion_confint(k, n, alpha=0.10, method="wilson")[1])
+
+
+def test_bands_by_hand():
+    # 100 renewals scored 0..99; churn in the lowest scores: 10 churned with scores 0..9 and 2 churned at 60, 80
+    score = np.arange(100, dtype=float)
+    churned = np.zeros(100, bool)
+    churned[:10] = True
+    churned[[60, 80]] = True
+    s = Scorecard(max_red_share=0.35, red_tolerance=0.0, green_churn_ratio=0.5, max_churned_green=0.5)
+    bands, why = scorecard.choose_bands(score, churned, s)
+    # J(t) = recall - FPR: t=10 catches 10 of 12 with 0 false alarms, J = 0.833; higher t only adds false alarms
+    assert bands.red == 10
+    # green: churn at or above g <= 0.5 x 12% and the 95% upper bound of churned-green share <= 50%:
+    # g = 11 holds 2 churned of 89 (2.2%) and 2 of 12 churned (Wilson upper 0.39)
+    assert bands.green == 11
+    assert "red below 10" in why
+    # a tolerance makes the higher, equally good thresholds eligible: the one catching the most churn wins
+    wide = scorecard.choose_bands(score, churned, s.model_copy(update={"red_tolerance": 0.2}))[0]
+    j = lambda t: (churned & (score < t)).sum() / 12 - (~churned & (score < t)).sum() / 88  # noqa: E731
+    assert wide.red == max(t for t in range(1, 36) if j(t) >= j(10) - 0.2)
+
+
+# ---------------------------------------------------------------------------- the fitted document
+
+
+def test_planted_drivers_become_measures_and_noise_does_not(fitted):
+    _, _, doc = fitted
+    by = {m["signal"]: m for m in doc["measures"]}
+    assert set(by) == {"logins_per_active_user", "tickets_90d"}
+    assert "feature_api_calls" in doc["excluded"]
+    assert by["logins_per_active_user"]["weight"] > by["tickets_90d"]["weight"]
+    assert sum(m["weight"] for m in doc["measures"]) == pytest.approx(1.0)
+    logins = by["logins_per_active_user"]["ranges"]
+    assert [r["colour"] for r in logins] == ["red", "yellow", "green"]  # more logins are healthier
+    assert [r["colour"] for r in by["tickets_90d"]["ranges"]] == ["green", "yellow", "red"]
+    assert doc["components"] == {"usage": by["logins_per_active_user"]["weight"], "support": by["tickets_90d"]["weight"]}
+
+
+def test_fit_evidence_recomputed_from_the_frame(fitted):
+    _, split, doc = fitted
+    for m in doc["measures"]:
+        x = split.fit[m["signal"]].to_numpy()
+        y = split.fit["churned"].to_numpy()
+        lo = np.r_[-np.inf, m["cuts"]]
+        hi = np.r_[m["cuts"], np.inf]
+        for i in range(3):
+            inside = (x > lo[i]) & (x <= hi[i])
+            assert m["fit_evidence"]["renewals"][i] == inside.sum()
+            assert m["fit_evidence"]["churn_rate"][i] == pytest.approx(y[inside].mean())
+
+
+def test_composite_is_the_weighted_sum_of_range_scores(fitted):
+    frame, split, doc = fitted
+    got = scorecard.points(doc, split.test)
+    expected = np.zeros(split.test.height)
+    for m in doc["measures"]:
+        x = split.test[m["signal"]].to_numpy()
+        s = np.array([_independent_range_score(v, m["cuts"], m["scores"], m["missing_score"]) for v in x])
+        expected += m["weight"] * s
+    assert got == pytest.approx(expected)
+
+
+def _independent_range_score(v, cuts, scores, missing):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return missing
+    for c, s in zip(cuts, scores):
+        if v <= c:
+            return s
+    return scores[-1]
+
+
+def test_out_of_time_auc_beats_chance_and_stays_near_the_logistic_reference(fitted):
+    _, split, doc = fitted
+    y = split.test["churned"].to_numpy()
+    auc = scorecard.auc_of(-scorecard.points(doc, split.test), y)
+    ref = scorecard.reference(split.fit, split.test, doc["candidates"])
+    u = stats.mannwhitneyu(-scorecard.points(doc, split.test)[y], -scorecard.points(doc, split.test)[~y]).statistic
+    assert auc == pytest.approx(u / (y.sum() * (~y).sum()))
+    assert auc > 0.65 and ref["auc_out_of_time"] - auc < 0.03
+
+
+# ---------------------------------------------------------------------------- the exports, re-read and re-scored
+
+
+def _read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _gainsight_score(row: dict, v) -> float:
+    """Score one value from a Gainsight row's range texts, as an admin would type the rules."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return float(row["no_value_score"])
+    for colour in ("red", "yellow", "green"):
+        text = row[f"{colour}_range"]
+        ok = True
+        for part in text.split(" and "):
+            op, num = part.split(" ")
+            ok &= {"<=": v <= float(num), ">": v > float(num)}[op]
+        if ok:
+            return float(row[f"{colour}_score"])
+    raise AssertionError(f"{v} falls in no range of {row}")
+
+
+def _churnzero_points(rows: list[dict], factor: str, v) -> float:
+    """Points a value earns on ChurnZero's grid: bottom exclusive, top inclusive."""
+    missing = v is None or (isinstance(v, float) and math.isnan(v))
+    for r in (r for r in rows if r["factor"] == factor):
+        if r["no_value"] == "true":
+            if missing:
+                return float(r["points"])
+            continue
+        if missing:
+            continue
+        lo = float(r["range_from_exclusive"]) if r["range_from_exclusive"] else -math.inf
+        hi = float(r["range_to_inclusive"]) if r["range_to_inclusive"] else math.inf
+        if lo < v <= hi:
+            return float(r["points"])
+    raise AssertionError(f"{v} earns nothing for {factor}")
+
+
+def test_exported_tables_rescore_exactly_like_the_kit(fitted, tmp_path):
+    frame, _, doc = fitted
+    doc = {**doc, "cut": "2025-05-01"}
+    scorecard.write(doc, tmp_path)
+    read = scorecard.read(tmp_path)
+    gs = {r["measure"]: r for r in _read_csv(tmp_path / "scorecard_gainsight.csv")}
+    cz = _read_csv(tmp_path / "scorecard_churnzero.csv")
+    assert sum(int(r["weight_percent"]) for r in gs.values()) == 100
+    assert sum(max(float(r["points"]) for r in cz if r["factor"] == f) for f in gs) == pytest.approx(100)
+    # values on every cut, just around them, and without a value
+    probe = frame.head(500)
+    for m in read["measures"]:
+        extra = [c + d for c in m["cuts"] for d in (-1e-9, 0.0, 1e-9)] + [None]
+        probe = pl.concat([probe, pl.DataFrame({m["signal"]: extra}, schema={m["signal"]: pl.Float64})], how="diagonal_relaxed")
+    kit_scores = scorecard.points(read, probe)
+    for i, row in enumerate(probe.iter_rows(named=True)):
+        gainsight = sum(int(gs[s]["weight_percent"]) / 100 * _gainsight_score(gs[s], row[s]) for s in gs)
+        churnzero = sum(_churnzero_points(cz, s, row[s]) for s in gs)
+        assert kit_scores[i] == pytest.approx(gainsight) == pytest.approx(churnzero)
+
+
+def test_the_parameters_block_scores_like_the_document(fitted, tmp_path):
+    import yaml
+
+    frame, _, doc = fitted
+    block = yaml.safe_load(scorecard.yaml_block({**doc, "cut": "2025-05-01"}))
+    p = params.from_dict({"client": "acme", "name": "Acme", "sources": {"accounts": {"path": "a.csv"}}, **block})
+    sig = frame.head(300).with_columns(pl.lit(date(2025, 1, 1)).alias("as_of"))
+    from_params = scoring.composite(scoring.components(sig, p.score), p.score)["score"].to_numpy()
+    assert from_params == pytest.approx(scorecard.points(doc, sig))
+    assert (p.score.bands.red, p.score.bands.green) == (doc["bands"]["red"], doc["bands"]["green"])
+
+
+# ---------------------------------------------------------------------------- the time split
+
+
+def test_split_keeps_the_latest_third_out():
+    frame = planted(900, seed=2)
+    s = scorecard.split(frame, 1 / 3)
+    assert s.fit["renewal_date"].max() < s.cut <= s.test["renewal_date"].min()
+    assert s.fit.height + s.test.height == frame.height
+    assert s.test.height == pytest.approx(frame.height / 3, abs=frame.filter(pl.col("renewal_date") == s.cut).height + 1)
+
+
+def test_nothing_after_the_cut_changes_the_fit():
+    """Scramble every renewal on or after the cut (outcomes and signals): the scorecard fitted before it is identical,
+    while the figures after the cut do change (so the scrambling reached what it should)."""
+    frame = planted()
+    split = scorecard.split(frame, 1 / 3)
+    rng = np.random.default_rng(1)
+    after = pl.col("renewal_date") >= split.cut
+    scrambled = frame.with_columns(
+        pl.when(after).then(~pl.col("churned")).otherwise(pl.col("churned")).alias("churned"),
+        *[pl.when(after).then(pl.Series(rng.permutation(frame[c].to_numpy()))).otherwise(pl.col(c)).alias(c) for c in NAMES],
+    )
+    split2 = scorecard.split(scrambled, 1 / 3)
+    assert split2.cut == split.cut
+    a = scorecard.fit(split.fit, NAMES, SETTINGS, WEIGHTING)
+    b = scorecard.fit(split2.fit, NAMES, SETTINGS, WEIGHTING)
+    assert a == b
+    ya, yb = split.test["churned"].to_numpy(), split2.test["churned"].to_numpy()
+    assert scorecard.auc_of(-scorecard.points(a, split.test), ya) != scorecard.auc_of(-scorecard.points(b, split2.test), yb)
