@@ -47,6 +47,8 @@ from kit.errors import KitError
 from kit.params import Component, Parameters, Score
 
 CURRENT, PROPOSED, EQUAL = "current", "proposed", "equal"
+PLATFORM, SCORECARD = "platform", "scorecard"
+ORDER = (PLATFORM, CURRENT, PROPOSED, EQUAL, SCORECARD)  # how candidates are listed
 EVENT_TABLES = ("usage", "tickets", "invoices", "surveys")  # whose first record starts the history
 EXAMPLES = 5
 
@@ -57,8 +59,9 @@ class Settings:
     green: float = 75
     at_risk_weeks: int = 2
     lead_time_days: int = 90
-    window_start_days: int = 180
+    window_start_days: int = 365
     window_end_days: int = 0
+    history_start: date | None = None  # first scoring date: windows opening before it are cut short
 
     @classmethod
     def of(cls, params: Parameters, score: Score | None = None) -> "Settings":
@@ -70,6 +73,12 @@ class Settings:
                 where="parameters", fix="make the back-test window start at least lead_time_days before renewal",
             )
         return cls(sc.bands.red, sc.bands.green, sc.at_risk_weeks, params.lead_time_days, bt.window_start_days, bt.window_end_days)
+
+    def from_history(self, start: date) -> "Settings":
+        return replace(self, history_start=start)
+
+    def with_bands(self, red: float, green: float) -> "Settings":
+        return replace(self, red=red, green=green)
 
 
 # ---------------------------------------------------------------------------- per renewal
@@ -98,15 +107,20 @@ def _per_renewal(r: pl.DataFrame, joined: pl.DataFrame, s: Settings) -> pl.DataF
         pl.col("date").filter(is_lead).max().alias("lead_date"),
         pl.col("score").filter(is_lead).last().alias("lead_score"),
         pl.col("date").filter(in_window & (pl.col("run_max") < s.red)).min().alias("first_flag"),
+        pl.col("date").filter(in_window & pl.col("score").is_not_null()).min().alias("_opened"),
     )
     out = r.join(agg, on="_renewal", how="left").sort("_renewal").drop("_renewal")
+    opens = rd - pl.duration(days=s.window_start_days)
+    full = pl.lit(True) if s.history_start is None else opens >= pl.lit(s.history_start, pl.Date)
     return out.with_columns(
         pl.col("scores_in_window").fill_null(0),
         scoring.band(pl.col("lead_score"), s.red, s.green).alias("lead_band"),
         (rd - pl.col("first_flag")).dt.total_days().alias("flag_lead_days"),
+        full.alias("full_window"),
+        (pl.col("first_flag") == pl.col("_opened")).fill_null(False).alias("flagged_at_open"),
         pl.col("churned").cast(pl.Boolean),
         pl.col("arr_before").cast(pl.Float64).fill_null(0.0),
-    )
+    ).drop("_opened")
 
 
 def renewal_table(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings) -> pl.DataFrame:
@@ -114,7 +128,8 @@ def renewal_table(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings) -> 
 
     scores: account_id, date, score (one configuration). renewals: account_id, renewal_date,
     churned, arr_before (segment optional). Adds: scores_in_window, lead_date, lead_score,
-    lead_band, first_flag, flag_lead_days.
+    lead_band, first_flag, flag_lead_days, full_window (the window opens inside the scored history),
+    flagged_at_open (the first flag is the first score of the window: at risk before it opened).
     """
     return _per_renewal(*_window_scores(scores, renewals, s), s)
 
@@ -176,13 +191,18 @@ def metrics(table: pl.DataFrame, s: Settings) -> dict[str, Any]:
         out[f"arr_{key}false_positive_rate"] = _ratio(afp, arr_r)
     out["auc"] = auc(t["lead_score"], churned)
 
-    lead = t.filter(pl.col("churned"))["flag_lead_days"]
-    flagged = lead.drop_nulls()
+    gone = t.filter(pl.col("churned"))
+    flagged = gone["flag_lead_days"].drop_nulls()
     out["at_risk_flagged_share"] = _ratio(flagged.len(), n_c)
-    out["lead_time_days_median"] = float(flagged.median()) if flagged.len() else None
-    out["lead_time_days_quartiles"] = (
-        [float(flagged.quantile(q, "linear")) for q in (0.25, 0.75)] if flagged.len() else None
-    )
+    # lead times from whole windows only: a window cut short by the history start would pile flags at its edge
+    whole = gone.filter(pl.col("full_window"))
+    out["lead_time_window"] = "whole" if whole.height else "cut short by the history start"
+    timed = (whole if whole.height else gone).filter(pl.col("flag_lead_days").is_not_null())
+    lead = timed["flag_lead_days"]
+    out["lead_time_renewals"] = timed.height
+    out["lead_time_days_median"] = float(lead.median()) if lead.len() else None
+    out["lead_time_days_quartiles"] = [float(lead.quantile(q, "linear")) for q in (0.25, 0.75)] if lead.len() else None
+    out["at_risk_at_window_open_share"] = _ratio(int(timed["flagged_at_open"].sum()), timed.height)
     out["flag_goal_days"] = s.lead_time_days
     out["flagged_90d_share"] = _ratio(int((flagged >= s.lead_time_days).sum()), n_c)
     return out
@@ -236,20 +256,21 @@ def segments(table: pl.DataFrame, s: Settings) -> pl.DataFrame:
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
-def choose_best(configs: dict[str, dict]) -> tuple[str | None, str]:
-    """Highest AUC; ties to the lower churned green share, then the name (see module doc)."""
-    scored = {k: v for k, v in configs.items() if v.get("auc") is not None}
+def choose_best(configs: dict[str, dict], metric: str = "auc") -> tuple[str | None, str]:
+    """Highest `metric` (AUC, or the out-of-time AUC); ties to the lower churned green share, then the name."""
+    scored = {k: v for k, v in configs.items() if v.get(metric) is not None}
     if not scored:
         return None, "no configuration has an AUC (no churned or no retained renewal with a lead-time score)"
 
     def key(k):
         g = scored[k].get("churned_green_share")
-        return (-scored[k]["auc"], g if g is not None else math.inf, k)
+        return (-scored[k][metric], g if g is not None else math.inf, k)
 
     ranked = sorted(scored, key=key)
     best = ranked[0]
-    others = ", ".join(f"{k} {scored[k]['auc']:.3f}" for k in ranked[1:])
-    why = f"highest AUC at the lead time: {scored[best]['auc']:.3f}" + (f" (vs {others})" if others else "")
+    others = ", ".join(f"{k} {scored[k][metric]:.3f}" for k in ranked[1:])
+    what = "out-of-time AUC (renewals after the cut)" if metric == "auc_out_of_time" else "AUC at the lead time"
+    why = f"highest {what}: {scored[best][metric]:.3f}" + (f" (vs {others})" if others else "")
     return best, why
 
 
@@ -349,24 +370,39 @@ class Result:
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)  # config -> renewal table
     sweeps: pl.DataFrame | None = None  # config, red_threshold, ...
     segments: pl.DataFrame | None = None  # config, segment, ...
+    scorecard: dict = field(default_factory=dict)  # scorecard.json as read back
 
 
-def evaluate(scores: dict[str, pl.DataFrame], renewals: pl.DataFrame, s: Settings, sweep_range: tuple[float, float, float]) -> dict:
-    """Metrics per configuration from each configuration's weekly scores (account_id, date, score)."""
+def evaluate(scores: dict[str, pl.DataFrame], renewals: pl.DataFrame, s: Settings | dict[str, Settings],
+             sweep_range: tuple[float, float, float], cut: date | None = None, eligible: set[str] | None = None) -> dict:
+    """Metrics per configuration from each configuration's scores (account_id, date, score).
+
+    `s` is one Settings for all or one per configuration (each candidate is judged on its own
+    bands). With a `cut`, every configuration also gets its figures on the renewals dated before
+    the cut (`in_sample`) and on or after it (`out_of_time`), and `best` is chosen by the
+    out-of-time AUC among the `eligible` configurations (default: all).
+    """
     configs, tables, sweeps, segs = {}, {}, [], []
     for name, sc in scores.items():
-        t = renewal_table(sc, renewals, s)
+        st = s[name] if isinstance(s, dict) else s
+        t = renewal_table(sc, renewals, st)
         tables[name] = t
-        configs[name] = metrics(t, s)
-        sw = sweep(sc, renewals, s, *sweep_range)
+        configs[name] = metrics(t, st)
+        configs[name]["bands_used"] = {"red": st.red, "green": st.green}
+        if cut is not None:
+            for key, part in (("in_sample", t.filter(pl.col("renewal_date") < cut)), ("out_of_time", t.filter(pl.col("renewal_date") >= cut))):
+                configs[name][key] = metrics(part, st)
+                configs[name][f"auc_{key}"] = configs[name][key]["auc"]
+        sw = sweep(sc, renewals, st, *sweep_range)
         configs[name]["sweep"] = sw.to_dicts()
         configs[name]["suggested_red_threshold"] = suggest_threshold(sw)
         sweeps.append(sw.with_columns(pl.lit(name).alias("config")))
-        sg = segments(t, s)
+        sg = segments(t, st)
         if sg.height:
             configs[name]["segments"] = {r["segment"]: r for r in sg.to_dicts()}
             segs.append(sg.with_columns(pl.lit(name).alias("config")))
-    best, why = choose_best(configs)
+    pool = {k: v for k, v in configs.items() if eligible is None or k in eligible}
+    best, why = choose_best(pool, "auc_out_of_time" if cut is not None else "auc")
     return {"configs": configs, "best": best, "best_reason": why, "tables": tables,
             "sweeps": pl.concat(sweeps, how="diagonal_relaxed") if sweeps else None,
             "segments": pl.concat(segs, how="diagonal_relaxed") if segs else None}
@@ -388,31 +424,91 @@ def edge_cases(table: pl.DataFrame, scored_accounts: pl.Series, renewals: pl.Dat
     }
 
 
-def score_history(data, points: pl.DataFrame, configs: dict[str, Score]) -> dict[str, pl.DataFrame]:
-    """Each configuration's scores at every point (account_id, as_of), from records dated before each point.
-
-    Returns {name: frame with account_id, date, segment, components, score, band, reweighted, at_risk, ...}.
-    Signals are built once; component scores once per distinct set of component definitions.
-    """
+def signal_frame(data, points: pl.DataFrame, configs: dict[str, Score], every_signal: bool = False) -> pl.DataFrame:
+    """Signals at every point (account_id, as_of), from records dated before each point: those the
+    configurations use (signals that cannot be built stay missing and their components are
+    re-weighted), and with `every_signal` every buildable candidate (for the scorecard)."""
     from kit import signals
 
-    buildable = set(signals.available(data))
-    wanted = [x for x in dict.fromkeys(x for c in configs.values() for comp in c.components.values() for x in comp.signals)
-              if x in buildable]  # signals that cannot be built are missing: their components are re-weighted
-    sig = signals.build(data, points, wanted)
+    buildable = signals.available(data)
+    used = dict.fromkeys(x for c in configs.values() for comp in c.components.values() for x in comp.signals)
+    wanted = [x for x in dict.fromkeys([*used, *(buildable if every_signal else [])]) if x in set(buildable)]
+    return signals.build(data, points, wanted)
+
+
+def score_configs(sig: pl.DataFrame, configs: dict[str, Score]) -> dict[str, pl.DataFrame]:
+    """Each configuration's scores from a signals frame; component scores once per distinct component definition."""
     cache: dict[str, pl.DataFrame] = {}
     out = {}
     for name, cfg in configs.items():
-        key = repr({c: (v.signals, v.transform, v.thresholds) for c, v in cfg.components.items()})
+        key = repr({c: v.model_dump(exclude={"weight"}) for c, v in cfg.components.items()})
         if key not in cache:
             cache[key] = scoring.components(sig, cfg)
         out[name] = scoring.at_risk(scoring.composite(cache[key], cfg), cfg.bands.red, cfg.at_risk_weeks).rename({"as_of": "date"})
     return out
 
 
+def score_history(data, points: pl.DataFrame, configs: dict[str, Score]) -> dict[str, pl.DataFrame]:
+    """Each configuration's scores at every point (account_id, as_of), from records dated before each point.
+
+    Returns {name: frame with account_id, date, segment, components, score, band, reweighted, at_risk, ...}.
+    """
+    return score_configs(signal_frame(data, points, configs), configs)
+
+
+def lead_points(points: pl.DataFrame, renewals: pl.DataFrame, s: Settings) -> pl.DataFrame:
+    """Each renewal's lead-time point: its account's latest scoring date on or before renewal - lead_time_days
+    and not before renewal - window_start_days (the date every candidate's lead-time score is taken).
+    Renewals without one are left out. Columns: account_id, renewal_date, churned, as_of."""
+    rd = pl.col("renewal_date")
+    return (
+        renewals.select("account_id", "renewal_date", "churned")
+        .join(points.select("account_id", "as_of"), on="account_id", how="inner")
+        .filter(pl.col("as_of") <= rd - pl.duration(days=s.lead_time_days), pl.col("as_of") >= rd - pl.duration(days=s.window_start_days))
+        .group_by("account_id", "renewal_date", "churned").agg(pl.col("as_of").max())
+        .sort("renewal_date", "account_id")
+    )
+
+
+def platform_scores(data, as_of: date) -> tuple[pl.DataFrame | None, str]:
+    """The client's recorded platform score (health_scores) up to the period end: account_id, date, score
+    (several records of one account and day: their mean), or None and why not."""
+    if not data.has("health_scores"):
+        return None, f"not available: the platform's score history (health_scores) is not configured or not readable " \
+                     f"({data.unavailable.get('health_scores', 'no sources.health_scores')})"
+    t = data.table("health_scores")
+    out = (t.select("account_id", pl.col("date").cast(pl.Date), pl.col("score").cast(pl.Float64))
+           .filter(pl.col("account_id").is_not_null(), pl.col("date").is_not_null(), pl.col("score").is_not_null(),
+                   pl.col("score").is_finite(), pl.col("date") <= as_of)
+           .group_by("account_id", "date").agg(pl.col("score").mean()).sort("account_id", "date"))
+    if out.height == 0:
+        return None, "not available: the platform's score history has no score dated up to the period end"
+    return out, "the client's recorded platform score (health_scores), judged on its own bands"
+
+
+def propose_scorecard(ctx, cut_split) -> tuple[Score | None, dict, str]:
+    """Fit the scorecard on the renewals before the cut, write its files, and read it back from disk.
+
+    Returns (the scorecard as read back, its document, a note for the candidates table).
+    """
+    from kit import __version__, scorecard, signals, weighting
+
+    params = ctx.params
+    names = signals.available(ctx.data)
+    doc = scorecard.fit(cut_split.fit, names, params.scorecard, params.weighting, weighting._components_from_params(params))
+    doc = {"kit_version": __version__, "client": params.client, "period": ctx.period.label, "scale": "0-100",
+           "lead_time_days": params.lead_time_days, **cut_split.describe(), **doc}
+    scorecard.write(doc, ctx.run_dir)
+    if not doc["measures"]:
+        return None, doc, f"not available: {doc['reason']}"
+    read_back = scorecard.read(ctx.run_dir)
+    cfg = scorecard.to_score(read_back, params.score.at_risk_weeks, params.score.trend_days)
+    return cfg, read_back, f"fitted on the {doc['fitted_on']['renewals']:,} renewals before {cut_split.cut} (scorecard.json)"
+
+
 def run(ctx) -> Result:
-    """The back-test of a notebook context: writes backtest.json and scores.parquet into ctx.run_dir."""
-    from kit import signals
+    """The back-test of a notebook context: writes backtest.json, scores.parquet and the scorecard files."""
+    from kit import scorecard, signals
 
     params, data = ctx.params, ctx.data
     s = Settings.of(params)
@@ -439,185 +535,114 @@ def run(ctx) -> Result:
         return unavailable("no dated activity before the period end to score from")
     points = scoring_points(accounts, data.table("renewals").select("account_id", "renewal_date", "outcome"),
                             start, ctx.as_of, params.backtest.score_every_days)
+    s = s.from_history(min(points["as_of"]))
+    lead = lead_points(points, renewals, s)
+    if lead.height == 0:
+        return unavailable(f"no renewal has a scoring date {s.lead_time_days} days before it inside the history")
     configs, notes = candidates(params, ctx.read_json("weights.json"))
-    per_config = score_history(data, points, configs)
+    sig = signal_frame(data, points, configs, every_signal=True)
+    per_config = score_configs(sig, configs)
+
+    # the scorecard: fitted before the cut, read back from disk, scored like every other candidate
+    cut_split = scorecard.split(lead.join(sig, on=["account_id", "as_of"], how="left"), params.scorecard.test_share)
+    sc_cfg, sc_doc, notes[SCORECARD] = propose_scorecard(ctx, cut_split)
+    if sc_cfg is not None:
+        configs[SCORECARD] = sc_cfg
+        per_config[SCORECARD] = score_configs(sig, {SCORECARD: sc_cfg})[SCORECARD]
+    settings = {name: Settings.of(params, cfg).from_history(s.history_start) for name, cfg in configs.items()}
+    judged = {k: v.select("account_id", "date", "score") for k, v in per_config.items()}
+    plat, notes[PLATFORM] = platform_scores(data, ctx.as_of)
+    if plat is not None:
+        judged[PLATFORM] = plat
+        settings[PLATFORM] = s.with_bands(params.platform_bands.red, params.platform_bands.green).from_history(min(plat["date"]))
+    judged = {k: judged[k] for k in sorted(judged, key=ORDER.index)}
+    notes[CURRENT] += " (not fitted)"
+    notes[EQUAL] += " (not fitted)"
+    if PROPOSED in configs:
+        notes[PROPOSED] += ("; fitted on every renewal up to the period end, the later ones included, so its "
+                            "out-of-time figures are not out of sample and it is not a candidate for best")
+    ev = evaluate(judged, renewals, settings, (params.backtest.sweep.start, params.backtest.sweep.stop, params.backtest.sweep.step),
+                  cut=cut_split.cut, eligible=set(judged) - {PROPOSED})
+    for name in judged:
+        m = ev["configs"][name]
+        m["source"] = notes[name]
+        if name in configs:
+            sm = scoring.summary(per_config[name])
+            m.update(weights=scoring.weights_of(configs[name]), reweighted_rows=sm["reweighted"],
+                     reweighted_share=sm["reweighted_share"], unscored_rows=sm["unscored"])
+        else:
+            m.update(weights={}, reweighted_rows=0, reweighted_share=None, unscored_rows=0)
     frames = [sc.select("account_id", "date", "segment", "score", "band", "at_risk", "reweighted", *configs[name].components)
               .with_columns(pl.lit(name).alias("config")) for name, sc in per_config.items()]
+    if plat is not None:
+        pb = params.platform_bands
+        frames.append(plat.with_columns(scoring.band(pl.col("score"), pb.red, pb.green).alias("band"), pl.lit(PLATFORM).alias("config")))
     scores = pl.concat(frames, how="diagonal_relaxed").select("config", pl.exclude("config"))
-    ev = evaluate({k: v.select("account_id", "date", "score") for k, v in per_config.items()}, renewals, s,
-                  (params.backtest.sweep.start, params.backtest.sweep.stop, params.backtest.sweep.step))
-    for name, cfg in configs.items():
-        sm = scoring.summary(per_config[name])
-        ev["configs"][name].update(
-            weights=scoring.weights_of(cfg), source=notes[name],
-            reweighted_rows=sm["reweighted"], reweighted_share=sm["reweighted_share"], unscored_rows=sm["unscored"],
-        )
     cur = ev["tables"][CURRENT]
     seg_current = ev["segments"].filter(pl.col("config") == CURRENT) if ev["segments"] is not None else None
     doc = {
         **base, "available": True,
         "history": {"start": min(points["as_of"]), "end": ctx.as_of, "scoring_dates": points["as_of"].n_unique(),
                     "accounts_scored": points["account_id"].n_unique(), "renewals": renewals.height},
+        "split": {**cut_split.describe(), "test_share": params.scorecard.test_share,
+                  "rule": "the latest renewals by date are kept out of every fit; figures after the cut are out of time"},
         "configs": ev["configs"], "best": ev["best"], "best_reason": ev["best_reason"],
         "not_available": {k: v for k, v in notes.items() if v.startswith("not available")},
+        "scorecard": {"file": scorecard.FILE, "measures": len(sc_doc["measures"]), "bands": sc_doc.get("bands"),
+                      "components": sc_doc.get("components"), "reason": sc_doc.get("reason")},
+        "reference": reference(cut_split, sc_doc, ctx.params),
+        "comparison": head_to_head(ev["tables"], cut_split.cut),
         "edge_cases": edge_cases(cur, points["account_id"].unique(), renewals, seg_current),
     }
     ctx.write_json("backtest.json", doc)
     scores.write_parquet(ctx.path("scores.parquet"))
-    return Result(True, "", doc, scores, ev["tables"], ev["sweeps"], ev["segments"])
+    return Result(True, "", doc, scores, ev["tables"], ev["sweeps"], ev["segments"], sc_doc)
 
 
-# ---------------------------------------------------------------------------- report pieces (small frames and charts)
+def reference(cut_split, sc_doc: dict, params: Parameters) -> dict:
+    """What a fitted model and single signals reach on the same renewals (yardsticks, not candidates)."""
+    from kit import scorecard
 
-LABELS = {CURRENT: "current weights", PROPOSED: "proposed weights", EQUAL: "equal weights"}
-SEED_GREEN_SHARE = 0.20  # seed red flag: more than 20% of churned accounts were scored healthy
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.0f}%"
-
-
-def comparison(res: Result) -> pl.DataFrame:
-    """One row per configuration: the headline metrics a client compares."""
-    rows = []
-    for name, m in res.doc["configs"].items():
-        rows.append({
-            "configuration": name, "AUC": m["auc"], "churned scored green": m["churned_green_share"],
-            "red precision": m["red_precision"], "red recall": m["red_recall"],
-            "false positive rate": m["false_positive_rate"], "false negative rate": m["false_negative_rate"],
-            "churned ARR flagged red": m["arr_flagged_share"], "median days flagged ahead": m["lead_time_days_median"],
-            f"flagged {m['flag_goal_days']}+ days ahead": m["flagged_90d_share"],
-            "renewals": m["renewals"], "churned": m["churned"], "re-weighted scores": m["reweighted_share"],
-        })
-    return pl.DataFrame(rows, infer_schema_length=None)
+    names = [c for c in cut_split.fit.columns if c not in ("account_id", "as_of", "renewal_date", "churned", "segment")]
+    singles = scorecard.single_signals(cut_split.fit, cut_split.test, names)
+    enough = 1 - params.weighting.max_missing_share
+    usable = [r for r in singles if (r["with_value_in_sample"] or 0) >= enough and r["auc_in_sample"] is not None]
+    best = max(usable, key=lambda r: r["auc_in_sample"]) if usable else None
+    return {
+        "logistic": scorecard.reference(cut_split.fit, cut_split.test, sc_doc.get("candidates", [])),
+        "best_single_signal": best,
+        "single_signals": singles,
+        "note": ("logistic: a logistic regression on the scorecard's candidate signals (median-imputed, standardised), "
+                 "fitted before the cut; best single signal: the highest AUC before the cut among signals with a value for "
+                 f"at least {enough:.0%} of renewals, judged after it"),
+    }
 
 
-def weights_table(res: Result) -> pl.DataFrame:
-    rows = [{"component": c, **{name: m["weights"].get(c) for name, m in res.doc["configs"].items()}}
-            for c in next(iter(res.doc["configs"].values()))["weights"]]
-    for m in res.doc["configs"].values():
-        for c in m["weights"]:
-            if c not in {r["component"] for r in rows}:
-                rows.append({"component": c, **{n: x["weights"].get(c) for n, x in res.doc["configs"].items()}})
-    return pl.DataFrame(rows, infer_schema_length=None)
+def head_to_head(tables: dict[str, pl.DataFrame], cut: date, a: str = SCORECARD, b: str = PLATFORM,
+                 resamples: int = 1000, seed: int = 7) -> dict | None:
+    """AUC of two candidates on the same renewals after the cut, with a paired bootstrap 95% interval of the difference."""
+    import numpy as np
 
+    from kit.weighting import auc as np_auc
 
-def bands_frame(res: Result) -> pl.DataFrame:
-    rows = [{"configuration": name, "band": b, **v} for name, m in res.doc["configs"].items() for b, v in m["bands"].items()]
-    return pl.DataFrame(rows, infer_schema_length=None)
-
-
-def band_order_ok(m: dict) -> bool:
-    """Red churns more than yellow, and yellow more than green (bands without renewals are skipped)."""
-    rates = [m["bands"][b]["churn_rate"] for b in scoring.BANDS if m["bands"][b]["churn_rate"] is not None]
-    return all(a > b for a, b in zip(rates, rates[1:]))
-
-
-def calibration_chart(res: Result):
-    from kit import charts
-
-    alt = charts.alt()
-    df = bands_frame(res).with_columns((pl.col("churn_rate") * 100).alias("churn rate %")).to_pandas()
-    color = alt.Scale(domain=list(scoring.BANDS), range=[charts.PALETTE[b] for b in scoring.BANDS])
-    base = alt.Chart(df).encode(
-        x=alt.X("band:N", sort=list(scoring.BANDS), title=None),
-        y=alt.Y("churn rate %:Q", title="churn rate at renewal (%)"),
-    )
-    bars = base.mark_bar().encode(color=alt.Color("band:N", scale=color, legend=None),
-                                  tooltip=["configuration", "band", "accounts", "churned", "churn rate %"])
-    text = base.mark_text(dy=-6).encode(text=alt.Text("accounts:Q", format=","))
-    return (bars + text).properties(width=160, height=200).facet(
-        column=alt.Column("configuration:N", title="churn rate by band of the lead-time score (labels: renewals)"))
-
-
-def lead_times(res: Result) -> pl.DataFrame:
-    frames = [t.filter(pl.col("churned") & pl.col("lead_score").is_not_null()).select(
-        pl.lit(name).alias("configuration"), "account_id", "renewal_date", "flag_lead_days") for name, t in res.tables.items()]
-    return pl.concat(frames) if frames else pl.DataFrame()
-
-
-def lead_time_chart(res: Result):
-    from kit import charts
-
-    alt = charts.alt()
-    goal = res.doc["lead_time_days"]
-    step = max(7, res.doc["score_every_days"])
-    df = (lead_times(res).filter(pl.col("flag_lead_days").is_not_null())
-          .with_columns((pl.col("flag_lead_days") // step * step).alias("days ahead"))
-          .group_by("configuration", "days ahead").len("churned renewals").to_pandas())
-    bars = alt.Chart().mark_bar(color=charts.PALETTE["red"]).encode(
-        x=alt.X("days ahead:Q", bin=alt.Bin(step=step), title="days from first at-risk flag to renewal"),
-        y=alt.Y("sum(churned renewals):Q", title="churned renewals"), tooltip=["configuration", "days ahead", "churned renewals"])
-    rule = alt.Chart().mark_rule(strokeDash=[4, 4]).encode(x=alt.datum(goal))
-    return alt.layer(bars, rule, data=df).properties(width=220, height=180).facet(column=alt.Column("configuration:N", title=None))
-
-
-def sweep_chart(res: Result):
-    from kit import charts
-
-    alt = charts.alt()
-    metrics_ = {"red_recall": "recall (churn caught)", "red_precision": "precision (red that churned)",
-                "false_positive_rate": "false positive rate", "flagged_90d_share": f"flagged {res.doc['lead_time_days']}+ days ahead"}
-    df = (res.sweeps.unpivot(index=["config", "red_threshold"], on=list(metrics_), variable_name="metric", value_name="value")
-          .with_columns(pl.col("metric").replace(metrics_)).to_pandas())
-    current = res.doc["bands"]["red"]
-    lines = alt.Chart().mark_line(point=True).encode(
-        x=alt.X("red_threshold:Q", title="red threshold (score below it is red)", scale=alt.Scale(zero=False)),
-        y=alt.Y("value:Q", axis=alt.Axis(format="%"), title=None, scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("metric:N", title=None), tooltip=["config", "red_threshold", "metric", alt.Tooltip("value:Q", format=".1%")])
-    rule = alt.Chart().mark_rule(strokeDash=[4, 4], color="grey").encode(x=alt.datum(current))
-    return alt.layer(lines, rule, data=df).properties(width=220, height=200).facet(column=alt.Column("config:N", title=None))
-
-
-def segment_table(res: Result) -> pl.DataFrame:
-    if res.segments is None:
-        return pl.DataFrame()
-    return res.segments.select(
-        "config", "segment", "renewals", "churned", "red_churn_rate", "yellow_churn_rate", "green_churn_rate",
-        "auc", "red_recall", "churned_green_share", "note").sort("segment", "config")
-
-
-def edge_table(res: Result) -> pl.DataFrame:
-    ec = res.doc["edge_cases"]
-    rows = [{"case": k.replace("_", " "), "count": v["count"], "examples": ", ".join(map(str, v["examples"])), "meaning": v["note"]}
-            for k, v in ec.items() if isinstance(v, dict)]
-    segs = ec.get("segments_without_churn") or []
-    rows.append({"case": "segments without churn", "count": len(segs), "examples": ", ".join(segs),
-                 "meaning": "no churned renewal with a lead-time score: AUC and recall are not defined there"})
-    return pl.DataFrame(rows)
-
-
-def summary_text(res: Result) -> str:
-    """The verdict in plain words: best configuration, calibration, seed red flag, lead time."""
-    d = res.doc
-    best = d["best"]
-    if best is None:
-        return f"No configuration could be ranked: {d['best_reason']}."
-    m = d["configs"][best]
-    b = m["bands"]
-    lines = [
-        f"**Best configuration: {LABELS.get(best, best)}** ({d['best_reason']}).",
-        f"- Of {m['renewals']:,} past renewals with a score {d['lead_time_days']} days before them, {m['churned']:,} churned.",
-        "- Churn rate by band at that time: " + ", ".join(
-            f"{k} {_pct(v['churn_rate'])} of {v['accounts']:,}" for k, v in b.items())
-        + (" - red is riskier than yellow, and yellow than green." if band_order_ok(m)
-           else " - **the bands are not in risk order**: revisit the thresholds (see the sweep)."),
-        f"- Churned accounts that were green {d['lead_time_days']} days before renewal: {_pct(m['churned_green_share'])}"
-        + (" - **above the 20% red flag**." if (m["churned_green_share"] or 0) > SEED_GREEN_SHARE else " (red flag above 20%)."),
-        f"- Red caught {_pct(m['red_recall'])} of churn ({_pct(m['arr_flagged_share'])} of churned ARR); "
-        f"{_pct(m['red_precision'])} of red renewals churned; {_pct(m['false_positive_rate'])} of renewing accounts were red.",
-        f"- {_pct(m['flagged_90d_share'])} of churned accounts were at risk at least {m['flag_goal_days']} days before renewal "
-        f"(median {m['lead_time_days_median'] if m['lead_time_days_median'] is not None else 'n/a'} days).",
-    ]
-    t = m.get("suggested_red_threshold")
-    if t is not None and t != d["bands"]["red"]:
-        row = next(r for r in m["sweep"] if r["red_threshold"] == t)
-        lines.append(f"- The sweep's best trade-off (recall minus false positive rate) is a red threshold of **{t:g}**: "
-                     f"it catches {_pct(row['red_recall'])} of churn with {_pct(row['false_positive_rate'])} of renewing "
-                     f"accounts flagged (at {d['bands']['red']:g}: {_pct(m['red_recall'])} and {_pct(m['false_positive_rate'])}).")
-    share_red = (b["red"]["accounts"] / m["renewals"]) if m["renewals"] else None
-    if share_red is not None and share_red > 0.5:
-        lines.append(f"- {_pct(share_red)} of renewals were red at the lead time: with percentile scores the composite "
-                     "centres on 50, so a red threshold of " f"{d['bands']['red']:g} flags most accounts. The sweep below "
-                     "shows what a lower threshold catches and what it saves in false alarms.")
-    return "\n".join(lines)
+    if a not in tables or b not in tables:
+        return None
+    key = ["account_id", "renewal_date"]
+    j = (tables[a].filter(pl.col("renewal_date") >= cut, pl.col("lead_score").is_not_null()).select(*key, "churned", pl.col("lead_score").alias("a"))
+         .join(tables[b].filter(pl.col("lead_score").is_not_null()).select(*key, pl.col("lead_score").alias("b")), on=key, how="inner"))
+    y = j["churned"].to_numpy().astype(bool)
+    out = {"a": a, "b": b, "renewals": j.height, "churned": int(y.sum())}
+    if y.sum() < 2 or (~y).sum() < 2:
+        return {**out, "note": "too few churned or retained renewals scored by both after the cut"}
+    sa, sb = -j["a"].to_numpy(), -j["b"].to_numpy()  # risk = minus health
+    out.update(auc_a=np_auc(sa, y), auc_b=np_auc(sb, y))
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(resamples):
+        i = rng.integers(0, len(y), len(y))
+        if y[i].all() or not y[i].any():
+            continue
+        diffs.append(np_auc(sa[i], y[i]) - np_auc(sb[i], y[i]))
+    out.update(difference=out["auc_a"] - out["auc_b"], ci_low=float(np.percentile(diffs, 2.5)), ci_high=float(np.percentile(diffs, 97.5)),
+               resamples=len(diffs))
+    return out

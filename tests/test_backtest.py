@@ -263,3 +263,127 @@ def test_no_future_data_enters_a_score(demo_dir, demo_params, tmp_path):
     later = before.filter(~upto).join(after.filter(~upto), on=["account_id", "date"], suffix="_new")
     changed = later.filter(pl.col("score") != pl.col("score_new"))
     assert changed.height > 300  # the test can fail: the same records do move later scores
+
+
+# ---------------------------------------------------------------------------- the scorecard and the platform score on the demo
+
+
+def test_demo_scorecard_meets_the_brief(demo_backtest):
+    """Bands in risk order; at most 35% red; at most 10% of churn green; red catches 60%+; lead time off the window edge;
+    out of time about as good as the best single signal and close to a fitted logistic regression."""
+    doc, _, _ = demo_backtest
+    assert {"platform", "scorecard", "current", "equal"} <= set(doc["configs"])
+    sc = doc["configs"]["scorecard"]
+    for part in (sc, sc["out_of_time"]):
+        rates = [part["bands"][b]["churn_rate"] for b in ("red", "yellow", "green")]
+        assert rates[0] > rates[1] > rates[2], rates
+        assert part["red_share"] <= 0.35
+        assert part["churned_green_share"] <= 0.10
+        assert part["red_recall"] >= 0.60
+    assert sc["lead_time_days_median"] is not None
+    assert sc["lead_time_days_median"] < doc["window_start_days"] - 2 * doc["score_every_days"]  # not piled at the edge
+    single = doc["reference"]["best_single_signal"]
+    assert sc["auc_out_of_time"] >= single["auc_out_of_time"] - 0.01
+    assert doc["reference"]["logistic"]["auc_out_of_time"] - sc["auc_out_of_time"] <= 0.03
+
+
+def test_demo_best_is_the_highest_out_of_time_auc_among_honest_candidates(demo_backtest):
+    doc, _, _ = demo_backtest
+    eligible = {k: v["auc_out_of_time"] for k, v in doc["configs"].items() if k != "proposed"}
+    assert doc["best"] == max(eligible, key=eligible.get)
+    cut = date.fromisoformat(doc["split"]["cut"])
+    for name, m in doc["configs"].items():
+        assert m["in_sample"]["renewals"] + m["out_of_time"]["renewals"] == m["renewals"], name
+    assert date.fromisoformat(doc["split"]["fitted_on"]["to"]) < cut <= date.fromisoformat(doc["split"]["evaluated_on"]["from"])
+
+
+def _gainsight_rules(folder):
+    import csv
+
+    with open(folder / "scorecard_gainsight.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _score_by_rules(rules, values: dict) -> float:
+    """The overall score an admin's platform computes from the Gainsight table: sum of weight x range score."""
+    total = 0.0
+    for r in rules:
+        v = values[r["measure"]]
+        if v is None:
+            s = float(r["no_value_score"])
+        else:
+            s = None
+            for colour in ("red", "yellow", "green"):
+                conds = [c.split(" ") for c in r[f"{colour}_range"].split(" and ")]
+                if all(v <= float(n) if op == "<=" else v > float(n) for op, n in conds):
+                    s = float(r[f"{colour}_score"])
+            assert s is not None
+        total += int(r["weight_percent"]) / 100 * s
+    return total
+
+
+def test_demo_scorecard_is_back_tested_exactly_as_exported(demo_backtest, demo_data):
+    """Scores in scores.parquet equal the exported Gainsight table applied by an independent scorer to the signals."""
+    from kit import signals
+
+    doc, scores, folder = demo_backtest
+    rules = _gainsight_rules(folder)
+    sample = scores.filter(pl.col("config") == "scorecard").sample(400, seed=1)
+    sig = signals.build(demo_data, sample.select("account_id", pl.col("date").alias("as_of")), [r["measure"] for r in rules])
+    for row, got in zip(sig.iter_rows(named=True), sample["score"].to_list()):
+        assert got == pytest.approx(_score_by_rules(rules, row))
+
+
+def test_demo_platform_auc_recomputed_from_the_raw_export(demo_backtest, demo_dir):
+    """The platform candidate from the client's CSV, with a plain as-of join and scipy's Mann-Whitney U."""
+    doc, _, _ = demo_backtest
+    lead, start = doc["lead_time_days"], doc["window_start_days"]
+    raw = pl.read_csv(demo_dir / "platform" / "health_score_history.csv", try_parse_dates=True).select(
+        pl.col("Company ID").alias("account_id"), pl.col("Snapshot Date").cast(pl.Date).alias("date"),
+        pl.col("Overall Score").cast(pl.Float64).alias("score")).sort("date")
+    ren = (pl.read_csv(demo_dir / "crm" / "renewal_opportunities.csv", try_parse_dates=True)
+           .select(pl.col("Account ID").alias("account_id"), pl.col("Close Date").cast(pl.Date).alias("renewal_date"),
+                   (pl.col("Stage") == "Closed Lost").alias("churned"))
+           .filter(pl.col("renewal_date") <= date(2026, 10, 31)).unique(["account_id", "renewal_date"])
+           .with_columns((pl.col("renewal_date") - timedelta(days=lead)).alias("at")).sort("at"))
+    j = ren.join_asof(raw, left_on="at", right_on="date", by="account_id", strategy="backward", check_sortedness=False)
+    j = j.filter(pl.col("date") >= pl.col("renewal_date") - timedelta(days=start))
+    churned, retained = j.filter(pl.col("churned"))["score"], j.filter(~pl.col("churned"))["score"]
+    m = doc["configs"]["platform"]
+    assert len(churned) + len(retained) == m["renewals"]
+    u = stats.mannwhitneyu(retained.to_list(), churned.to_list()).statistic
+    assert m["auc"] == pytest.approx(u / (len(retained) * len(churned)), abs=1e-12)
+    green = doc["configs"]["platform"]["bands_used"]["green"]
+    assert m["churned_green_share"] == pytest.approx((churned >= green).sum() / len(churned))
+
+
+def test_demo_nothing_after_the_cut_reaches_the_scorecard(demo_backtest, demo_dir, tmp_path):
+    """Rewrite the client's history from the cut on (usage collapses, churn and renewal swap): the scorecard fitted
+    before the cut is the same file, while its out-of-time figures move (so the rewrite reached the back-test)."""
+    import shutil
+
+    import kit.notebook as nb
+
+    doc, _, folder = demo_backtest
+    cut = date.fromisoformat(doc["split"]["cut"])
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_dir, data_dir)
+    usage = data_dir / "product" / "daily_usage.parquet"
+    u = pl.read_parquet(usage)
+    u.with_columns([pl.when(pl.col("day") >= cut).then(0).otherwise(pl.col(c)).cast(u.schema[c]).alias(c)
+                    for c in ("dau", "sessions", "api_calls", "reports_exported")]).write_parquet(usage)
+    ren_path = data_dir / "crm" / "renewal_opportunities.csv"
+    ren = pl.read_csv(ren_path, infer_schema=False)
+    swap = {"Closed Lost": "Closed Won - Renewal", "Closed Won - Renewal": "Closed Lost"}
+    ren.with_columns(pl.when(pl.col("Close Date") >= cut.isoformat()).then(pl.col("Stage").replace(swap))
+                     .otherwise(pl.col("Stage")).alias("Stage")).write_csv(ren_path)
+
+    run_dir = tmp_path / "run"
+    ctx = nb.setup(str(write_params(tmp_path / "p", data_dir)), DEMO_PERIOD, str(run_dir))
+    after = backtest.run(ctx)
+    before = json.loads((folder / "scorecard.json").read_text())
+    rewritten = json.loads((run_dir / "scorecard.json").read_text())
+    for key in ("cut", "fitted_on", "measures", "components", "bands", "excluded", "notes"):
+        assert rewritten[key] == before[key], key
+    assert rewritten["evaluated_on"]["churned"] != before["evaluated_on"]["churned"]
+    assert after.doc["configs"]["scorecard"]["auc_out_of_time"] != doc["configs"]["scorecard"]["auc_out_of_time"]

@@ -1,0 +1,271 @@
+"""The back-test report's pieces: the verdict in words, small tables and Altair charts (kit.backtest computes)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from kit import scoring
+from kit.backtest import CURRENT, EQUAL, PLATFORM, PROPOSED, SCORECARD, Result
+
+
+LABELS = {PLATFORM: "your platform score", CURRENT: "current weights", PROPOSED: "proposed weights",
+          EQUAL: "equal weights", SCORECARD: "proposed scorecard"}
+SEED_GREEN_SHARE = 0.20  # seed red flag: more than 20% of churned accounts were scored healthy
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.0f}%"
+
+
+def _auc(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.2f}"
+
+
+def label(name: str) -> str:
+    return LABELS.get(name, name)
+
+
+def fitted_on(res: Result, name: str) -> str:
+    """Which renewals a candidate was fitted on, in words (so in-sample and out-of-time figures read right)."""
+    cut = res.doc["split"]["cut"]
+    return {PLATFORM: "not fitted by the kit", CURRENT: "not fitted (set by hand)", EQUAL: "not fitted",
+            PROPOSED: "every renewal (later ones included)", SCORECARD: f"renewals before {cut}"}.get(name, "")
+
+
+def comparison(res: Result) -> pl.DataFrame:
+    """One row per candidate: AUC before and after the cut, and the bands' figures after it (out of time)."""
+    rows = []
+    for name, m in res.doc["configs"].items():
+        o = m.get("out_of_time") or m
+        rows.append({
+            "candidate": label(name), "fitted on": fitted_on(res, name),
+            "AUC before the cut": m.get("auc_in_sample"), "AUC after the cut": m.get("auc_out_of_time"),
+            "renewals after the cut": o["renewals"],
+            "red share": o["red_share"], "churn caught by red": o["red_recall"],
+            "red that churned": o["red_precision"], "churned scored green": o["churned_green_share"],
+            f"churned flagged {m['flag_goal_days']}+ days ahead": o["flagged_90d_share"],
+        })
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def weights_table(res: Result) -> pl.DataFrame:
+    """Component weights of every candidate that has them (the platform score has none the kit knows)."""
+    configs = {k: v for k, v in res.doc["configs"].items() if v.get("weights")}
+    comps = list(dict.fromkeys(c for m in configs.values() for c in m["weights"]))
+    return pl.DataFrame([{"component": c, **{label(n): m["weights"].get(c) for n, m in configs.items()}} for c in comps],
+                        infer_schema_length=None)
+
+
+def scorecard_table(card: dict) -> pl.DataFrame:
+    """The scorecard as a client admin types it: one row per measure, its weight, value ranges and scores."""
+    from kit import scorecard
+
+    rows = []
+    for m in card.get("measures", []):
+        by = {r["colour"]: r for r in m["ranges"]}
+        rows.append({
+            "component": m["component"], "measure": m["signal"], "weight": m["weight"],
+            "red (scores 0)": scorecard.range_text(by["red"]),
+            "yellow": f"{scorecard.range_text(by['yellow'])} (scores {by['yellow']['score']:g})",
+            "green (scores 100)": scorecard.range_text(by["green"]),
+            "no value scores": m["missing_score"],
+        })
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def measures_table(card: dict) -> pl.DataFrame:
+    """What each measure means and the evidence of its ranges before the cut (renewals, churn rate per range)."""
+    rows = []
+    for m in card.get("measures", []):
+        ev = m["fit_evidence"]
+        colour = [r["colour"] for r in m["ranges"]]
+        rates = dict(zip(colour, ev["churn_rate"]))
+        counts = dict(zip(colour, ev["renewals"]))
+        rows.append({"measure": m["signal"], "definition": m["definition"],
+                     **{f"{c} churn rate": rates[c] for c in ("red", "yellow", "green")},
+                     **{f"{c} renewals": counts[c] for c in ("red", "yellow", "green")}})
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def yardsticks(res: Result) -> pl.DataFrame:
+    """What a fitted model and the best single signal reach on the same renewals, next to the scorecard."""
+    ref = res.doc["reference"]
+    rows = []
+    sc = res.doc["configs"].get(SCORECARD)
+    if sc:
+        rows.append({"model": "proposed scorecard (transparent: value ranges and weights)", "AUC before the cut": sc["auc_in_sample"],
+                     "AUC after the cut": sc["auc_out_of_time"]})
+    lg = ref.get("logistic") or {}
+    if lg.get("signals"):
+        rows.append({"model": f"logistic regression on the same {len(lg['signals'])} candidate signals (a black box)",
+                     "AUC before the cut": lg["auc_in_sample"], "AUC after the cut": lg["auc_out_of_time"]})
+    b = ref.get("best_single_signal")
+    if b:
+        rows.append({"model": f"best single signal before the cut: {b['signal']}", "AUC before the cut": b["auc_in_sample"],
+                     "AUC after the cut": b["auc_out_of_time"]})
+    return pl.DataFrame(rows, schema={"model": pl.String, "AUC before the cut": pl.Float64, "AUC after the cut": pl.Float64})
+
+
+def bands_frame(res: Result, part: str = "out_of_time") -> pl.DataFrame:
+    """Renewals and churn per band of each candidate, after the cut by default (`part`: out_of_time, in_sample or all)."""
+    rows = [{"candidate": label(name), "band": b, **v} for name, m in res.doc["configs"].items()
+            for b, v in (m if part == "all" else m.get(part) or m)["bands"].items()]
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def band_order_ok(m: dict) -> bool:
+    """Red churns more than yellow, and yellow more than green (bands without renewals are skipped)."""
+    rates = [m["bands"][b]["churn_rate"] for b in scoring.BANDS if m["bands"][b]["churn_rate"] is not None]
+    return all(a > b for a, b in zip(rates, rates[1:]))
+
+
+def calibration_chart(res: Result):
+    """Churn rate by band after the cut, one panel per candidate (labels: renewals in the band)."""
+    from kit import charts
+
+    alt = charts.alt()
+    df = bands_frame(res).with_columns((pl.col("churn_rate") * 100).alias("churn rate %")).to_pandas()
+    color = alt.Scale(domain=list(scoring.BANDS), range=[charts.PALETTE[b] for b in scoring.BANDS])
+    base = alt.Chart(df).encode(
+        x=alt.X("band:N", sort=list(scoring.BANDS), title=None),
+        y=alt.Y("churn rate %:Q", title="churn rate at renewal (%)"),
+    )
+    bars = base.mark_bar().encode(color=alt.Color("band:N", scale=color, legend=None),
+                                  tooltip=["candidate", "band", "accounts", "churned", "churn rate %"])
+    text = base.mark_text(dy=-6).encode(text=alt.Text("accounts:Q", format=","))
+    return (bars + text).properties(width=120, height=200).facet(
+        column=alt.Column("candidate:N", sort=[label(n) for n in res.doc["configs"]], title=None))
+
+
+def lead_times(res: Result) -> pl.DataFrame:
+    """Churned renewals with a whole window (it opens inside the scored history) and their first flag."""
+    frames = [t.filter(pl.col("churned") & pl.col("lead_score").is_not_null() & pl.col("full_window")).select(
+        pl.lit(label(name)).alias("candidate"), "account_id", "renewal_date", "flag_lead_days") for name, t in res.tables.items()]
+    return pl.concat(frames) if frames else pl.DataFrame()
+
+
+def lead_time_chart(res: Result):
+    from kit import charts
+
+    alt = charts.alt()
+    goal = res.doc["lead_time_days"]
+    step = max(14, res.doc["score_every_days"])
+    df = (lead_times(res).filter(pl.col("flag_lead_days").is_not_null())
+          .with_columns((pl.col("flag_lead_days") // step * step).alias("days ahead"))
+          .group_by("candidate", "days ahead").len("churned renewals").to_pandas())
+    bars = alt.Chart().mark_bar(color=charts.PALETTE["red"]).encode(
+        x=alt.X("days ahead:Q", bin=alt.Bin(step=step), title="days from first at-risk flag to renewal"),
+        y=alt.Y("sum(churned renewals):Q", title="churned renewals"), tooltip=["candidate", "days ahead", "churned renewals"])
+    rule = alt.Chart().mark_rule(strokeDash=[4, 4]).encode(x=alt.datum(goal))
+    return alt.layer(bars, rule, data=df).properties(width=150, height=160).facet(
+        column=alt.Column("candidate:N", sort=[label(n) for n in res.doc["configs"]], title=None))
+
+
+def sweep_chart(res: Result):
+    """Recall, precision, false positive rate and early flags as the red threshold moves; dashed: the threshold in force."""
+    from kit import charts
+
+    alt = charts.alt()
+    metrics_ = {"red_recall": "recall (churn caught)", "red_precision": "precision (red that churned)",
+                "false_positive_rate": "false positive rate", "flagged_90d_share": f"flagged {res.doc['lead_time_days']}+ days ahead"}
+    red = {label(n): m["bands_used"]["red"] for n, m in res.doc["configs"].items()}
+    df = (res.sweeps.unpivot(index=["config", "red_threshold"], on=list(metrics_), variable_name="metric", value_name="value")
+          .with_columns(pl.col("metric").replace(metrics_), pl.col("config").replace_strict(LABELS, default=pl.col("config")).alias("candidate"))
+          .with_columns(pl.col("candidate").replace_strict(red, default=None, return_dtype=pl.Float64).alias("in force"))
+          .to_pandas())
+    lines = alt.Chart().mark_line(point=True).encode(
+        x=alt.X("red_threshold:Q", title="red threshold (score below it is red)", scale=alt.Scale(zero=False)),
+        y=alt.Y("value:Q", axis=alt.Axis(format="%"), title=None, scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("metric:N", title=None), tooltip=["candidate", "red_threshold", "metric", alt.Tooltip("value:Q", format=".1%")])
+    rule = alt.Chart().mark_rule(strokeDash=[4, 4], color="grey").encode(x="mean(in force):Q")
+    return alt.layer(lines, rule, data=df).properties(width=150, height=180).facet(
+        column=alt.Column("candidate:N", sort=[label(n) for n in res.doc["configs"]], title=None))
+
+
+def segment_table(res: Result) -> pl.DataFrame:
+    if res.segments is None:
+        return pl.DataFrame()
+    return res.segments.select(
+        "config", "segment", "renewals", "churned", "red_churn_rate", "yellow_churn_rate", "green_churn_rate",
+        "auc", "red_recall", "churned_green_share", "note").sort("segment", "config")
+
+
+def edge_table(res: Result) -> pl.DataFrame:
+    ec = res.doc["edge_cases"]
+    rows = [{"case": k.replace("_", " "), "count": v["count"], "examples": ", ".join(map(str, v["examples"])), "meaning": v["note"]}
+            for k, v in ec.items() if isinstance(v, dict)]
+    segs = ec.get("segments_without_churn") or []
+    rows.append({"case": "segments without churn", "count": len(segs), "examples": ", ".join(segs),
+                 "meaning": "no churned renewal with a lead-time score: AUC and recall are not defined there"})
+    return pl.DataFrame(rows)
+
+
+def _bands_line(m: dict, name: str) -> str:
+    b = m["bands_used"]
+    return (f"{label(name)} (red below {b['red']:g}, green from {b['green']:g}): red flags {_pct(m['red_share'])} of renewals "
+            f"and catches {_pct(m['red_recall'])} of churn; {_pct(m['churned_green_share'])} of churned accounts were green")
+
+
+def summary_text(res: Result) -> str:
+    """The verdict in plain words: the scorecard against what the client runs today, bands, cost of transparency, lead time.
+
+    Every figure is out of time (renewals after the cut) unless it says otherwise. Markdown with a
+    blank line before the list, so nbconvert and Quarto (pandoc) render the same list.
+    """
+    d = res.doc
+    best = d["best"]
+    if best is None:
+        return f"No candidate could be ranked: {d['best_reason']}."
+    split = d["split"]
+    ev, fit = split["evaluated_on"], split["fitted_on"]
+    configs = d["configs"]
+    ranked = sorted((n for n in configs if n != PROPOSED and configs[n].get("auc_out_of_time") is not None),
+                    key=lambda n: -configs[n]["auc_out_of_time"])
+    others = ", ".join(f"{label(n)} {_auc(configs[n]['auc_out_of_time'])}" for n in ranked if n != best)
+    head = (f"**Best out of time: {label(best)}**, AUC {_auc(configs[best]['auc_out_of_time'])} after the cut"
+            + (f" ({others})" if others else "") + f". Out of time means the {ev['renewals']:,} renewals "
+            f"from {ev['from']} to {ev['to']} ({ev['churned']:,} churned), which no fitted candidate has seen: the scorecard "
+            f"was fitted on the {fit['renewals']:,} renewals before {split['cut']}.")
+    lines = [head, ""]
+    sc = configs.get(SCORECARD)
+    today = PLATFORM if PLATFORM in configs else CURRENT
+    h2h = d.get("comparison")
+    if sc is None:
+        lines.append(f"- No scorecard could be proposed: {d['scorecard'].get('reason') or d['not_available'].get(SCORECARD, '')}.")
+    elif h2h and h2h.get("difference") is not None:
+        diff, lo, hi = h2h["difference"], h2h["ci_low"], h2h["ci_high"]
+        verdict = ("the scorecard ranks churn better" if lo > 0 else "your platform score ranks churn better" if hi < 0
+                   else "neither ranks churn reliably better than the other")
+        lines.append(f"- **The proposed scorecard against your platform score**, on the same {h2h['renewals']:,} renewals "
+                     f"({h2h['churned']:,} churned): AUC {_auc(h2h['auc_a'])} against {_auc(h2h['auc_b'])}, a difference of "
+                     f"{diff:+.2f} (95% interval {lo:+.2f} to {hi:+.2f}): {verdict}.")
+    else:
+        t = configs[today]
+        lines.append(f"- **The proposed scorecard against the {label(today)}**: AUC {_auc(sc['auc_out_of_time'])} against "
+                     f"{_auc(t['auc_out_of_time'])}." + (f" ({d['not_available'][PLATFORM]}.)" if PLATFORM in d["not_available"] else ""))
+    for name in (SCORECARD, today):
+        if name in configs:
+            m = configs[name]["out_of_time"]
+            lines.append(f"- Bands: {_bands_line(m | {'bands_used': configs[name]['bands_used']}, name)}"
+                         + (" (**above the seed's 20% red flag**)" if (m["churned_green_share"] or 0) > SEED_GREEN_SHARE else "")
+                         + ". Churn rate by band: " + ", ".join(f"{k} {_pct(v['churn_rate'])} of {v['accounts']:,}" for k, v in m["bands"].items())
+                         + (", in risk order." if band_order_ok(m) else ": **not in risk order**."))
+    ref = d.get("reference") or {}
+    lg, single = ref.get("logistic") or {}, ref.get("best_single_signal")
+    if sc is not None and lg.get("auc_out_of_time") is not None:
+        cost = lg["auc_out_of_time"] - sc["auc_out_of_time"]
+        lines.append(f"- What transparency costs: a logistic regression on the same candidate signals reaches AUC "
+                     f"{_auc(lg['auc_out_of_time'])}, the scorecard {_auc(sc['auc_out_of_time'])} "
+                     + (f"({cost:.2f} less)" if cost > 0 else "(no less)")
+                     + (f"; the best single signal before the cut ({single['signal']}) reaches {_auc(single['auc_out_of_time'])}." if single else "."))
+    if sc is not None:
+        m = sc
+        med = m["lead_time_days_median"]
+        lines.append(f"- Lead time: {_pct(m['flagged_90d_share'])} of churned accounts were at risk on the scorecard at least "
+                     f"{m['flag_goal_days']} days before renewal; in whole years before renewal, half of those flagged were flagged "
+                     f"{'n/a' if med is None else f'{med:.0f}'} days or more ahead ({_pct(m['at_risk_at_window_open_share'])} already when "
+                     f"the year opened). All renewals, before and after the cut.")
+    if PROPOSED in configs:
+        lines.append("- The proposed weights of the churn correlation notebook were fitted on every renewal, the later ones included: their "
+                     "figures after the cut are not out of sample, so they are shown but not ranked.")
+    return "\n".join(lines)
