@@ -11,7 +11,9 @@ Definitions (the period is a calendar month; nothing dated after its last day is
 * accuracy_audit: renewals dated in the period; each is scored with the latest platform health
   score dated within [renewal_date - backtest.window_start_days, renewal_date - lead_time_days]
   (the same look-back as the back-test: the score a CSM saw `lead_time_days` before the renewal).
-  Value: share of churned renewals whose score was green (>= bands.green). Churned: outcome
+  Value: share of churned renewals whose score was green (>= the platform's green band:
+  backtest.platform_bands, else score.bands, so once the proposed scorecard is adopted in the
+  platform and pasted into `score:`, its own bands judge it month after month). Churned: outcome
   "churned" (also "contracted" when weighting.contraction_as_churn >= 0.5), as in the back-test.
 * false_rate: the same scored renewals; a red score (< bands.red) is the "at risk" flag. False
   positive rate = red-flagged renewals that did not churn / renewals that did not churn; false
@@ -172,7 +174,7 @@ def scored_renewals(scores: pl.DataFrame, renewals: pl.DataFrame, period: Period
     """
     lead = params.lead_time_days
     window = max(params.backtest.window_start_days, lead)
-    bands = params.score.bands
+    bands = params.platform_bands
     ren = (
         renewals.filter(pl.col("renewal_date").is_between(period.start, period.end), pl.col("outcome").is_not_null())
         .select("account_id", "renewal_date", "outcome")
@@ -221,7 +223,7 @@ def accuracy_audit(scored: pl.DataFrame, params: Parameters) -> Check:
         )
     healthy = churned.filter(pl.col("band") == "green")
     value = healthy.height / churned.height
-    detail = (f"{healthy.height} of {churned.height} churned accounts were scored green (>= {params.score.bands.green:g}) "
+    detail = (f"{healthy.height} of {churned.height} churned accounts were scored green (>= {params.platform_bands.green:g}) "
               f"{params.lead_time_days} days before renewal" + _unscored_note(scored, params))
     behind = healthy.select("account_id", "renewal_date", "score", "score_date")
     return _rated("accuracy_audit", value, params.maintenance, detail, behind)

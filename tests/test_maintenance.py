@@ -84,6 +84,18 @@ def test_accuracy_uses_the_score_known_lead_time_days_before_renewal():
     assert scored["score_date"].to_list() == [date(2026, 7, 7)] * 2
 
 
+def test_platform_bands_judge_the_platform_score_when_they_differ_from_the_kit_score():
+    """The platform's score is read on backtest.platform_bands; without them on score.bands (an adopted scorecard's)."""
+    scores, ren = renewals_and_scores([("churned", 72.0), ("churned", 50.0), ("renewed", 45.0)])
+    own = params.from_dict({"client": "t", "name": "T", "sources": {"accounts": {"path": "a.csv"}},
+                            "score": {"bands": {"red": 56, "green": 75}}, "backtest": {"platform_bands": {"red": 40, "green": 70}}})
+    assert mt.scored_renewals(scores, ren, OCT, own).sort("account_id")["band"].to_list() == ["green", "yellow", "yellow"]
+    assert mt.accuracy_audit(mt.scored_renewals(scores, ren, OCT, own), own).value == 0.5
+    adopted = params.from_dict({"client": "t", "name": "T", "sources": {"accounts": {"path": "a.csv"}},
+                                "score": {"bands": {"red": 56, "green": 75}}})
+    assert mt.scored_renewals(scores, ren, OCT, adopted).sort("account_id")["band"].to_list() == ["yellow", "red", "red"]
+
+
 def test_renewals_outside_the_period_and_unscored_are_left_out():
     scores, ren = renewals_and_scores([("churned", 80.0)] * 2 + [("churned", 50.0)] * 2)
     ren = ren.with_columns(pl.Series("renewal_date", [date(2026, 10, 15), date(2026, 11, 2), date(2026, 10, 20), date(2026, 10, 21)]))
