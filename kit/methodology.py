@@ -113,13 +113,15 @@ def limit_text(params: Parameters, key: str) -> tuple[str, str]:
 # ---------------------------------------------------------------------------- the page
 
 
-def page(params: Parameters, *, weights: dict | None = None, weights_period: str | None = None) -> str:
+def page(params: Parameters, *, weights: dict | None = None, weights_period: str | None = None,
+         card: dict | None = None, card_period: str | None = None) -> str:
     parts = [
         _front(params),
         _intro(params),
         _sources(params),
         _components(params),
         _weights(params, weights, weights_period),
+        _scorecard(card, card_period),
         _bands(params),
         _reading(params),
         _recalibration(params),
@@ -283,6 +285,36 @@ def _weights(params: Parameters, weights: dict | None, period: str | None) -> st
         )
         out.append(table(headers, srows))
     return "\n\n".join(out)
+
+
+def _scorecard(card: dict | None, period: str | None) -> str:
+    """The proposed scorecard as a client admin types it into the CS platform (from scorecard.json)."""
+    from kit import scorecard
+
+    if not card or not card.get("measures"):
+        return ""
+    rows = []
+    for m in card["measures"]:
+        by = {r["colour"]: r for r in m["ranges"]}
+        rows.append([m["component"], m["signal"], pct(m["weight"]), scorecard.range_text(by["red"]),
+                     f"{scorecard.range_text(by['yellow'])} (scores {by['yellow']['score']:g})",
+                     scorecard.range_text(by["green"]), f"{m['missing_score']:g}"])
+    b, fit, ev = card["bands"], card["fitted_on"], card["evaluated_on"]
+    return "\n\n".join([
+        "## The proposed scorecard",
+        f"A scorecard the CS platform can run as it is (back-test of {esc(period or 'the latest run')}): each measure "
+        "scores 0 in its red range, 100 in its green range and the stated score in between; the overall score is the "
+        "weighted sum of the measures' scores, 0 to 100. A value equal to a range's upper bound belongs to that range. "
+        f"It was fitted on {fit['renewals']:,} renewals from {esc(fit['from'])} to {esc(fit['to'])} and judged on "
+        f"{ev['renewals']:,} later renewals ({esc(ev['from'])} to {esc(ev['to'])}) that it had not seen; the back-test "
+        "report shows how it did.",
+        table(["Component", "Measure", "Weight", "Red (scores 0)", "Yellow", "Green (scores 100)", "No value scores"], rows),
+        f"Bands of the overall score: red below **{b['red']:g}**, green from **{b['green']:g}**. How they were chosen: {esc(b['criterion'])}.",
+        "To adopt it: in Gainsight, one measure per row of `scorecard_gainsight.csv` with its weight and a rule per "
+        "range; in ChurnZero, one factor per measure with the point grid of `scorecard_churnzero.csv`; in the kit, "
+        "paste `proposed_scorecard.yml` over `score:` in the parameters file, so the back-test and the monthly "
+        "maintenance check judge the adopted scorecard.",
+    ])
 
 
 def _bands(params: Parameters) -> str:

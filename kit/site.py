@@ -454,7 +454,9 @@ def _write_notebook_pages(ctx: _Ctx) -> None:
 
 def _write_methodology(ctx: _Ctx) -> None:
     period, weights = ctx.json(NOTEBOOK_PAGES["weights"][1])
-    ctx.write("methodology.qmd", methodology.page(ctx.params, weights=weights, weights_period=period))
+    card_period, card = ctx.json("scorecard.json")
+    ctx.write("methodology.qmd", methodology.page(ctx.params, weights=weights, weights_period=period,
+                                                  card=card, card_period=card_period))
 
 
 # ---------------------------------------------------------------------------- home
