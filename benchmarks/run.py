@@ -11,7 +11,9 @@ Sections, each against a naive baseline measured in the same run:
    raw event log (>= 50 million rows, Parquet): wall time and peak memory of loading, the audit,
    signal building + scoring, the event log's aggregation (streaming), and signal building by
    kit.signals vs a straightforward pandas implementation (benchmarks/pandas_signals.py);
-4. clients: twenty demo-sized clients with `run --all --jobs 2`: clients per minute.
+4. clients: twenty demo-sized clients with `run --all --jobs 2`: clients per minute;
+5. backtest: the demo client's back-test (kit.backtest.run on loaded data), and with `--before`
+   the same stage run by that commit's kit package.
 
 Every measurement is a separate process (wall time and peak RSS from os.wait4); figures are
 medians of --reps runs (3; --quick: 1 run, smaller sizes). `--before COMMIT` also measures the
@@ -132,6 +134,28 @@ def runner_cmd(params: Path, out: Path, *, jobs: int, notebooks: Path | None = N
                 f"r = b.run_client({str(params)!r}, {PERIOD!r}, jobs={jobs}, out={str(out)!r}, notebooks_dir={str(nb)!r}); "
                 "sys.exit(r.status != 'ok')")
     return [PY, "-c", code]
+
+
+def before_kit(commit: str, folder: Path) -> Path:
+    """The whole kit package as of `commit`, extracted into `folder` (put first on sys.path to import it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "archive", commit, "kit"], cwd=REPO, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def section_backtest(reps: int, tmp: Path, commit: str | None) -> dict:
+    def stage(kit_dir: Path | None = None) -> dict:
+        code = ("import json, sys; " + (f"sys.path.insert(0, {str(kit_dir)!r}); " if kit_dir else "")
+                + f"from benchmarks import stages; print(json.dumps(stages.main('backtest', {str(DEMO_PARAMS)!r}, {PERIOD!r}), default=str))")
+        r = measure([PY, "-c", code], env={"PYTHONPATH": str(REPO)})
+        return {**json.loads(r["stdout"].strip().splitlines()[-1]), "peak_rss": r["peak_rss"]}
+
+    res = {"kit": {"seconds": median(repeat(stage, reps))}}
+    if commit:
+        old = before_kit(commit, tmp / "before-kit")
+        res["kit_before"] = {"seconds": median(repeat(lambda: stage(old), reps)), "commit": commit}
+    return res
 
 
 def check_ok(out: Path, clients: int = 1) -> None:
@@ -309,6 +333,12 @@ def table(res: dict) -> str:
         if "scoring_seconds" in g["signals"]:
             add("3 large", "scoring", g["signals"]["scoring_seconds"], "s", f"{g['signals'].get('points', 0):,.0f} points")
         add("3 large", "signal building kit vs pandas", g["pandas_subset"]["seconds"] / g["kit_subset"]["seconds"], "x faster", "")
+    if "backtest" in res:
+        b = res["backtest"]
+        if "kit_before" in b:
+            add("5 backtest", f"demo back-test ({b['kit_before']['commit']})", b["kit_before"]["seconds"], "s")
+        add("5 backtest", "demo back-test", b["kit"]["seconds"], "s",
+            f"{b['kit']['seconds'] / b['kit_before']['seconds']:.2f}x before" if "kit_before" in b else "")
     if "clients" in res:
         c = res["clients"]
         for key in ("kit_before", "kit"):
@@ -323,11 +353,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1 run each, smaller sizes (development)")
     ap.add_argument("--reps", type=int, help="runs per figure (default 3, --quick 1)")
-    ap.add_argument("--only", nargs="+", choices=["overhead", "demo", "large", "clients"])
-    ap.add_argument("--before", metavar="COMMIT", help="also measure kit/batch.py of this commit (sections 1, 2, 4)")
+    ap.add_argument("--only", nargs="+", choices=["overhead", "demo", "large", "clients", "backtest"])
+    ap.add_argument("--before", metavar="COMMIT", help="also measure kit/batch.py (sections 1, 2, 4) or kit (5) of this commit")
     args = ap.parse_args(argv)
     reps = args.reps or (1 if args.quick else 3)
-    sections = args.only or ["overhead", "demo", "large", "clients"]
+    sections = args.only or ["overhead", "demo", "large", "clients", "backtest"]
     if not (DEMO_DATA / "crm" / "accounts.csv").exists():
         subprocess.run([PY, "-m", "kit", "demo", "--data-only"], cwd=REPO, check=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -347,6 +377,8 @@ def main(argv=None) -> int:
                 res[s] = section_large(reps, tmp, args.quick)
             elif s == "clients":
                 res[s] = section_clients(reps, tmp, args.quick, before)
+            elif s == "backtest":
+                res[s] = section_backtest(reps, tmp, args.before)
             print(f"[{s}: {time.time() - t:.0f} s]", file=sys.stderr, flush=True)
     finally:
         res["load_after"] = os.getloadavg()

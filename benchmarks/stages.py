@@ -3,7 +3,9 @@
 `python -m benchmarks.stages STAGE PARAMS PERIOD` prints one JSON line of timings (seconds).
 Stages: load, audit, signals (every signal the current score uses, then scoring), kit_subset and
 pandas_subset (the same signals by kit.signals.build and by the pandas baseline), events (the raw
-event log aggregated to daily usage by the kit's lazy path).
+event log aggregated to daily usage by the kit's lazy path), backtest (kit.backtest.run on loaded
+data, into a throw-away folder: whichever `kit` package is first on sys.path, so an older commit's
+kit can be measured the same way).
 """
 
 from __future__ import annotations
@@ -60,6 +62,21 @@ def main(stage: str, params_path: str, period: str) -> dict:
         out["seconds"] = time.perf_counter() - t
         out["daily_rows"] = usage.height
         out["events"] = int(usage["events"].sum())
+    elif stage == "backtest":
+        import tempfile
+
+        import kit.notebook as nb
+        from kit import backtest
+
+        ctx = nb.setup(params_path, period, tempfile.mkdtemp(prefix="bench-backtest-"))
+        ctx._data = data
+        for name in params.sources:  # read the tables first: the stage times the back-test, not the loading
+            if data.has(name):
+                data.table(name)
+        t = time.perf_counter()
+        res = backtest.run(ctx)
+        out["seconds"] = time.perf_counter() - t
+        out["candidates"] = sorted(res.doc.get("configs", {}))
     elif stage in ("signals", "kit_subset", "pandas_subset"):
         pts = points(data, params, as_of)
         out["points"] = pts.height
