@@ -387,3 +387,32 @@ def test_demo_nothing_after_the_cut_reaches_the_scorecard(demo_backtest, demo_di
         assert rewritten[key] == before[key], key
     assert rewritten["evaluated_on"]["churned"] != before["evaluated_on"]["churned"]
     assert after.doc["configs"]["scorecard"]["auc_out_of_time"] != doc["configs"]["scorecard"]["auc_out_of_time"]
+
+
+def test_delong_matches_its_definition_and_a_paired_bootstrap():
+    """Placement values by double loops (the definition, ties half) give the same AUCs and standard error; a paired
+    bootstrap (an independent method) gives about the same interval."""
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    y = rng.random(400) < 0.2
+    a = np.round(y * 0.8 + rng.normal(size=400), 1)  # rounded: ties between cases
+    b = np.round(y * 0.4 + rng.normal(size=400) + 0.5 * a, 1)
+    auc_a, auc_b, se = backtest.delong(a, b, y)
+
+    def placements(r):
+        pos, neg = r[y], r[~y]
+        psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+        return psi.mean(axis=1), psi.mean(axis=0)
+
+    (xa, ya), (xb, yb) = placements(a), placements(b)
+    m, n = y.sum(), (~y).sum()
+    var = (np.var(xa - xb, ddof=1) / m) + (np.var(ya - yb, ddof=1) / n)
+    assert (auc_a, auc_b) == pytest.approx((xa.mean(), xb.mean()))
+    assert se == pytest.approx(np.sqrt(var))
+    diffs = []
+    for _ in range(2000):
+        i = rng.integers(0, 400, 400)
+        diffs.append(backtest.delong(a[i], b[i], y[i])[0] - backtest.delong(a[i], b[i], y[i])[1])
+    assert np.std(diffs) == pytest.approx(se, rel=0.15)
+    assert backtest.delong(a, a, y)[2] == 0
