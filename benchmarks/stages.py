@@ -4,8 +4,9 @@
 Stages: load, audit, signals (every signal the current score uses, then scoring), kit_subset and
 pandas_subset (the same signals by kit.signals.build and by the pandas baseline), events (the raw
 event log aggregated to daily usage by the kit's lazy path), backtest (kit.backtest.run on loaded
-data, into a throw-away folder: whichever `kit` package is first on sys.path, so an older commit's
-kit can be measured the same way).
+data, into a throw-away folder, after importing what the runner's warm kernel imports for the
+back-test notebook: whichever `kit` package is first on sys.path, so an older commit's kit can be
+measured the same way).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 import polars as pl
 
@@ -66,8 +68,10 @@ def main(stage: str, params_path: str, period: str) -> dict:
         import tempfile
 
         import kit.notebook as nb
-        from kit import backtest
+        from kit import backtest, engine
 
+        # as in a batch run: the runner's warm kernel has imported what the notebook and its kit modules import
+        engine.warm(engine.preload(Path(__file__).resolve().parent.parent / "notebooks" / "03_backtest.ipynb"))
         ctx = nb.setup(params_path, period, tempfile.mkdtemp(prefix="bench-backtest-"))
         ctx._data = data
         for name in params.sources:  # read the tables first: the stage times the back-test, not the loading

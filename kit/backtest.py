@@ -99,7 +99,9 @@ def _window_scores(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings) ->
     return r, joined
 
 
-def _per_renewal(r: pl.DataFrame, joined: pl.DataFrame, s: Settings) -> pl.DataFrame:
+def _per_renewal(r: pl.DataFrame, joined: pl.DataFrame, s: Settings, reds: tuple[float, ...] = ()) -> pl.DataFrame:
+    """One row per renewal: its window's facts, with the first flag below each red threshold of `reds`
+    (default: s.red) in columns _flag0, _flag1, ... (one pass for a whole threshold sweep)."""
     rd = pl.col("renewal_date")
     in_window = pl.col("date") <= rd - pl.duration(days=s.window_end_days)
     is_lead = (pl.col("date") <= rd - pl.duration(days=s.lead_time_days)) & pl.col("score").is_not_null()
@@ -107,21 +109,27 @@ def _per_renewal(r: pl.DataFrame, joined: pl.DataFrame, s: Settings) -> pl.DataF
         (in_window & pl.col("score").is_not_null()).sum().cast(pl.Int64).alias("scores_in_window"),
         pl.col("date").filter(is_lead).max().alias("lead_date"),
         pl.col("score").filter(is_lead).last().alias("lead_score"),
-        pl.col("date").filter(in_window & (pl.col("run_max") < s.red)).min().alias("first_flag"),
         pl.col("date").filter(in_window & pl.col("score").is_not_null()).min().alias("_opened"),
+        *[pl.col("date").filter(in_window & (pl.col("run_max") < red)).min().alias(f"_flag{i}") for i, red in enumerate(reds or (s.red,))],
     )
-    out = r.join(agg, on="_renewal", how="left").sort("_renewal").drop("_renewal")
+    return r.join(agg, on="_renewal", how="left").sort("_renewal").drop("_renewal")
+
+
+def _at_threshold(raw: pl.DataFrame, s: Settings, i: int = 0) -> pl.DataFrame:
+    """The renewal table at red threshold s.red, whose first flags are in column _flag{i}."""
+    rd = pl.col("renewal_date")
     opens = rd - pl.duration(days=s.window_start_days)
     full = pl.lit(True) if s.history_start is None else opens >= pl.lit(s.history_start, pl.Date)
-    return out.with_columns(
+    return raw.with_columns(
         pl.col("scores_in_window").fill_null(0),
         scoring.band(pl.col("lead_score"), s.red, s.green).alias("lead_band"),
-        (rd - pl.col("first_flag")).dt.total_days().alias("flag_lead_days"),
+        pl.col(f"_flag{i}").alias("first_flag"),
+        (rd - pl.col(f"_flag{i}")).dt.total_days().alias("flag_lead_days"),
         full.alias("full_window"),
-        (pl.col("first_flag") == pl.col("_opened")).fill_null(False).alias("flagged_at_open"),
+        (pl.col(f"_flag{i}") == pl.col("_opened")).fill_null(False).alias("flagged_at_open"),
         pl.col("churned").cast(pl.Boolean),
         pl.col("arr_before").cast(pl.Float64).fill_null(0.0),
-    ).drop("_opened")
+    ).drop("_opened", *[c for c in raw.columns if c.startswith("_flag")])
 
 
 def renewal_table(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings) -> pl.DataFrame:
@@ -132,7 +140,7 @@ def renewal_table(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings) -> 
     lead_band, first_flag, flag_lead_days, full_window (the window opens inside the scored history),
     flagged_at_open (the first flag is the first score of the window: at risk before it opened).
     """
-    return _per_renewal(*_window_scores(scores, renewals, s), s)
+    return _at_threshold(_per_renewal(*_window_scores(scores, renewals, s), s), s)
 
 
 # ---------------------------------------------------------------------------- metrics
@@ -209,14 +217,18 @@ def metrics(table: pl.DataFrame, s: Settings) -> dict[str, Any]:
     return out
 
 
-def sweep(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings, start: float, stop: float, step: float) -> pl.DataFrame:
-    """The red threshold moved from `start` to `stop`: what it catches and what it costs."""
+def thresholds(start: float, stop: float, step: float) -> list[float]:
+    out: list[float] = []
+    while start + len(out) * step <= stop + 1e-9:
+        out.append(start + len(out) * step)
+    return out
+
+
+def _sweep_rows(raw: pl.DataFrame, s: Settings, reds: list[float], first: int) -> pl.DataFrame:
+    """Sweep figures from a _per_renewal frame whose flag columns from `first` on belong to `reds`."""
     rows = []
-    r, joined = _window_scores(scores, renewals, s)  # run_max does not depend on the threshold
-    k = 0
-    while start + k * step <= stop + 1e-9:
-        red = start + k * step
-        m = metrics(_per_renewal(r, joined, replace(s, red=red)), replace(s, red=red))
+    for i, red in enumerate(reds):
+        m = metrics(_at_threshold(raw, replace(s, red=red), first + i), replace(s, red=red))
         rows.append({
             "red_threshold": red,
             "red_precision": m["red_precision"], "red_recall": m["red_recall"],
@@ -224,8 +236,13 @@ def sweep(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings, start: floa
             "red_share": m["red_share"], "arr_flagged_share": m["arr_flagged_share"],
             "flagged_90d_share": m["flagged_90d_share"], "lead_time_days_median": m["lead_time_days_median"],
         })
-        k += 1
     return pl.DataFrame(rows, schema_overrides={c: pl.Float64 for c in rows[0] if c != "red_threshold"} if rows else None)
+
+
+def sweep(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings, start: float, stop: float, step: float) -> pl.DataFrame:
+    """The red threshold moved from `start` to `stop`: what it catches and what it costs."""
+    reds = thresholds(start, stop, step)
+    return _sweep_rows(_per_renewal(*_window_scores(scores, renewals, s), s, tuple(reds)), s, reds, 0)
 
 
 def suggest_threshold(sw: pl.DataFrame) -> float | None:
@@ -386,7 +403,9 @@ def evaluate(scores: dict[str, pl.DataFrame], renewals: pl.DataFrame, s: Setting
     configs, tables, sweeps, segs = {}, {}, [], []
     for name, sc in scores.items():
         st = s[name] if isinstance(s, dict) else s
-        t = renewal_table(sc, renewals, st)
+        reds = thresholds(*sweep_range)
+        raw = _per_renewal(*_window_scores(sc, renewals, st), st, (st.red, *reds))  # the table and the sweep in one pass
+        t = _at_threshold(raw, st, 0)
         tables[name] = t
         configs[name] = metrics(t, st)
         configs[name]["bands_used"] = {"red": st.red, "green": st.green}
@@ -394,7 +413,7 @@ def evaluate(scores: dict[str, pl.DataFrame], renewals: pl.DataFrame, s: Setting
             for key, part in (("in_sample", t.filter(pl.col("renewal_date") < cut)), ("out_of_time", t.filter(pl.col("renewal_date") >= cut))):
                 configs[name][key] = metrics(part, st)
                 configs[name][f"auc_{key}"] = configs[name][key]["auc"]
-        sw = sweep(sc, renewals, st, *sweep_range)
+        sw = _sweep_rows(raw, st, reds, 1)
         configs[name]["sweep"] = sw.to_dicts()
         configs[name]["suggested_red_threshold"] = suggest_threshold(sw)
         sweeps.append(sw.with_columns(pl.lit(name).alias("config")))

@@ -151,18 +151,29 @@ def _in_risk_order(rates: np.ndarray, direction: int) -> bool:
 
 
 def best_cuts(x: np.ndarray, y: np.ndarray, direction: int, min_share: float) -> list[float] | None:
-    """The two cuts with the highest log-likelihood, ranges big enough and in risk order (method step 3)."""
+    """The two cuts with the highest log-likelihood, ranges big enough and in risk order (method step 3).
+
+    Every pair of grid values at once: renewals and churn per range from cumulative counts."""
     grid = np.unique(np.quantile(x, QUANTILES, method="lower"))
-    best, best_ll = None, -math.inf
-    for i, a in enumerate(grid):
-        for b in grid[i + 1:]:
-            n, k = range_counts(x, y, [a, b])
-            if n.min() < min_share * len(x) or not _in_risk_order(k / n, direction):
-                continue
-            ll = _loglik(k, n)
-            if ll > best_ll + 1e-12:
-                best, best_ll = [float(a), float(b)], ll
-    return best
+    if grid.size < 2:
+        return None
+    order = np.argsort(x, kind="stable")
+    below = np.searchsorted(x[order], grid, side="right")  # renewals with a value <= each grid value
+    churn = np.r_[0.0, np.cumsum(y[order])][below]
+    i, j = np.triu_indices(grid.size, k=1)
+    n = np.stack([below[i], below[j] - below[i], len(x) - below[j]], axis=1).astype(float)
+    k = np.stack([churn[i], churn[j] - churn[i], y.sum() - churn[j]], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates = k / n
+        ll = np.where(k > 0, k * np.log(rates), 0.0) + np.where(n - k > 0, (n - k) * np.log1p(-rates), 0.0)
+    falling = rates[:, 0] > rates[:, 1]  # churn falls as values rise (healthy direction +1) ...
+    ordered = (falling & (rates[:, 1] > rates[:, 2])) if direction > 0 else ((rates[:, 0] < rates[:, 1]) & (rates[:, 1] < rates[:, 2]))
+    ok = (n.min(axis=1) >= min_share * len(x)) & ordered
+    if not ok.any():
+        return None
+    total = np.where(ok, ll.sum(axis=1), -np.inf)
+    best = int(np.argmax(total))  # the first of equals: the lowest cuts
+    return [float(grid[i[best]]), float(grid[j[best]])]
 
 
 def readable(cuts: list[float], integers: bool) -> list[float]:

@@ -110,8 +110,10 @@ def components(signals: pl.DataFrame, config: Score) -> pl.DataFrame:
                            fix="build it with kit.signals.build(data, points)")
     present = set(signals.columns)
     seg = pl.col("segment").cast(pl.String) if "segment" in present else pl.lit(None, dtype=pl.String)
-    # one integer group per (segment, scoring date): the percentile window is cheap to evaluate
-    df = signals.with_columns(pl.struct(seg.fill_null(NO_SEGMENT), pl.col("as_of")).rank("dense").alias(GROUP))
+    df = signals
+    if any(c.transform == "percentile" for c in config.components.values()):
+        # one integer group per (segment, scoring date): the percentile window is cheap to evaluate
+        df = df.with_columns(pl.struct(seg.fill_null(NO_SEGMENT), pl.col("as_of")).rank("dense").alias(GROUP))
     # each signal once on 0-100, then components, then (percentile components) ranked again
     def key(sname: str, comp: Component) -> tuple:
         rule = comp.tiers[sname].model_dump_json() if comp.transform == "tiers" else tuple(comp.thresholds.get(sname, ()))
