@@ -515,7 +515,7 @@ def propose_scorecard(ctx, cut_split) -> tuple[Score | None, dict, str]:
 
     params = ctx.params
     names = signals.available(ctx.data)
-    doc = scorecard.fit(cut_split.fit, names, params.scorecard, params.weighting, weighting._components_from_params(params))
+    doc = scorecard.fit(cut_split.fit, names, params.scorecard, params.weighting, weighting.components_from_params(params))
     doc = {"kit_version": __version__, "client": params.client, "period": ctx.period.label, "scale": "0-100",
            "lead_time_days": params.lead_time_days, **cut_split.describe(), **doc}
     scorecard.write(doc, ctx.run_dir)

@@ -107,7 +107,7 @@ def candidates(fit: pl.DataFrame, names: list[str], weighting: Weighting) -> tup
             continue
         x = fit[s].cast(pl.Float64).to_numpy()
         m = ~np.isnan(x)
-        if m.mean() < 1 - weighting.max_missing_share if len(m) else True:
+        if not len(m) or m.mean() < 1 - weighting.max_missing_share:
             why[s] = f"has a value for {m.mean():.0%} of the fit renewals (needs {1 - weighting.max_missing_share:.0%})"
             continue
         if np.unique(x[m]).size < 2 or y[m].min() == y[m].max():

@@ -350,7 +350,7 @@ def analyse(data, params: Parameters, *, until=None, frame: pl.DataFrame | None 
     """Run the whole analysis for a client. `frame` (points + signals + churned) may be given directly."""
     w = params.weighting
     current = {c: comp.weight for c, comp in params.score.components.items()}
-    comp_of = _components_from_params(params)
+    comp_of = components_from_params(params)
     if frame is None:
         points = sig.renewal_points(data, params.lead_time_days, w.contraction_as_churn, until=until)
         names = [s for s in sig.available(data)]
@@ -362,7 +362,7 @@ def analyse(data, params: Parameters, *, until=None, frame: pl.DataFrame | None 
     return analyse_frame(frame, names, w, current, comp_of)
 
 
-def _components_from_params(params: Parameters) -> dict[str, str]:
+def components_from_params(params: Parameters) -> dict[str, str]:
     """Signal -> component: the client's score configuration first, catalog defaults otherwise."""
     out = {}
     for comp, c in params.score.components.items():
