@@ -98,21 +98,57 @@ def dimension_chart(r: AuditResult):
     return (bars + text).properties(width=480, height=24 * max(len(df), 1), title="Score per dimension")
 
 
-def findings_table(r: AuditResult, limit: int = 10) -> pl.DataFrame:
+def field(r: AuditResult, table: str, column: str | None) -> str:
+    """A field as the client knows it: the table in words and the export's own column name (HTML)."""
+    from kit import present
+
+    where = present.text(present.label(table))
+    if not column:
+        return where
+    return f"{where}: <code>{present.text(r.source_column(table, column) or column)}</code>"
+
+
+def findings_frame(r: AuditResult, limit: int = 10) -> pl.DataFrame:
     rows = [
-        {"severity": c.severity, "dimension": c.dimension, "table": c.table, "column": c.column or "", "check": c.check,
-         "failing": c.failing, "of": c.total, "share": f"{c.failing / c.total:.2%}" if c.total else "",
-         "examples": ", ".join(c.examples[:3])}
+        {"severity": c.severity, "check": c.check, "field": field(r, c.table, c.column), "failing": c.failing,
+         "of": c.total, "share": c.failing / c.total if c.total else None, "examples": ", ".join(c.examples[:2])}
         for c in r.findings[:limit]
     ]
-    cols = ["severity", "dimension", "table", "column", "check", "failing", "of", "share", "examples"]
-    return pl.DataFrame(rows, schema={c: (pl.Int64 if c in ("failing", "of") else pl.String) for c in cols})
+    schema = {"severity": pl.String, "check": pl.String, "field": pl.String, "failing": pl.Int64, "of": pl.Int64,
+              "share": pl.Float64, "examples": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def findings_table(r: AuditResult, limit: int = 10):
+    """The most urgent findings as a client-ready table (kit.present)."""
+    from kit import present
+
+    return present.table(findings_frame(r, limit), kinds={"severity": "status", "field": "html"}, wide=("check",))
+
+
+def names_as_code(r: AuditResult, c, text: str) -> str:
+    """A check's message as Markdown, with the canonical names in it (`tickets.resolved_at`,
+    `renewal_date`) written as the export's own column names in code (what the client's admin looks
+    for) and other names the kit writes (settings such as sources.tickets.date_format) in code too."""
+    import re
+
+    from kit import present
+
+    cols = sorted({k for k in ((r.tables.get(c.table) or {}).get("columns") or {})} | ({c.column} if c.column else set()),
+                  key=len, reverse=True)
+    if cols:
+        pattern = re.compile(r"(?<![\w.`])(?:(" + "|".join(map(re.escape, r.tables)) + r")\.)?(" + "|".join(map(re.escape, cols)) + r")(?![\w`])")
+        text = pattern.sub(lambda m: f"`{r.source_column(m.group(1) or c.table, m.group(2)) or m.group(2)}`", text)
+    return present.md_prose(text)
 
 
 def blockers_text(r: AuditResult) -> str:
+    from kit import present
+
     if not r.blockers:
         return "No critical check failed: **nothing blocks the build phase**."
-    lines = [f"- **{c.table}{'.' + c.column if c.column else ''}**: {c.message}. {c.fix[:1].upper() + c.fix[1:]}." for c in r.blockers]
+    lines = [f"- **{present.md_text(present.label(c.table))}**: {names_as_code(r, c, c.message)}. "
+             f"{names_as_code(r, c, c.fix[:1].upper() + c.fix[1:])}." for c in r.blockers]
     return "**Blockers for the build phase** (critical checks that failed; fix these first):\n\n" + "\n".join(lines)
 
 
@@ -128,7 +164,16 @@ def fix_first_text(r: AuditResult, limit: int = 15) -> str:
 # ---------------------------------------------------------------------------- per dimension
 
 
+def field_md(r: AuditResult, table: str, column: str | None) -> str:
+    from kit import present
+
+    where = present.md_text(present.label(table))
+    return where + (f" `{r.source_column(table, column) or column}`" if column else "")
+
+
 def dimension_text(r: AuditResult, dimension: str) -> str:
+    from kit import present
+
     checks = [c for c in r.checks if c.dimension == dimension]
     failing = [c for c in r.findings if c.dimension == dimension]
     score = r.dimensions.get(dimension)
@@ -138,7 +183,7 @@ def dimension_text(r: AuditResult, dimension: str) -> str:
     head += f" Score **{shown(score)}**; {len(checks)} checks, {len(failing)} with problems."
     if not failing:
         return head + " Every check passed."
-    lines = [f"- `{c.table}{'.' + c.column if c.column else ''}` ({c.severity}): {c.message}." for c in failing]
+    lines = [f"- {present.badge(c.severity)} {field_md(r, c.table, c.column)}: {names_as_code(r, c, c.message)}." for c in failing]
     return head + "\n\n" + "\n".join(lines)
 
 
@@ -284,18 +329,19 @@ def overview(r: AuditResult) -> list:
     return drawn
 
 
-def formula(r: AuditResult) -> pl.DataFrame:
+def formula(r: AuditResult):
     """The formula text and the table a client can recompute the overall score from."""
+    from kit import present
     from kit.notebook import md
 
     md(formula_text())
     df = dimension_frame(r)
     total = df["weight"].sum() if df.height else 1.0
-    return df.with_columns(
-        pl.col("score").round(2),
-        (pl.col("weight") / total).round(4).alias("rescaled weight"),
-        (pl.col("score") * pl.col("weight") / total).round(2).alias("points"),
+    frame = df.with_columns(
+        (pl.col("weight") / total).alias("rescaled weight"),
+        (pl.col("score") * pl.col("weight") / total).alias("points"),
     )
+    return present.table(frame, kinds={"band": "status", "weight": "percent"})
 
 
 def _display(items: list) -> None:
