@@ -425,7 +425,7 @@ def badge(status: Any) -> str:
     s = "" if status is None else str(status).strip().lower()
     colour = BADGE_COLOURS.get(s, s)
     cls = colour.replace(" ", "-") if colour in BADGE_STATUSES else "other"
-    return f'<span class="kit-badge kit-badge-{cls}">{text(LABELS.get(s, s) or MISSING)}</span>'
+    return f'<span class="kit-badge kit-badge-{cls}">{text(s or MISSING)}</span>'
 
 
 # ---------------------------------------------------------------------------- tables
