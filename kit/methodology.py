@@ -236,7 +236,8 @@ def _weights(params: Parameters, weights: dict | None, period: str | None) -> st
         hi = p.get("ci_high") if isinstance(p, dict) else None
         if isinstance(w, (int, float)) and c in current:
             drift = max(drift, abs(w - current[c]))
-        rows.append([present.label(c), pct(current.get(c)) if c in current else "not in use", pct(w, 1), f"{pct(lo, 1)} – {pct(hi, 1)}"])
+        interval = f"{pct(lo, 1)} – {pct(hi, 1)}" if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) else present.MISSING
+        rows.append([present.label(c), pct(current.get(c)) if c in current else "not in use", pct(w, 1), interval])
     out.append(table(["Component", "Weight in force", "Proposed weight", "95% interval"], rows))
     same = drift <= 0.005
     out.append(

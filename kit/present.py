@@ -205,7 +205,8 @@ UNIT_KINDS = {"share": "percent", "count": "count", "hours": "hours", "months": 
 BADGE_STATUSES = ("red", "amber", "yellow", "green", "not checked")
 # other statuses shown as badges, and the colour they take
 BADGE_COLOURS = {"good": "green", "fair": "amber", "poor": "red", "blocked": "red",
-                 "critical": "red", "error": "amber", "warning": "yellow", "retained": "green"}
+                 "critical": "red", "error": "amber", "warning": "yellow", "retained": "green",
+                 "loaded": "green", "unavailable": "not checked"}
 
 
 def key_of(name: str) -> str:
@@ -233,14 +234,14 @@ def kind_of(key: Any) -> str | None:
 # ---------------------------------------------------------------------------- text
 
 
-_MD_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]#|$~^"}
+_ESCAPE = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+           **{c: f"&#{ord(c)};" for c in "\\`*_{}[]#|$~^"}}
 
 
 def text(value: Any) -> str:
     """Plain text for an HTML block inside Markdown: HTML-escaped, and the characters Markdown reads
     as emphasis, code, links or math written as entities (pandoc parses text inside HTML blocks)."""
-    s = html.escape("" if value is None else str(value), quote=True)
-    return "".join(_MD_SPECIAL.get(ch, ch) for ch in s)
+    return "".join(_ESCAPE.get(ch, ch) for ch in ("" if value is None else str(value)))
 
 
 def md_text(value: Any) -> str:
@@ -504,7 +505,7 @@ class HTML(str):
     """A cell formatted already (HTML): `rows_table` passes it through instead of escaping it."""
 
 
-_NUMERIC = re.compile(r"^[−+-]?[\d,.]+(?:\s?(?:%|h|points?|days?|months?))?$|^–$")
+_NUMERIC = re.compile(r"^(?:[<>] )?[−+-]?[\d,.]+(?: × 10[−+-]?\d+)?(?:\s?(?:%|h|points?|days?|months?))?$|^–$")
 
 
 def rows_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, wide: Iterable[int] = ()) -> Table:

@@ -624,19 +624,22 @@ def trends_chart(history) -> str | None:
     rows = []
     for rec in frame.with_columns(red.alias("red")).iter_rows(named=True):
         scale, unit = TREND_UNITS.get(CHECKS.get(rec["name"], ("",))[0], (1, ""))
-        rows.append({"period": rec["period"], "check": present.label(rec["name"]) + (f" ({unit})" if unit else ""),
+        rows.append({"period": rec["period"], "name": rec["name"], "check": present.label(rec["name"]) + (f" ({unit})" if unit else ""),
                      "value": rec["value"] * scale, "threshold": None if rec["red"] is None else rec["red"] * scale})
-    pdf = pl.DataFrame(rows, schema={"period": pl.String, "check": pl.String, "value": pl.Float64, "threshold": pl.Float64}).to_pandas()
+    pdf = pl.DataFrame(rows, schema={"period": pl.String, "name": pl.String, "check": pl.String, "value": pl.Float64,
+                                     "threshold": pl.Float64}).to_pandas()
     alt = charts.alt()
     base = alt.Chart(pdf)
     line = base.mark_line(point=True, color=charts.PALETTE["blue"]).encode(
         x=alt.X("period:O", title=None, axis=alt.Axis(labelAngle=0)), y=alt.Y("value:Q", title=None)
     )
     limit = base.mark_line(strokeDash=[4, 3], color=charts.PALETTE["red"]).encode(x="period:O", y="threshold:Q")
+    ticks = base.mark_tick(color=charts.PALETTE["red"], thickness=2).encode(x="period:O", y="threshold:Q")  # seen from the first month
+    order = list(dict.fromkeys(r["check"] for r in sorted(rows, key=lambda r: list(CHECKS).index(r["name"]) if r["name"] in CHECKS else 99)))
     chart = (
-        alt.layer(line, limit, data=pdf)
+        alt.layer(line, limit, ticks, data=pdf)
         .properties(width=220, height=120)
-        .facet(facet=alt.Facet("check:N", title=None), columns=3)
+        .facet(facet=alt.Facet("check:N", title=None, sort=order), columns=3)
         .resolve_scale(y="independent")
     )
     import vl_convert as vlc
@@ -663,7 +666,7 @@ def _write_trends(ctx: _Ctx) -> None:
     svg = trends_chart(history)
     if svg:
         ctx.write("maintenance/trends.svg", svg)
-        parts.append("## Values against thresholds\n\nSolid line: the value each month; dashed red line: the red threshold.")
+        parts.append("## Values against thresholds\n\nBlue: the value each month; red: the red threshold.")
         parts.append("![Monthly check values by period](trends.svg){fig-alt=\"Each maintenance check's value by month, with its red threshold\"}")
     if "status" in history.columns:
         status = {(str(row["name"]), row["period"]): row["status"] for row in history.iter_rows(named=True)}

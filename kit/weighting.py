@@ -715,20 +715,21 @@ def chart_weights(result: Result):
 
 def signals_table(result: Result):
     """Every candidate signal and its verdict, as the client reads it (kit.present): the odds ratio with
-    its interval in one column, retained signals as a badge, the reason why not otherwise."""
+    its interval in one column, retained signals as a badge, the reason why not otherwise (components
+    are in the signal definitions at the end of the report)."""
     rows = []
     for s in result.signals:
         lo, hi = s.odds_ratio_ci or (None, None)
         ratio = present.fmt(s.odds_ratio, "ratio")
         if lo is not None and hi is not None:
             ratio += f" ({present.fmt(lo, 'ratio')}–{present.fmt(hi, 'ratio')})"
-        rows.append({"name": s.name, "component": s.component, "missing_share": s.missing_share, "point_biserial": s.point_biserial,
+        rows.append({"name": s.name, "missing_share": s.missing_share, "point_biserial": s.point_biserial,
                      "odds_ratio": ratio, "p_value": s.p_value, "auc": s.auc,
                      "reason": present.badge("retained") if s.retained and s.reason.startswith("retained (") else present.prose(s.reason)})
-    frame = pl.DataFrame(rows, schema={"name": pl.String, "component": pl.String, "missing_share": pl.Float64,
+    frame = pl.DataFrame(rows, schema={"name": pl.String, "missing_share": pl.Float64,
                                        "point_biserial": pl.Float64, "odds_ratio": pl.String, "p_value": pl.Float64,
                                        "auc": pl.Float64, "reason": pl.String})
-    return present.table(frame, kinds={"odds_ratio": "html", "reason": "html"}, labels={"odds_ratio": "Odds ratio per SD (95% interval)"},
+    return present.table(frame, kinds={"odds_ratio": "figure", "reason": "html"}, labels={"odds_ratio": "Odds ratio per SD (95% interval)"},
                          wide=("reason",))
 
 

@@ -210,7 +210,8 @@ DOCUMENTED = {
     "language": {"title-block-published": None},  # quarto.org/docs/authoring/language.html
     "format": {"html": {"theme": None, "toc": None, "toc-depth": None, "html-math-method": None,
                         "anchor-sections": None, "css": None, "code-fold": None, "code-tools": None,
-                        "page-layout": None, "smooth-scroll": None}},
+                        "page-layout": None, "smooth-scroll": None,
+                        "grid": {"body-width": None, "margin-width": None, "sidebar-width": None, "gutter-width": None}}},
     "execute": {"enabled": None, "echo": None, "eval": None, "warning": None, "error": None, "freeze": None},
     "profile": {"default": None, "group": None},
 }
