@@ -10,7 +10,7 @@ import math
 
 import polars as pl
 
-from kit import charts
+from kit import charts, present
 from kit.audit import DIMENSION_TEXT, DIMENSION_WEIGHTS, SCORE_BANDS, AuditResult, band, formula_text
 from kit.audit_checks import SEVERITIES
 
@@ -100,8 +100,6 @@ def dimension_chart(r: AuditResult):
 
 def field(r: AuditResult, table: str, column: str | None) -> str:
     """A field as the client knows it: the table in words and the export's own column name (HTML)."""
-    from kit import present
-
     where = present.text(present.label(table))
     if not column:
         return where
@@ -121,8 +119,6 @@ def findings_frame(r: AuditResult, limit: int = 10) -> pl.DataFrame:
 
 def findings_table(r: AuditResult, limit: int = 10):
     """The most urgent findings as a client-ready table (kit.present)."""
-    from kit import present
-
     return present.table(findings_frame(r, limit), kinds={"severity": "status", "field": "html"}, wide=("check",))
 
 
@@ -131,8 +127,6 @@ def names_as_code(r: AuditResult, c, text: str) -> str:
     `renewal_date`) written as the export's own column names in code (what the client's admin looks
     for) and other names the kit writes (settings such as sources.tickets.date_format) in code too."""
     import re
-
-    from kit import present
 
     cols = sorted({k for k in ((r.tables.get(c.table) or {}).get("columns") or {})} | ({c.column} if c.column else set()),
                   key=len, reverse=True)
@@ -143,8 +137,6 @@ def names_as_code(r: AuditResult, c, text: str) -> str:
 
 
 def blockers_text(r: AuditResult) -> str:
-    from kit import present
-
     if not r.blockers:
         return "No critical check failed: **nothing blocks the build phase**."
     lines = [f"- **{present.md_text(present.label(c.table))}**: {names_as_code(r, c, c.message)}. "
@@ -164,16 +156,17 @@ def fix_first_text(r: AuditResult, limit: int = 15) -> str:
 # ---------------------------------------------------------------------------- per dimension
 
 
-def field_md(r: AuditResult, table: str, column: str | None) -> str:
-    from kit import present
+def field_text(r: AuditResult, table: str, column: str | None) -> str:
+    """A field in plain text (chart labels): the table in words and the export's own column name."""
+    return present.label(table) + (f" › {r.source_column(table, column) or column}" if column else "")
 
+
+def field_md(r: AuditResult, table: str, column: str | None) -> str:
     where = present.md_text(present.label(table))
     return where + (f" `{r.source_column(table, column) or column}`" if column else "")
 
 
 def dimension_text(r: AuditResult, dimension: str) -> str:
-    from kit import present
-
     checks = [c for c in r.checks if c.dimension == dimension]
     failing = [c for c in r.findings if c.dimension == dimension]
     score = r.dimensions.get(dimension)
@@ -194,7 +187,7 @@ def checks_chart(r: AuditResult, dimension: str):
     if not failing:
         return None
     df = pl.DataFrame([
-        {"check": f"{c.table}{'.' + c.column if c.column else ''}: {c.check}", "failing": c.failing, "total": c.total,
+        {"check": f"{field_text(r, c.table, c.column)}: {present.label(c.check).lower()}", "failing": c.failing, "total": c.total,
          "share": c.failing / c.total if c.total else 0.0, "severity": c.severity}
         for c in failing
     ])
@@ -212,7 +205,8 @@ def completeness_chart(r: AuditResult):
     df = r.details.get("completeness")
     if df is None:
         return None
-    df = df.filter(pl.col("blank") > 0).with_columns((pl.col("table") + "." + pl.col("column")).alias("field"))
+    df = df.filter(pl.col("blank") > 0)
+    df = df.with_columns(pl.Series("field", [field_text(r, t, c) for t, c in zip(df["table"], df["column"])], dtype=pl.String))
     if df.is_empty():
         return None
     scale = alt.Scale(domain=["critical", "required", "optional", "often blank"],
@@ -256,7 +250,7 @@ def coverage_chart(r: AuditResult):
         return None
     df = df.with_columns(
         pl.when(pl.col("expected")).then(pl.lit("expected for every account")).otherwise(pl.lit("information only")).alias("kind"),
-        (pl.col("source") + " (" + pl.col("window") + ")").alias("label"),
+        (pl.col("source").map_elements(present.label, return_dtype=pl.String) + " (" + pl.col("window") + ")").alias("label"),
     )
     return alt.Chart(df).mark_bar().encode(
         x=alt.X("share:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]), title="share of active accounts present"),
@@ -273,6 +267,7 @@ def freshness_chart(r: AuditResult):
     if df is None or df.is_empty():
         return None
     df = df.with_columns(
+        pl.col("table").map_elements(present.label, return_dtype=pl.String),
         pl.col("age_hours").fill_null(pl.col("allowed_hours") * 2),
         pl.when(pl.col("stale")).then(pl.lit("stale")).otherwise(pl.lit("fresh")).alias("status"),
     )
@@ -291,6 +286,7 @@ def volume_chart(r: AuditResult):
     df = r.details.get("volume")
     if df is None or df.is_empty():
         return None
+    df = df.with_columns(pl.col("table").map_elements(present.label, return_dtype=pl.String))
     return alt.Chart(df).mark_bar().encode(
         x=alt.X("change:Q", axis=alt.Axis(format="+%"), title="row count change vs last period"),
         y=alt.Y("table:N", title=None),
@@ -331,7 +327,6 @@ def overview(r: AuditResult) -> list:
 
 def formula(r: AuditResult):
     """The formula text and the table a client can recompute the overall score from."""
-    from kit import present
     from kit.notebook import md
 
     md(formula_text())

@@ -261,40 +261,29 @@ _IDENT = re.compile(
 _P_VALUE = re.compile(r"\bp = (\d+(?:\.\d+)?(?:e[-+]?\d+)?)")
 
 
-def _p_values(s: str) -> list[str]:
-    """A message split around its p-values ("p = 0.000271"): odd parts are the p-values, formatted."""
-    parts = _P_VALUE.split(s)
-    return [fmt(float(p), "pvalue") if i % 2 else p for i, p in enumerate(parts)]
+def _message(value: Any, code, plain) -> str:
+    """A message written by the kit with p-values in scientific notation and the names in it written
+    by `code`, the rest by `plain`."""
+    out = []
+    for i, part in enumerate(_P_VALUE.split("" if value is None else str(value))):
+        if i % 2:
+            out.append("p = " + fmt(float(part), "pvalue"))
+        else:
+            out += [code(p) if j % 2 else plain(p) for j, p in enumerate(_IDENT.split(part))]
+    return "".join(out)
 
 
 def prose(value: Any) -> str:
     """A message written by the kit, as HTML: escaped (`text`), p-values in scientific notation,
     parameter and column names (`weighting.max_missing_share`, `renewal_date`) in <code>."""
-    out = []
-    for i, part in enumerate(_p_values("" if value is None else str(value))):
-        if i % 2:
-            out.append("p = " + part)
-            continue
-        names = _IDENT.split(part)
-        out.append("".join(f"<code>{text(p)}</code>" if j % 2 else text(p) for j, p in enumerate(names)))
-    return "".join(out)
+    return _message(value, lambda p: f"<code>{text(p)}</code>", text)
 
 
 def md_prose(value: Any) -> str:
     """The same for Markdown: names in backticks (code spans already there are kept), the rest escaped
     (`md_text`)."""
-    out = []
-    for i, chunk in enumerate(re.split(r"(`[^`]*`)", "" if value is None else str(value))):
-        if i % 2:
-            out.append(chunk)
-            continue
-        for j, part in enumerate(_p_values(chunk)):
-            if j % 2:
-                out.append("p = " + part)
-                continue
-            names = _IDENT.split(part)
-            out.append("".join(f"`{p}`" if k % 2 else md_text(p) for k, p in enumerate(names)))
-    return "".join(out)
+    chunks = re.split(r"(`[^`]*`)", "" if value is None else str(value))
+    return "".join(c if i % 2 else _message(c, lambda p: f"`{p}`", md_text) for i, c in enumerate(chunks))
 
 
 _LIST_ITEM = re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+\S")
