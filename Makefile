@@ -22,6 +22,7 @@ demo: setup
 
 test: setup
 	@sh scripts/ensure_postgres.sh
+	@sh scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lab: setup

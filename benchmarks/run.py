@@ -13,7 +13,10 @@ Sections, each against a naive baseline measured in the same run:
    kit.signals vs a straightforward pandas implementation (benchmarks/pandas_signals.py);
 4. clients: twenty demo-sized clients with `run --all --jobs 2`: clients per minute;
 5. backtest: the demo client's back-test (kit.backtest.run on loaded data), and with `--before`
-   the same stage run by that commit's kit package.
+   the same stage run by that commit's kit package;
+6. site: rendering one client's site (`python -m kit publish`, the demo's reports: writing the
+   Quarto source, then `quarto render`), vs writing the source alone and vs `quarto render` of a
+   one-page website (Quarto's own fixed cost). Needs Quarto.
 
 Every measurement is a separate process (wall time and peak RSS from os.wait4); figures are
 medians of --reps runs (3; --quick: 1 run, smaller sizes). `--before COMMIT` also measures the
@@ -303,6 +306,33 @@ def section_clients(reps: int, tmp: Path, quick: bool, before: Path | None) -> d
     return res
 
 
+def section_site(reps: int, tmp: Path) -> dict:
+    from kit import site
+
+    quarto = site.find_quarto()
+    if quarto is None:
+        return {"skipped": "Quarto is not installed"}
+    out = tmp / "site-reports"
+    measure(runner_cmd(DEMO_PARAMS, out, jobs=2))
+    check_ok(out)
+    bare = tmp / "bare-site"
+    bare.mkdir()
+    (bare / "_quarto.yml").write_text("project:\n  type: website\nwebsite:\n  title: bare\n")
+    (bare / "index.qmd").write_text("---\ntitle: Bare\n---\n\nOne page.\n")
+
+    def publish(render: bool):
+        code = (f"from kit import site; site.publish({str(DEMO_PARAMS)!r}, {PERIOD!r}, out={str(out)!r}, "
+                f"site={str(tmp / 'sites')!r}, render={render})")
+        return measure([PY, "-c", code])
+
+    return {
+        "quarto_bare_site": {"seconds": median(repeat(lambda: measure([quarto, "render", str(bare)]), reps))},
+        "source_only": {"seconds": median(repeat(lambda: publish(False), reps))},
+        "publish": {"seconds": median(repeat(lambda: publish(True), reps))},
+        "pages": len(list((tmp / "sites" / "demo").rglob("*.html"))),
+    }
+
+
 # ---------------------------------------------------------------------------- report
 
 
@@ -350,6 +380,16 @@ def table(res: dict) -> str:
             if key in c:
                 add("4 clients", f"{c['clients']} clients, --all --jobs 2 {'(before)' if key.endswith('before') else ''}",
                     c[key]["clients_per_minute"], "clients/min", f"{c[key]['seconds']:.1f} s")
+    if "site" in res:
+        t = res["site"]
+        if "skipped" in t:
+            rows.append(("6 site", "skipped", t["skipped"], ""))
+        else:
+            base = t["quarto_bare_site"]["seconds"]
+            add("6 site", "quarto render, a one-page website", base, "s")
+            add("6 site", "site source only (no render)", t["source_only"]["seconds"], "s")
+            add("6 site", f"publish the demo site ({t['pages']} pages)", t["publish"]["seconds"], "s",
+                f"{t['publish']['seconds'] / base:.2f}x the one-page render")
     w = [max(len(r[i]) for r in rows) for i in range(4)] if rows else [0] * 4
     return "\n".join("  ".join(x.ljust(w[i]) for i, x in enumerate(r)) for r in rows)
 
@@ -358,11 +398,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1 run each, smaller sizes (development)")
     ap.add_argument("--reps", type=int, help="runs per figure (default 3, --quick 1)")
-    ap.add_argument("--only", nargs="+", choices=["overhead", "demo", "large", "clients", "backtest"])
+    ap.add_argument("--only", nargs="+", choices=["overhead", "demo", "large", "clients", "backtest", "site"])
     ap.add_argument("--before", metavar="COMMIT", help="also measure kit/batch.py (sections 1, 2, 4) or kit (5) of this commit")
     args = ap.parse_args(argv)
     reps = args.reps or (1 if args.quick else 3)
-    sections = args.only or ["overhead", "demo", "large", "clients", "backtest"]
+    sections = args.only or ["overhead", "demo", "large", "clients", "backtest", "site"]
     if not (DEMO_DATA / "crm" / "accounts.csv").exists():
         subprocess.run([PY, "-m", "kit", "demo", "--data-only"], cwd=REPO, check=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -384,6 +424,8 @@ def main(argv=None) -> int:
                 res[s] = section_clients(reps, tmp, args.quick, before)
             elif s == "backtest":
                 res[s] = section_backtest(reps, tmp, args.before)
+            elif s == "site":
+                res[s] = section_site(reps, tmp)
             print(f"[{s}: {time.time() - t:.0f} s]", file=sys.stderr, flush=True)
     finally:
         res["load_after"] = os.getloadavg()

@@ -145,17 +145,18 @@ class AuditResult:
         }
 
     def fix_first(self, limit: int | None = None) -> list[str]:
-        """Plain-language fix list, ranked by severity and records affected."""
+        """Plain-language fix list (Markdown), ranked by severity and records affected: the field as the
+        client's export names it, what is wrong, the fix, examples, and the check in audit_failures.csv."""
+        from kit import present
+        from kit.audit_report import field_md, names_as_code
+
         out = []
         for c in self.findings[:limit]:
             lead = {"critical": "**Blocker**", "error": "**Fix**", "warning": "Check"}[c.severity]
-            where = f"`{c.table}`" + (f" / `{c.column}`" if c.column else "")
-            client = self.source_column(c.table, c.column)
-            if client and client != c.column:
-                where += f", export column '{client}'"
-            ex = f" Examples: {', '.join(c.examples[:3])}." if c.examples and not c.examples[0].startswith("(table") else ""
-            fix = c.fix[:1].upper() + c.fix[1:] if c.fix else ""
-            out.append(f"{lead} ({where}): {c.message}. {fix}.{ex} (check `{c.check}` in audit_failures.csv)")
+            ex = f" Examples: {present.md_text(', '.join(c.examples[:3]))}." if c.examples and not c.examples[0].startswith("(table") else ""
+            fix = names_as_code(self, c, c.fix[:1].upper() + c.fix[1:]) + "." if c.fix else ""
+            out.append(f"{lead} ({field_md(self, c.table, c.column)}): {names_as_code(self, c, c.message)}. {fix}{ex} "
+                       f"(check `{c.check}` in `audit_failures.csv`)")
         return out
 
     def to_json(self) -> dict:

@@ -10,7 +10,7 @@ import math
 
 import polars as pl
 
-from kit import charts
+from kit import charts, present
 from kit.audit import DIMENSION_TEXT, DIMENSION_WEIGHTS, SCORE_BANDS, AuditResult, band, formula_text
 from kit.audit_checks import SEVERITIES
 
@@ -98,21 +98,49 @@ def dimension_chart(r: AuditResult):
     return (bars + text).properties(width=480, height=24 * max(len(df), 1), title="Score per dimension")
 
 
-def findings_table(r: AuditResult, limit: int = 10) -> pl.DataFrame:
+def field(r: AuditResult, table: str, column: str | None) -> str:
+    """A field as the client knows it: the table in words and the export's own column name (HTML)."""
+    where = present.text(present.label(table))
+    if not column:
+        return where
+    return f"{where}: <code>{present.text(r.source_column(table, column) or column)}</code>"
+
+
+def findings_frame(r: AuditResult, limit: int = 10) -> pl.DataFrame:
     rows = [
-        {"severity": c.severity, "dimension": c.dimension, "table": c.table, "column": c.column or "", "check": c.check,
-         "failing": c.failing, "of": c.total, "share": f"{c.failing / c.total:.2%}" if c.total else "",
-         "examples": ", ".join(c.examples[:3])}
+        {"severity": c.severity, "check": c.check, "field": field(r, c.table, c.column), "failing": c.failing,
+         "of": c.total, "share": c.failing / c.total if c.total else None, "examples": ", ".join(c.examples[:2])}
         for c in r.findings[:limit]
     ]
-    cols = ["severity", "dimension", "table", "column", "check", "failing", "of", "share", "examples"]
-    return pl.DataFrame(rows, schema={c: (pl.Int64 if c in ("failing", "of") else pl.String) for c in cols})
+    schema = {"severity": pl.String, "check": pl.String, "field": pl.String, "failing": pl.Int64, "of": pl.Int64,
+              "share": pl.Float64, "examples": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def findings_table(r: AuditResult, limit: int = 10):
+    """The most urgent findings as a client-ready table (kit.present)."""
+    return present.table(findings_frame(r, limit), kinds={"severity": "status", "field": "html"}, wide=("check",))
+
+
+def names_as_code(r: AuditResult, c, text: str) -> str:
+    """A check's message as Markdown, with the canonical names in it (`tickets.resolved_at`,
+    `renewal_date`) written as the export's own column names in code (what the client's admin looks
+    for) and other names the kit writes (settings such as sources.tickets.date_format) in code too."""
+    import re
+
+    cols = sorted({k for k in ((r.tables.get(c.table) or {}).get("columns") or {})} | ({c.column} if c.column else set()),
+                  key=len, reverse=True)
+    if cols:
+        pattern = re.compile(r"(?<![\w.`])(?:(" + "|".join(map(re.escape, r.tables)) + r")\.)?(" + "|".join(map(re.escape, cols)) + r")(?![\w`])")
+        text = pattern.sub(lambda m: f"`{r.source_column(m.group(1) or c.table, m.group(2)) or m.group(2)}`", text)
+    return present.md_prose(text)
 
 
 def blockers_text(r: AuditResult) -> str:
     if not r.blockers:
         return "No critical check failed: **nothing blocks the build phase**."
-    lines = [f"- **{c.table}{'.' + c.column if c.column else ''}**: {c.message}. {c.fix[:1].upper() + c.fix[1:]}." for c in r.blockers]
+    lines = [f"- **{present.md_text(present.label(c.table))}**: {names_as_code(r, c, c.message)}. "
+             f"{names_as_code(r, c, c.fix[:1].upper() + c.fix[1:])}." for c in r.blockers]
     return "**Blockers for the build phase** (critical checks that failed; fix these first):\n\n" + "\n".join(lines)
 
 
@@ -128,6 +156,16 @@ def fix_first_text(r: AuditResult, limit: int = 15) -> str:
 # ---------------------------------------------------------------------------- per dimension
 
 
+def field_text(r: AuditResult, table: str, column: str | None) -> str:
+    """A field in plain text (chart labels): the table in words and the export's own column name."""
+    return present.label(table) + (f" › {r.source_column(table, column) or column}" if column else "")
+
+
+def field_md(r: AuditResult, table: str, column: str | None) -> str:
+    where = present.md_text(present.label(table))
+    return where + (f" `{r.source_column(table, column) or column}`" if column else "")
+
+
 def dimension_text(r: AuditResult, dimension: str) -> str:
     checks = [c for c in r.checks if c.dimension == dimension]
     failing = [c for c in r.findings if c.dimension == dimension]
@@ -138,7 +176,7 @@ def dimension_text(r: AuditResult, dimension: str) -> str:
     head += f" Score **{shown(score)}**; {len(checks)} checks, {len(failing)} with problems."
     if not failing:
         return head + " Every check passed."
-    lines = [f"- `{c.table}{'.' + c.column if c.column else ''}` ({c.severity}): {c.message}." for c in failing]
+    lines = [f"- {present.badge(c.severity)} {field_md(r, c.table, c.column)}: {names_as_code(r, c, c.message)}." for c in failing]
     return head + "\n\n" + "\n".join(lines)
 
 
@@ -149,7 +187,7 @@ def checks_chart(r: AuditResult, dimension: str):
     if not failing:
         return None
     df = pl.DataFrame([
-        {"check": f"{c.table}{'.' + c.column if c.column else ''}: {c.check}", "failing": c.failing, "total": c.total,
+        {"check": f"{field_text(r, c.table, c.column)}: {present.label(c.check).lower()}", "failing": c.failing, "total": c.total,
          "share": c.failing / c.total if c.total else 0.0, "severity": c.severity}
         for c in failing
     ])
@@ -167,7 +205,8 @@ def completeness_chart(r: AuditResult):
     df = r.details.get("completeness")
     if df is None:
         return None
-    df = df.filter(pl.col("blank") > 0).with_columns((pl.col("table") + "." + pl.col("column")).alias("field"))
+    df = df.filter(pl.col("blank") > 0)
+    df = df.with_columns(pl.Series("field", [field_text(r, t, c) for t, c in zip(df["table"], df["column"])], dtype=pl.String))
     if df.is_empty():
         return None
     scale = alt.Scale(domain=["critical", "required", "optional", "often blank"],
@@ -211,7 +250,7 @@ def coverage_chart(r: AuditResult):
         return None
     df = df.with_columns(
         pl.when(pl.col("expected")).then(pl.lit("expected for every account")).otherwise(pl.lit("information only")).alias("kind"),
-        (pl.col("source") + " (" + pl.col("window") + ")").alias("label"),
+        (pl.col("source").map_elements(present.label, return_dtype=pl.String) + " (" + pl.col("window") + ")").alias("label"),
     )
     return alt.Chart(df).mark_bar().encode(
         x=alt.X("share:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]), title="share of active accounts present"),
@@ -228,6 +267,7 @@ def freshness_chart(r: AuditResult):
     if df is None or df.is_empty():
         return None
     df = df.with_columns(
+        pl.col("table").map_elements(present.label, return_dtype=pl.String),
         pl.col("age_hours").fill_null(pl.col("allowed_hours") * 2),
         pl.when(pl.col("stale")).then(pl.lit("stale")).otherwise(pl.lit("fresh")).alias("status"),
     )
@@ -246,6 +286,7 @@ def volume_chart(r: AuditResult):
     df = r.details.get("volume")
     if df is None or df.is_empty():
         return None
+    df = df.with_columns(pl.col("table").map_elements(present.label, return_dtype=pl.String))
     return alt.Chart(df).mark_bar().encode(
         x=alt.X("change:Q", axis=alt.Axis(format="+%"), title="row count change vs last period"),
         y=alt.Y("table:N", title=None),
@@ -284,18 +325,18 @@ def overview(r: AuditResult) -> list:
     return drawn
 
 
-def formula(r: AuditResult) -> pl.DataFrame:
+def formula(r: AuditResult):
     """The formula text and the table a client can recompute the overall score from."""
     from kit.notebook import md
 
     md(formula_text())
     df = dimension_frame(r)
     total = df["weight"].sum() if df.height else 1.0
-    return df.with_columns(
-        pl.col("score").round(2),
-        (pl.col("weight") / total).round(4).alias("rescaled weight"),
-        (pl.col("score") * pl.col("weight") / total).round(2).alias("points"),
+    frame = df.with_columns(
+        (pl.col("weight") / total).alias("rescaled weight"),
+        (pl.col("score") * pl.col("weight") / total).alias("points"),
     )
+    return present.table(frame, kinds={"band": "status", "weight": "percent"})
 
 
 def _display(items: list) -> None:

@@ -2,35 +2,44 @@
 
 Every account is scored every `backtest.score_every_days` (weekly) over the history, each score
 built only from records dated before its scoring date (kit.signals.build). Each past renewal is
-then judged by the scores before it, per candidate configuration (the client's current weights,
-the proposed weights of the churn correlation run, equal weights).
+then judged by the scores before it, per candidate: the client's platform score (`health_scores`),
+the current weights, the proposed weights of the churn correlation run, equal weights, and the
+proposed scorecard (kit.scorecard), fitted here on the earlier renewals and read back from its file.
 
 Definitions (shown in the report):
 
-* **Lead-time score**: the renewal's latest weekly score dated on or before `renewal_date -
+* **Lead-time score**: the renewal's latest score dated on or before `renewal_date -
   lead_time_days` and no earlier than `renewal_date - window_start_days`. Every point metric uses
   it; renewals without one are left out of them and reported.
 * **Churned**: the renewal's outcome is churned (also contracted when `weighting.contraction_as_churn`
   is 0.5 or more), the same labels as the churn correlation notebook.
+* **Time split**: renewals are sorted by date and the latest `scorecard.test_share` of them are kept
+  out of every fit; figures on the renewals before the cut are *in sample* for a candidate fitted
+  there, figures on the renewals from the cut on are *out of time*. Each candidate is judged on its
+  own bands: the platform score on `backtest.platform_bands` (default `score.bands`), the scorecard
+  on its fitted bands, the others on `score.bands`.
 * **Bands**: churn rate per band of the lead-time score; `accounts` counts renewals (an account
   that renewed twice in the history counts twice).
 * **Flagged** means red (or red + yellow for the `red_yellow_*` metrics). Precision = churned
   flagged / flagged; recall = churned flagged / churned; false positive rate = retained flagged /
   retained; false negative rate = churned not flagged / churned.
 * **AUC**: probability that a retained renewal's lead-time score is above a churned one's (ties
-  count half); 0.5 is chance.
+  count half); 0.5 is chance. Two candidates on the same renewals are compared by DeLong's test.
 * **ARR-weighted** versions weigh each renewal by its ARR before renewal: `arr_flagged_share` is the
   share of churned ARR that was red.
 * **Lead time**: for churned renewals, days from the first at-risk flag (below red on
-  `score.at_risk_weeks` consecutive weekly scores) dated inside the window
-  [`renewal - window_start_days`, `renewal - window_end_days`] to the renewal date.
-  `flagged_90d_share` = share of churned renewals flagged at least `lead_time_days` (default 90)
-  ahead.
+  `score.at_risk_weeks` consecutive scores) dated from `renewal - window_start_days` to
+  `renewal - window_end_days` (by default the year before the renewal) to the renewal date.
+  The median and quartiles come from renewals whose window opens inside the candidate's scored
+  history (a window cut short by the start of the history would pile flags at its edge);
+  `flagged_90d_share` = share of all churned renewals flagged at least `lead_time_days`
+  (default 90 days) ahead.
 * **Suggested red threshold**: the swept threshold with the largest recall minus false positive
   rate (Youden's J), a starting point for the consultant, not applied automatically.
-* **Best configuration**: the highest AUC; ties go to the lower share of churned renewals scored
-  green, then to the name. AUC judges the ranking itself, independent of where band thresholds sit
-  (the threshold sweep shows those trade-offs separately).
+* **Best**: the highest out-of-time AUC among the candidates not fitted on the later renewals;
+  ties go to the lower share of churned renewals scored green, then to the name. AUC judges the
+  ranking itself, independent of where band thresholds sit (the threshold sweep shows those
+  trade-offs separately).
 """
 
 from __future__ import annotations

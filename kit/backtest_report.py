@@ -8,8 +8,6 @@ from kit import scoring
 from kit.backtest import CURRENT, EQUAL, PLATFORM, PROPOSED, SCORECARD, Result
 
 
-LABELS = {PLATFORM: "your platform score", CURRENT: "current weights", PROPOSED: "proposed weights",
-          EQUAL: "equal weights", SCORECARD: "proposed scorecard"}
 SEED_GREEN_SHARE = 0.20  # seed red flag: more than 20% of churned accounts were scored healthy
 
 
@@ -22,7 +20,10 @@ def _auc(x: float | None) -> str:
 
 
 def label(name: str) -> str:
-    return LABELS.get(name, name)
+    """A candidate or a signal in words (kit.present's one table of labels)."""
+    from kit import present
+
+    return present.label(name)
 
 
 def fitted_on(res: Result, name: str) -> str:
@@ -38,12 +39,11 @@ def comparison(res: Result) -> pl.DataFrame:
     for name, m in res.doc["configs"].items():
         o = m.get("out_of_time") or m
         rows.append({
-            "candidate": label(name), "fitted on": fitted_on(res, name),
-            "AUC before the cut": m.get("auc_in_sample"), "AUC after the cut": m.get("auc_out_of_time"),
-            "renewals after the cut": o["renewals"],
-            "red share": o["red_share"], "churn caught by red": o["red_recall"],
-            "red that churned": o["red_precision"], "churned scored green": o["churned_green_share"],
-            f"churned flagged {m['flag_goal_days']}+ days ahead": o["flagged_90d_share"],
+            "candidate": name, "fitted_on": fitted_on(res, name),
+            "auc_in_sample": m.get("auc_in_sample"), "auc_out_of_time": m.get("auc_out_of_time"),
+            "renewals_out_of_time": o["renewals"], "red_share": o["red_share"], "red_recall": o["red_recall"],
+            "red_precision": o["red_precision"], "churned_green_share": o["churned_green_share"],
+            "flagged_90d_share": o["flagged_90d_share"],
         })
     return pl.DataFrame(rows, infer_schema_length=None)
 
@@ -52,7 +52,7 @@ def weights_table(res: Result) -> pl.DataFrame:
     """Component weights of every candidate that has them (the platform score has none the kit knows)."""
     configs = {k: v for k, v in res.doc["configs"].items() if v.get("weights")}
     comps = list(dict.fromkeys(c for m in configs.values() for c in m["weights"]))
-    return pl.DataFrame([{"component": c, **{label(n): m["weights"].get(c) for n, m in configs.items()}} for c in comps],
+    return pl.DataFrame([{"component": c, **{n: m["weights"].get(c) for n, m in configs.items()}} for c in comps],
                         infer_schema_length=None)
 
 
@@ -64,11 +64,11 @@ def scorecard_table(card: dict) -> pl.DataFrame:
     for m in card.get("measures", []):
         by = {r["colour"]: r for r in m["ranges"]}
         rows.append({
-            "component": m["component"], "measure": m["signal"], "weight": m["weight"],
-            "red (scores 0)": scorecard.range_text(by["red"]),
-            "yellow": f"{scorecard.range_text(by['yellow'])} (scores {by['yellow']['score']:g})",
-            "green (scores 100)": scorecard.range_text(by["green"]),
-            "no value scores": m["missing_score"],
+            "component": m["component"], "signal": m["signal"], "weight": m["weight"],
+            "red_range": scorecard.range_text(by["red"], m["signal"]),
+            "yellow_range": f"{scorecard.range_text(by['yellow'], m['signal'])}: scores {by['yellow']['score']:g}",
+            "green_range": scorecard.range_text(by["green"], m["signal"]),
+            "no_value_score": m["missing_score"],
         })
     return pl.DataFrame(rows, infer_schema_length=None)
 
@@ -81,10 +81,16 @@ def measures_table(card: dict) -> pl.DataFrame:
         colour = [r["colour"] for r in m["ranges"]]
         rates = dict(zip(colour, ev["churn_rate"]))
         counts = dict(zip(colour, ev["renewals"]))
-        rows.append({"measure": m["signal"], "definition": m["definition"],
-                     **{f"{c} churn rate": rates[c] for c in ("red", "yellow", "green")},
-                     **{f"{c} renewals": counts[c] for c in ("red", "yellow", "green")}})
+        rows.append({"signal": m["signal"], "definition": m["definition"],
+                     **{f"{c}_churn_rate": rates[c] for c in ("red", "yellow", "green")},
+                     **{f"{c}_renewals": counts[c] for c in ("red", "yellow", "green")}})
     return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def excluded_table(card: dict) -> pl.DataFrame:
+    """Signals that did not become measures, and why."""
+    why = {**card.get("excluded", {}), **{n.split(":")[0]: n.split(": ", 1)[1] for n in card.get("notes", [])}}
+    return pl.DataFrame({"signal": list(why), "why_not": list(why.values())}, schema={"signal": pl.String, "why_not": pl.String})
 
 
 def yardsticks(res: Result) -> pl.DataFrame:
@@ -93,17 +99,17 @@ def yardsticks(res: Result) -> pl.DataFrame:
     rows = []
     sc = res.doc["configs"].get(SCORECARD)
     if sc:
-        rows.append({"model": "proposed scorecard (transparent: value ranges and weights)", "AUC before the cut": sc["auc_in_sample"],
-                     "AUC after the cut": sc["auc_out_of_time"]})
+        rows.append({"model": "the proposed scorecard (value ranges and weights a client can read)",
+                     "auc_in_sample": sc["auc_in_sample"], "auc_out_of_time": sc["auc_out_of_time"]})
     lg = ref.get("logistic") or {}
     if lg.get("signals"):
-        rows.append({"model": f"logistic regression on the same {len(lg['signals'])} candidate signals (a black box)",
-                     "AUC before the cut": lg["auc_in_sample"], "AUC after the cut": lg["auc_out_of_time"]})
+        rows.append({"model": f"a logistic regression on the same {len(lg['signals'])} candidate signals (a fitted model)",
+                     "auc_in_sample": lg["auc_in_sample"], "auc_out_of_time": lg["auc_out_of_time"]})
     b = ref.get("best_single_signal")
     if b:
-        rows.append({"model": f"best single signal before the cut: {b['signal']}", "AUC before the cut": b["auc_in_sample"],
-                     "AUC after the cut": b["auc_out_of_time"]})
-    return pl.DataFrame(rows, schema={"model": pl.String, "AUC before the cut": pl.Float64, "AUC after the cut": pl.Float64})
+        rows.append({"model": f"the best single signal before the cut: {label(b['signal'])}",
+                     "auc_in_sample": b["auc_in_sample"], "auc_out_of_time": b["auc_out_of_time"]})
+    return pl.DataFrame(rows, schema={"model": pl.String, "auc_in_sample": pl.Float64, "auc_out_of_time": pl.Float64})
 
 
 def bands_frame(res: Result, part: str = "out_of_time") -> pl.DataFrame:
@@ -154,7 +160,7 @@ def lead_time_chart(res: Result):
           .with_columns((pl.col("flag_lead_days") // step * step).alias("days ahead"))
           .group_by("candidate", "days ahead").len("churned renewals").to_pandas())
     bars = alt.Chart().mark_bar(color=charts.PALETTE["red"]).encode(
-        x=alt.X("days ahead:Q", bin=alt.Bin(step=step), title="days from first at-risk flag to renewal"),
+        x=alt.X("days ahead:Q", bin=alt.Bin(step=step), title="days flagged ahead", axis=alt.Axis(values=[0, 90, 180, 270, 360])),
         y=alt.Y("sum(churned renewals):Q", title="churned renewals"), tooltip=["candidate", "days ahead", "churned renewals"])
     rule = alt.Chart().mark_rule(strokeDash=[4, 4]).encode(x=alt.datum(goal))
     return alt.layer(bars, rule, data=df).properties(width=150, height=160).facet(
@@ -170,11 +176,11 @@ def sweep_chart(res: Result):
                 "false_positive_rate": "false positive rate", "flagged_90d_share": f"flagged {res.doc['lead_time_days']}+ days ahead"}
     red = {label(n): m["bands_used"]["red"] for n, m in res.doc["configs"].items()}
     df = (res.sweeps.unpivot(index=["config", "red_threshold"], on=list(metrics_), variable_name="metric", value_name="value")
-          .with_columns(pl.col("metric").replace(metrics_), pl.col("config").replace_strict(LABELS, default=pl.col("config")).alias("candidate"))
+          .with_columns(pl.col("metric").replace(metrics_), pl.col("config").map_elements(label, return_dtype=pl.String).alias("candidate"))
           .with_columns(pl.col("candidate").replace_strict(red, default=None, return_dtype=pl.Float64).alias("in force"))
           .to_pandas())
     lines = alt.Chart().mark_line(point=True).encode(
-        x=alt.X("red_threshold:Q", title="red threshold (score below it is red)", scale=alt.Scale(zero=False)),
+        x=alt.X("red_threshold:Q", title="red threshold", scale=alt.Scale(zero=False)),
         y=alt.Y("value:Q", axis=alt.Axis(format="%"), title=None, scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("metric:N", title=None), tooltip=["candidate", "red_threshold", "metric", alt.Tooltip("value:Q", format=".1%")])
     rule = alt.Chart().mark_rule(strokeDash=[4, 4], color="grey").encode(x="mean(in force):Q")
@@ -183,11 +189,14 @@ def sweep_chart(res: Result):
 
 
 def segment_table(res: Result) -> pl.DataFrame:
+    """Per segment and candidate (in the candidates' order): renewals, churn per band, AUC, recall, churned green."""
     if res.segments is None:
         return pl.DataFrame()
-    return res.segments.select(
-        "config", "segment", "renewals", "churned", "red_churn_rate", "yellow_churn_rate", "green_churn_rate",
-        "auc", "red_recall", "churned_green_share", "note").sort("segment", "config")
+    order = {n: i for i, n in enumerate(res.doc["configs"])}
+    return (res.segments.with_columns(pl.col("config").replace_strict(order, default=99).alias("_order"))
+            .sort("segment", "_order")
+            .select("segment", pl.col("config").alias("candidate"), "renewals", "churned", "red_churn_rate", "yellow_churn_rate",
+                    "green_churn_rate", "auc", "red_recall", "churned_green_share", "note"))
 
 
 def edge_table(res: Result) -> pl.DataFrame:
@@ -221,7 +230,7 @@ def summary_text(res: Result) -> str:
     configs = d["configs"]
     ranked = sorted((n for n in configs if n != PROPOSED and configs[n].get("auc_out_of_time") is not None),
                     key=lambda n: -configs[n]["auc_out_of_time"])
-    others = ", ".join(f"{label(n)} {_auc(configs[n]['auc_out_of_time'])}" for n in ranked if n != best)
+    others = ", ".join(f"{label(n).lower()} {_auc(configs[n]['auc_out_of_time'])}" for n in ranked if n != best)
     head = (f"**Best out of time: {label(best)}**, AUC {_auc(configs[best]['auc_out_of_time'])} after the cut"
             + (f" ({others})" if others else "") + f". Out of time means the {ev['renewals']:,} renewals "
             f"from {ev['from']} to {ev['to']} ({ev['churned']:,} churned), which no fitted candidate has seen: the scorecard "
@@ -241,7 +250,7 @@ def summary_text(res: Result) -> str:
                      f"{diff:+.2f} (95% interval {lo:+.2f} to {hi:+.2f}): {verdict}.")
     else:
         t = configs[today]
-        lines.append(f"- **The proposed scorecard against the {label(today)}**: AUC {_auc(sc['auc_out_of_time'])} against "
+        lines.append(f"- **The proposed scorecard against the {label(today).lower()}**: AUC {_auc(sc['auc_out_of_time'])} against "
                      f"{_auc(t['auc_out_of_time'])}." + (f" ({d['not_available'][PLATFORM]}.)" if PLATFORM in d["not_available"] else ""))
     for name in (SCORECARD, today):
         if name in configs:
@@ -257,7 +266,7 @@ def summary_text(res: Result) -> str:
         lines.append(f"- What transparency costs: a logistic regression on the same candidate signals reaches AUC "
                      f"{_auc(lg['auc_out_of_time'])}, the scorecard {_auc(sc['auc_out_of_time'])} "
                      + (f"({cost:.2f} less)" if cost > 0 else "(no less)")
-                     + (f"; the best single signal before the cut ({single['signal']}) reaches {_auc(single['auc_out_of_time'])}." if single else "."))
+                     + (f"; the best single signal before the cut ({label(single['signal']).lower()}) reaches {_auc(single['auc_out_of_time'])}." if single else "."))
     if sc is not None:
         m = sc
         med = m["lead_time_days_median"]

@@ -273,9 +273,12 @@ def execute(name: str, source: str, target: str, parameters: dict, log_path: str
     try:
         if not Path(source).exists():
             raise FileNotFoundError(f"notebook {source} not found")
+        # A warm kernel already runs in run_dir. papermill's `cwd` changes the whole process's working
+        # directory: notebooks running side by side restored each other's, leaving the process in a
+        # temporary run folder that was then renamed (the next run in the process failed).
         pm.execute_notebook(
             source, target, parameters=parameters, kernel_name="python3", log_output=True,
-            progress_bar=False, cwd=parameters["run_dir"], start_timeout=180, **({"km": km} if km is not None else {}),
+            progress_bar=False, start_timeout=180, **({"km": km} if km is not None else {"cwd": parameters["run_dir"]}),
         )
     except pm.PapermillExecutionError as e:
         error = {

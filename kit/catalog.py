@@ -20,6 +20,7 @@ class Signal:
     direction: int
     table: str
     description: str
+    percent: bool = False  # a relative change or a share: shown as a percentage (the value itself stays a fraction)
 
 
 SIGNALS: dict[str, Signal] = {
@@ -27,7 +28,7 @@ SIGNALS: dict[str, Signal] = {
     for s in (
         Signal("active_users_per_seat", "usage", +1, "usage", "mean daily active users over the 30 days before the as-of date, per licensed seat"),
         Signal("logins_per_active_user", "usage", +1, "usage", "logins per active-user day over the 30 days before the as-of date"),
-        Signal("active_users_change_30d", "usage", +1, "usage", "relative change in mean daily active users, last 30 days vs the 30 before"),
+        Signal("active_users_change_30d", "usage", +1, "usage", "relative change in mean daily active users, last 30 days vs the 30 before", percent=True),
         Signal("tickets_90d", "support", -1, "tickets", "support tickets opened in the last 90 days"),
         Signal("open_high_priority_tickets", "support", -1, "tickets", "high or urgent tickets created before the as-of date and not solved before it"),
         Signal("mean_csat_90d", "support", +1, "tickets", "mean CSAT of tickets solved in the 90 days before the as-of date"),

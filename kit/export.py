@@ -1,4 +1,5 @@
-"""Executed notebook -> standalone HTML for the client: inputs hidden, charts inline (SVG), no CDN."""
+"""Executed notebook -> standalone HTML for the client: inputs hidden, charts inline (SVG), no CDN,
+tables and badges styled by kit/present.css (inlined, as the Quarto site links it)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 
 def to_html(notebook: Path, html: Path) -> Path:
     import nbformat
+
+    from kit import present
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook, as_version=4)
@@ -20,6 +23,7 @@ def to_html(notebook: Path, html: Path) -> Path:
     title = nb.metadata.get("title") or notebook.stem
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = _strip_cdn_scripts(body)
+    body = body.replace("</head>", f"<style>\n{present.css()}</style>\n</head>", 1)
     html.write_text(body, encoding="utf-8")
     return html
 

@@ -37,7 +37,6 @@ Definitions (the period is a calendar month; nothing dated after its last day is
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -51,25 +50,25 @@ GREEN, AMBER, RED, NOT_CHECKED = "green", "amber", "red", "not checked"
 STATUS_RANK = {NOT_CHECKED: 0, GREEN: 1, AMBER: 2, RED: 3}
 STALE_SOURCE_DAYS = 90  # a source absent from the sync log this long is no longer checked
 
-# name -> (title, unit, params.maintenance limit, what the value is)
-CHECKS: dict[str, tuple[str, str, str, str]] = {
-    "accuracy_audit": ("Health score accuracy audit", "share", "churned_healthy_share",
+# name -> (unit, params.maintenance limit, what the value is); titles are in kit.present.LABELS
+CHECKS: dict[str, tuple[str, str, str]] = {
+    "accuracy_audit": ("share", "churned_healthy_share",
                        "share of churned accounts that were scored healthy (green)"),
-    "false_rate": ("False positives / negatives", "share", "false_rate",
+    "false_rate": ("share", "false_rate",
                    "larger of the false positive and false negative rates"),
-    "refinement_trigger": ("Refinement trigger", "months", "",
+    "refinement_trigger": ("months", "",
                            "consecutive months with false positives/negatives above red"),
-    "sync_failures": ("Integration sync: failures", "count", "sync_failures",
+    "sync_failures": ("count", "sync_failures",
                       "most failed syncs of any one source in the period"),
-    "sync_staleness": ("Integration sync: data staleness", "hours", "sync_staleness_hours",
+    "sync_staleness": ("hours", "sync_staleness_hours",
                        "hours since the stalest source's last successful sync, at period end"),
-    "cta_completion": ("CTA completion rate", "share", "cta_completion",
+    "cta_completion": ("share", "cta_completion",
                        "share of CTAs due in the period completed on time"),
-    "csm_active_share": ("Platform usage (CSM daily active)", "share", "csm_active_share",
+    "csm_active_share": ("share", "csm_active_share",
                          "mean share of active CSMs logging in per business day"),
-    "unscored_accounts": ("Health scores populating", "count", "unscored_accounts",
+    "unscored_accounts": ("count", "unscored_accounts",
                           "active accounts with no health score in the period"),
-    "recalibration": ("Quarterly recalibration", "weight", "recalibration_drift",
+    "recalibration": ("weight", "recalibration_drift",
                       "largest drift between current and proposed component weights"),
 }
 
@@ -109,11 +108,13 @@ class Check:
 
     @property
     def title(self) -> str:
-        return CHECKS[self.name][0]
+        from kit import present
+
+        return present.label(self.name)
 
     @property
     def unit(self) -> str:
-        return CHECKS[self.name][1]
+        return CHECKS[self.name][0]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -142,7 +143,7 @@ def _threshold(limit: Limit, worse: str) -> dict:
 
 def _rated(name: str, value: float, m: Maintenance, detail: str, behind: pl.DataFrame | None = None,
            limit: Limit | None = None, worse: str | None = None) -> Check:
-    key = CHECKS[name][2]
+    key = CHECKS[name][1]
     limit = limit or getattr(m, key)
     worse = worse or m.DIRECTIONS[key]
     status = rate(value, limit, worse)
@@ -553,56 +554,48 @@ def report(period: Period, checks: list[Check]) -> dict:
 
 
 def format_value(value: float | None, unit: str) -> str:
-    if value is None:
-        return "-"
-    if unit == "share":
-        return _pct(value)
-    if unit == "hours":
-        return f"{value:.0f} h"
-    if unit == "weight":
-        return f"{value:.3f}"
-    return f"{value:g}"
+    """A check's value as the client reads it (kit.present, by the check's unit)."""
+    from kit import present
+
+    return present.fmt(value, present.UNIT_KINDS.get(unit, "number"))
 
 
 def format_threshold(threshold: dict | None, unit: str) -> str:
-    if not threshold:
-        return "-"
-    op = ">" if threshold["worse"] == HIGHER_IS_WORSE else "<"
-    return (f"red {op} {format_value(threshold['red'], unit)}, "
-            f"amber {op} {format_value(threshold['amber'], unit)}")
+    from kit import present
+
+    return present.threshold_text(threshold, present.UNIT_KINDS.get(unit, "number"))
 
 
-def status_table(checks: list[Check]) -> pl.DataFrame:
+def status_frame(checks: list) -> pl.DataFrame:
+    """One row per check (a Check or its maintenance.json record): title, status, value and
+    threshold in words, detail, and the action when the check needs one."""
+    from kit import present
+
+    recs = [c.to_dict() if isinstance(c, Check) else c for c in checks if isinstance(c, (Check, dict))]
+    unit = [r.get("unit") or CHECKS.get(str(r.get("name")), ("",))[0] for r in recs]
+    bad = [r.get("status") in (AMBER, RED) for r in recs]
     return pl.DataFrame({
-        "check": [c.title for c in checks],
-        "status": [c.status for c in checks],
-        "value": [format_value(c.value, c.unit) for c in checks],
-        "threshold": [format_threshold(c.threshold, c.unit) for c in checks],
-        "detail": [c.detail for c in checks],
-    })
+        "check": [present.text(r.get("title") or present.label(r.get("name", ""))) for r in recs],
+        "status": [r.get("status") for r in recs],
+        "value": [format_value(r.get("value"), u) for r, u in zip(recs, unit)],
+        "threshold": [format_threshold(r.get("threshold"), u) for r, u in zip(recs, unit)],
+        "detail": [present.prose(r.get("detail") or "") for r in recs],
+        "action": [present.prose(r.get("action") or "") if b else "" for r, b in zip(recs, bad)],
+    }, schema={k: pl.String for k in ("check", "status", "value", "threshold", "detail", "action")})
 
 
-def status_html(checks: list[Check]) -> str:
-    """The red/amber/green table as self-contained HTML (no scripts; renders offline)."""
-    from kit.charts import PALETTE
+def status_table(checks: list, columns=("check", "status", "value", "threshold", "detail")):
+    """The red/amber/green table (kit.present: badges, formatted values). The report shows each
+    check's detail (its sections give the actions); the site's home page shows the actions."""
+    from kit import present
 
-    colour = {GREEN: PALETTE["green"], AMBER: PALETTE["amber"], RED: PALETTE["red"], NOT_CHECKED: PALETTE["grey"]}
-    rows = []
-    for c in checks:
-        pill = (f'<span style="background:{colour[c.status]};color:white;padding:2px 8px;border-radius:8px;'
-                f'white-space:nowrap">{html.escape(c.status)}</span>')
-        action = c.action if c.status in (AMBER, RED) else ""
-        rows.append(
-            f"<tr><td><b>{html.escape(c.title)}</b></td><td>{pill}</td><td>{html.escape(format_value(c.value, c.unit))}</td>"
-            f"<td>{html.escape(format_threshold(c.threshold, c.unit))}</td><td>{html.escape(c.detail)}</td>"
-            f"<td>{html.escape(action)}</td></tr>"
-        )
-    head = "".join(f"<th style='text-align:left'>{h}</th>" for h in ("Check", "Status", "Value", "Threshold", "Detail", "Action"))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    kinds = {"check": "html", "value": "figure", "threshold": "html", "detail": "html", "action": "html"}
+    return present.table(status_frame(checks), kinds=kinds, columns=columns, wide=("detail", "action"))
 
 
 def trend_chart(trend: pl.DataFrame, name: str, unit: str):
     """Value by period with its amber and red thresholds (Altair, static SVG)."""
+    from kit import present
     from kit.charts import PALETTE, alt, status_scale
 
     a = alt()
@@ -626,7 +619,7 @@ def trend_chart(trend: pl.DataFrame, name: str, unit: str):
     points = base.transform_filter(a.datum.series == "value").mark_point(filled=True, size=80).encode(
         color=a.Color("status:N", scale=status_scale(), title="status")
     )
-    return (lines + points).resolve_scale(color="independent").properties(width=420, height=180, title=CHECKS[name][0])
+    return (lines + points).resolve_scale(color="independent").properties(width=420, height=180, title=present.label(name))
 
 
 def summary_text(checks: list[Check], period: Period) -> str:
@@ -647,22 +640,21 @@ def summary_text(checks: list[Check], period: Period) -> str:
 
 def show(check: Check, trend: pl.DataFrame, rows: int = 25) -> None:
     """A check's section: status, what it measures, trend chart, and what is behind a failure."""
-    from IPython.display import Markdown, display
+    from kit import present
 
-    what = CHECKS[check.name][3]
-    lines = [f"**Status: {check.status}** - {what}: **{format_value(check.value, check.unit)}** "
-             f"(threshold: {format_threshold(check.threshold, check.unit)}).", "", check.detail + "."]
+    what = CHECKS[check.name][2]
+    lines = [f"{present.badge(check.status)} {what[:1].upper() + what[1:]}: **{format_value(check.value, check.unit)}** "
+             f"(threshold: {format_threshold(check.threshold, check.unit)}).", "", present.md_text(check.detail) + "."]
     if check.status in (AMBER, RED, NOT_CHECKED):
-        lines += ["", f"**Recommended action:** {check.action}"]
-    display(Markdown("\n".join(lines)))
+        lines += ["", f"**Recommended action:** {present.md_text(check.action)}"]
+    present.show("\n".join(lines))
     past = trend.filter(pl.col("name") == check.name, pl.col("value").is_not_null())
     if past.height >= 2:
-        display(trend_chart(trend, check.name, check.unit))
+        present.show(trend_chart(trend, check.name, check.unit))
     elif check.status != NOT_CHECKED:
-        display(Markdown("_Trend: the history has no earlier month with a value yet; the chart appears from the "
-                         "second monthly run._"))
+        present.show("_Trend: the history has no earlier month with a value yet; the chart appears from the "
+                     "second monthly run._")
     if check.behind is not None and check.behind.height and check.status in (AMBER, RED):
         n = check.behind.height
-        display(Markdown(f"Behind this result ({n} row{'s' if n != 1 else ''}"
-                         f"{f', first {rows} shown' if n > rows else ''}):"))
-        display(check.behind.head(rows).to_pandas())
+        present.show(f"Behind this result ({n:,} row{'s' if n != 1 else ''}):",
+                     present.table(check.behind, max_rows=rows))

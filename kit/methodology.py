@@ -11,55 +11,36 @@ the parameters and the document follows.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Iterable
 
-from kit import catalog, schema
+from kit import catalog, present, schema
 from kit.params import Parameters
 
-# ---------------------------------------------------------------------------- Markdown helpers
+# ---------------------------------------------------------------------------- text and tables (kit.present)
 
-_SPECIAL = "\\`*_{}[]<>#|$@~^"
-
-
-def esc(value: Any) -> str:
-    """Text from data or parameters, safe inside Markdown (no emphasis, links, math, citations)."""
-    text = "" if value is None else str(value)
-    text = text.replace("\r", " ").replace("\n", " ")
-    return "".join("\\" + ch if ch in _SPECIAL else ch for ch in text)
+esc = present.md_text  # text from data or parameters, safe inside Markdown prose
+Raw = present.HTML  # a cell formatted already
 
 
-def table(headers: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
-    """A pipe table; cells are escaped unless already wrapped as `Raw`."""
-    headers = list(headers)
-    lines = ["| " + " | ".join(esc(h) for h in headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
-    for row in rows:
-        lines.append("| " + " | ".join(c.text if isinstance(c, Raw) else esc(c) for c in row) + " |")
-    return "\n".join(lines)
-
-
-class Raw:
-    """Markdown that must not be escaped (e.g. a link built here)."""
-
-    def __init__(self, text: str):
-        self.text = text
+def table(headers: Iterable[str], rows: Iterable[Iterable[Any]], *, wide: Iterable[int] = ()) -> str:
+    """A client-ready table (kit.present.rows_table): cells are escaped text unless `Raw` (HTML);
+    `wide` names the positions of columns holding sentences."""
+    return present.rows_table(list(headers), rows, wide=wide).html
 
 
 def num(value: Any, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, (int, float)):
-        return f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
-    return str(value)
+    if isinstance(value, float):
+        return present.fmt(value, "number") if digits == 2 else present.fmt(value, "score") if digits == 1 else present.fmt(round(value, digits), "text")
+    return present.fmt(value)
 
 
 def pct(value: Any, digits: int = 0) -> str:
-    if value is None or not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    return f"{value * 100:.{digits}f}%"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return present.MISSING
+    return present.fmt(value, f"percent{digits or ''}")
 
 
 # ---------------------------------------------------------------------------- thresholds
@@ -89,13 +70,7 @@ ACTIONS: dict[str, str] = {
 
 
 def show_limit(value: float, how: str) -> str:
-    if how == "pct":
-        return pct(value)
-    if how == "points":
-        return f"{value * 100:.0f} points"
-    if how == "hours":
-        return f"{value:g} h"
-    return f"{value:g}"
+    return present.fmt(value, {"pct": "percent"}.get(how, how))
 
 
 def limit_text(params: Parameters, key: str) -> tuple[str, str]:
@@ -158,17 +133,17 @@ def _sources(params: Parameters) -> str:
     for name, src in params.sources.items():
         t = schema.TABLES[name]
         where = Path(src.path).name if src.path else "database query"
-        out.append(f"### {esc(name)}\n\n{esc(t.description)} Source: `{where.replace('`', '')}`.")
+        out.append(f"### {esc(present.label(name))}\n\n{esc(t.description)} Source: `{where.replace('`', '')}`.")
         if src.columns:
             rows = []
             for client_col, canonical in src.columns.items():
                 col = t.column(canonical)
                 kind = col.type if col else "numeric usage feature"
-                rows.append([client_col, canonical, kind])
-            out.append(table(["Client column", "Canonical column", "Type"], rows))
+                rows.append([Raw(present.fmt(client_col, "code")), present.label(canonical), kind])
+            out.append(table(["Client column", "Used as", "Type"], rows))
         for col, mapping in src.values.items():
             out.append(
-                f"Values of `{col}`: "
+                f"Values of *{esc(present.label(col).lower())}*: "
                 + "; ".join(f"{esc(k)} → {esc(v)}" for k, v in mapping.items())
                 + "."
             )
@@ -180,7 +155,7 @@ def _signal_text(name: str) -> tuple[str, str]:
     if sig:
         return sig.description, "higher is healthier" if sig.direction > 0 else "higher is riskier"
     if name.startswith(catalog.FEATURE_PREFIX):
-        return f"product usage feature `{name.removeprefix(catalog.FEATURE_PREFIX)}` (last 30 days)", "higher is healthier"
+        return f"product usage feature: {name.removeprefix(catalog.FEATURE_PREFIX).replace('_', ' ')} (last 30 days)", "higher is healthier"
     return name, ""
 
 
@@ -188,7 +163,7 @@ def _components(params: Parameters) -> str:
     out = ["## Components, signals and transforms"]
     rows = []
     for cname, comp in params.score.components.items():
-        rows.append([cname, pct(comp.weight), len(comp.signals), comp.transform])
+        rows.append([present.label(cname), pct(comp.weight), len(comp.signals), comp.transform])
     out.append(table(["Component", "Weight", "Signals", "Transform"], rows))
     out.append(
         "**Percentile** transform: each signal becomes its percentile among the accounts of the same segment "
@@ -204,39 +179,35 @@ def _components(params: Parameters) -> str:
         for s in comp.signals:
             desc, direction = _signal_text(s)
             th = comp.thresholds.get(s)
-            rows.append([s, desc, direction] + ([f"{th[0]:g} → 0, {th[1]:g} → 100" if th else ""] if comp.transform == "thresholds" else []))
+            rows.append([present.label(s), desc, direction] + ([f"{th[0]:g} → 0, {th[1]:g} → 100" if th else ""] if comp.transform == "thresholds" else []))
         headers = ["Signal", "What it measures", "Direction"] + (["Thresholds"] if comp.transform == "thresholds" else [])
-        out.append(f"### {esc(cname)} ({pct(comp.weight)})\n\n" + table(headers, rows))
+        out.append(f"### {esc(present.label(cname))} ({pct(comp.weight)})\n\n" + table(headers, rows, wide=(1,)))
     return "\n\n".join(out)
 
 
-_EVIDENCE_KEYS = (
-    "component", "point_biserial", "correlation", "r", "p_value", "odds_ratio", "or_low", "or_high",
-    "ci_low", "ci_high", "auc", "coefficient", "vif", "retained", "n",
-)
-
-
 def _signal_rows(signals: Any) -> tuple[list[str], list[list[Any]]]:
-    """weights.json `signals` (a {name: {...}} mapping or a list of records) as table rows."""
+    """weights.json `signals` (a list of records, or a {name: {...}} mapping) as table rows: the
+    evidence a client reads (correlation, odds ratio with its interval, p-value, AUC, verdict)."""
     if isinstance(signals, dict):
-        records = [{"signal": k, **(v if isinstance(v, dict) else {"value": v})} for k, v in signals.items()]
+        records = [{"name": k, **v} for k, v in signals.items() if isinstance(v, dict)]
     elif isinstance(signals, list):
         records = [r for r in signals if isinstance(r, dict)]
     else:
         return [], []
     if not records:
         return [], []
-    name_key = next((k for k in ("signal", "name") if k in records[0]), None)
-    keys = [k for k in _EVIDENCE_KEYS if any(k in r for r in records)]
-    keys += [k for k in records[0] if k not in keys and k != name_key and isinstance(records[0][k], (int, float, str, bool)) and k != "description"][:4]
-    headers = (["signal"] if name_key else []) + keys
+    headers = ["Signal", "Component", "Correlation r", "Odds ratio per SD (95% interval)", "p-value", "AUC", "Retained"]
     rows = []
     for r in records:
-        row = [r.get(name_key, "")] if name_key else []
-        for k in keys:
-            v = r.get(k)
-            row.append(num(v, 3) if isinstance(v, (int, float)) else ("" if v is None else v))
-        rows.append(row)
+        ratio = present.fmt(r.get("odds_ratio"), "ratio")
+        ci = r.get("odds_ratio_ci")
+        if isinstance(ci, list) and len(ci) == 2 and None not in ci:
+            ratio += f" ({present.fmt(ci[0], 'ratio')}–{present.fmt(ci[1], 'ratio')})"
+        rows.append([
+            present.label(r.get("name") or r.get("signal") or ""), present.label(r.get("component") or ""),
+            Raw(present.fmt(r.get("point_biserial"), "ratio")), Raw(ratio), Raw(present.fmt(r.get("p_value"), "pvalue")),
+            Raw(present.fmt(r.get("auc"), "auc")), "yes" if r.get("retained") else "no" if "retained" in r else present.MISSING,
+        ])
     return headers, rows
 
 
@@ -250,7 +221,7 @@ def _weights(params: Parameters, weights: dict | None, period: str | None) -> st
             "(weighting notebook) is **not available yet**: once it has run, this section shows the weights "
             "the churn history supports, with their intervals."
         )
-        out.append(table(["Component", "Weight in force"], [[c, pct(w)] for c, w in current.items()]))
+        out.append(table(["Component", "Weight in force"], [[present.label(c), pct(w)] for c, w in current.items()]))
         return "\n\n".join(out)
     out.append(
         f"Each component's weight is derived from how strongly its signals relate to churn in the client's "
@@ -267,7 +238,8 @@ def _weights(params: Parameters, weights: dict | None, period: str | None) -> st
         hi = p.get("ci_high") if isinstance(p, dict) else None
         if isinstance(w, (int, float)) and c in current:
             drift = max(drift, abs(w - current[c]))
-        rows.append([c, pct(current.get(c)) if c in current else "not in use", pct(w, 1), f"{pct(lo, 1)} – {pct(hi, 1)}"])
+        interval = f"{pct(lo, 1)} – {pct(hi, 1)}" if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) else present.MISSING
+        rows.append([present.label(c), pct(current.get(c)) if c in current else "not in use", pct(w, 1), interval])
     out.append(table(["Component", "Weight in force", "Proposed weight", "95% interval"], rows))
     same = drift <= 0.005
     out.append(
@@ -281,7 +253,8 @@ def _weights(params: Parameters, weights: dict | None, period: str | None) -> st
         out.append("### Correlation evidence per signal")
         out.append(
             "Point-biserial correlation with churn, odds ratio of a one standard deviation change with its "
-            "confidence interval, and AUC of the signal alone, where computed."
+            "95% confidence interval and p-value, and AUC of the signal alone, where computed; retained signals "
+            "carry the weights above."
         )
         out.append(table(headers, srows))
     return "\n\n".join(out)
@@ -296,9 +269,10 @@ def _scorecard(card: dict | None, period: str | None) -> str:
     rows = []
     for m in card["measures"]:
         by = {r["colour"]: r for r in m["ranges"]}
-        rows.append([m["component"], m["signal"], pct(m["weight"]), scorecard.range_text(by["red"]),
-                     f"{scorecard.range_text(by['yellow'])} (scores {by['yellow']['score']:g})",
-                     scorecard.range_text(by["green"]), f"{m['missing_score']:g}"])
+        sig = m["signal"]
+        rows.append([present.label(m["component"]), present.label(sig), pct(m["weight"]), scorecard.range_text(by["red"], sig),
+                     f"{scorecard.range_text(by['yellow'], sig)} (scores {by['yellow']['score']:g})",
+                     scorecard.range_text(by["green"], sig), f"{m['missing_score']:g}"])
     b, fit, ev = card["bands"], card["fitted_on"], card["evaluated_on"]
     return "\n\n".join([
         "## The proposed scorecard",
@@ -324,9 +298,9 @@ def _bands(params: Parameters) -> str:
         table(
             ["Band", "Score", "Meaning"],
             [
-                ["green", f"{b.green:g} or more", "healthy"],
-                ["yellow", f"{b.red:g} to below {b.green:g}", "watch"],
-                ["red", f"below {b.red:g}", "critical"],
+                [Raw(present.badge("green")), f"{b.green:g} or more", "healthy"],
+                [Raw(present.badge("yellow")), f"{b.red:g} to below {b.green:g}", "watch"],
+                [Raw(present.badge("red")), f"below {b.red:g}", "critical"],
             ],
         ),
         f"An account is **at risk** when its weekly score stays below {b.red:g} for "
@@ -343,11 +317,11 @@ def _reading(params: Parameters) -> str:
         table(
             ["Band", "What it tells the CSM", "What to do"],
             [
-                ["green", "usage, support, billing, sentiment and relationship look healthy together",
+                [Raw(present.badge("green")), "usage, support, billing, sentiment and relationship look healthy together",
                  "keep the normal cadence; look for expansion"],
-                ["yellow", f"one or more components are weak (score {b.red:g}–{b.green:g})",
+                [Raw(present.badge("yellow")), f"one or more components are weak (score {b.red:g}–{b.green:g})",
                  "open the component breakdown, find the weak signal, address it at the next touchpoint"],
-                ["red", f"the account scores below {b.red:g}",
+                [Raw(present.badge("red")), f"the account scores below {b.red:g}",
                  "contact the account this week; if it stays red for "
                  f"{params.score.at_risk_weeks} weeks it is at risk and the at-risk playbook starts"],
             ],
@@ -378,10 +352,10 @@ def _recalibration(params: Parameters) -> str:
         "Every month the maintenance notebook checks the score and its inputs against these thresholds and "
         "publishes a report (see *Maintenance*). Amber warns; red needs the action shown.",
         "### Monthly checks",
-        table(["Check", "Amber", "Red", "Action when red"], rows(monthly)),
+        table(["Check", "Amber", "Red", "Action when red"], rows(monthly), wide=(0, 3)),
         "### Quarterly checks",
         "Run when the month closes a quarter, in addition to the monthly checks.",
-        table(["Check", "Amber", "Red", "Action when red"], rows(quarterly)),
+        table(["Check", "Amber", "Red", "Action when red"], rows(quarterly), wide=(0, 3)),
         "### Every 6 to 12 months",
         "Recalibrate the whole model on the latest churn and renewal history: rerun the weighting and "
         "back-test notebooks, compare the proposed weights with those in force, and adopt them when the "

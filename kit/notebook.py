@@ -88,15 +88,39 @@ def setup(params_path: str, period: str | None = None, run_dir: str | None = Non
     return Context(params, per, out)
 
 
-def show(df, rows: int = 20):
-    """Display a polars frame as a compact HTML table in the report."""
-    from IPython.display import display
+def show(df, rows: int = 20, **how):
+    """Display a polars frame as a client-ready table (kit.present.table: labels, numbers by kind,
+    no index); `how` passes kinds, labels, columns, transpose, note, wide on to it. A table built
+    already (kit.present.Table) is shown as it is."""
+    from kit import present
 
-    display(df.head(rows).to_pandas() if hasattr(df, "to_pandas") else df)
+    present.show(df if isinstance(df, present.Table) else present.table(df, max_rows=rows, **how))
 
 
 def md(text: str):
-    """Narrative computed from results, rendered as Markdown in the report."""
-    from IPython.display import Markdown, display
+    """Narrative computed from results, rendered as Markdown in the report (kit.present.md)."""
+    from kit import present
 
-    display(Markdown(text))
+    present.show(text)
+
+
+def sources_table(data):
+    """The data a report reads: each canonical table, its file (name only), rows and what loading
+    noticed, in words (kit.load.summary holds the same with codes and full paths)."""
+    import polars as pl
+
+    from kit import present
+    from kit.load import summary
+
+    notes = {}
+    for name, t in data.loads.items():
+        notes[name] = "; ".join(
+            f"{present.label(p.code)} in <code>{present.text(t.mapping.get(p.column, p.column))}</code>: {p.count:,}"
+            if p.count and p.column else present.text(p.fix) for p in t.problems
+        )
+    frame = summary(data).with_columns(
+        pl.col("source").map_elements(lambda s: Path(s).name if s and "://" not in s else s, return_dtype=pl.String),
+        pl.col("table").map_elements(lambda n: notes.get(n), return_dtype=pl.String).fill_null(
+            pl.col("notes").map_elements(present.text, return_dtype=pl.String)).alias("notes"),
+    )
+    return present.table(frame, kinds={"table": "label", "source": "code", "notes": "html"}, wide=("notes",))

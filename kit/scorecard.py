@@ -462,14 +462,22 @@ def _num(v: float) -> str:
     return f"{v:g}"
 
 
-def range_text(r: dict) -> str:
-    """A value range in words a platform rule takes: '<= 1.8', '> 1.8 and <= 2.3', '> 2.3'."""
+def _percent(v: float) -> str:
+    return f"{100 * v:.3g}%"
+
+
+def range_text(r: dict, signal: str | None = None) -> str:
+    """A value range in words a platform rule takes: '<= 1.8', '> 1.8 and <= 2.3', '> 2.3'. With a `signal`
+    measured as a fraction (a relative change), for people: '<= -0.33%' (the exports keep the fraction)."""
+    from kit import catalog
+
+    num = _percent if signal in catalog.SIGNALS and catalog.SIGNALS[signal].percent else _num
     lo, hi = r["above"], r["up_to"]
     if lo is None:
-        return f"<= {_num(hi)}"
+        return f"<= {num(hi)}"
     if hi is None:
-        return f"> {_num(lo)}"
-    return f"> {_num(lo)} and <= {_num(hi)}"
+        return f"> {num(lo)}"
+    return f"> {num(lo)} and <= {num(hi)}"
 
 
 def gainsight(doc: dict) -> pl.DataFrame:

@@ -141,7 +141,7 @@ def direction_of(name: str) -> int:
 
 def definition_of(name: str) -> str:
     if name.startswith(catalog.FEATURE_PREFIX):
-        return FEATURE_DEFINITION.format(col=name.removeprefix(catalog.FEATURE_PREFIX))
+        return FEATURE_DEFINITION.format(col=name.removeprefix(catalog.FEATURE_PREFIX).replace("_", " "))
     return DEFINITIONS.get(name, catalog.SIGNALS[name].description if name in catalog.SIGNALS else "")
 
 

@@ -37,7 +37,7 @@ from typing import Any, Callable
 
 import yaml
 
-from kit import locks, methodology
+from kit import locks, methodology, present
 from kit import params as params_mod
 from kit.errors import KitError
 from kit.methodology import esc, num, pct, table
@@ -49,6 +49,8 @@ SITE = REPO / "_site"
 REPORTS = REPO / "reports"
 SOURCE_DIR = ".src"  # _site/.src/<client>/: the client's Quarto project source
 LOCK = ".render.lock"
+CSS = "kit.css"  # kit/present.css, linked by every page (format: html: css in _quarto.yml)
+FAVICON = "favicon.svg"  # website: favicon in _quarto.yml (without one, browsers ask for /favicon.ico: a 404)
 
 # analysis -> (executed notebook, artefact, page in the site, title)
 NOTEBOOK_PAGES = {
@@ -65,7 +67,7 @@ PERIOD_DIR = re.compile(r"^\d{4}-\d{2}$")
 PERSONAL_EXTRA = {"accounts": ("csm_owner",)}
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # the same, also inside Markdown-escaped text (jane\_doe\@example.com)
-EMAIL_ESCAPED = re.compile(r"(?:[A-Za-z0-9.%+-]|\\?_)+\\?@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+EMAIL_ESCAPED = re.compile(r"(?:[A-Za-z0-9.%+-]|\\?_|&#95;)+\\?@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 BINARY_MIME = ("image/png", "image/jpeg", "image/gif")
 CDN_MIME_PREFIXES = ("application/vnd.vega", "application/vnd.vegalite", "application/vnd.jupyter.widget", "application/javascript")
 SCRIPT_SRC = re.compile(r"<script[^>]+src=[\"']https?://[^\"']+[\"'][^>]*>\s*</script>", re.I)
@@ -226,7 +228,7 @@ class Scrubber:
         names = {v for v in self.values if not EMAIL.fullmatch(v)}
         self._original: dict[str, str] = {}
         for v in names:
-            for form in (v, html_mod.escape(v, quote=True), html_mod.escape(v, quote=False), esc(v)):
+            for form in (v, html_mod.escape(v, quote=True), html_mod.escape(v, quote=False), esc(v), present.text(v)):
                 self._original[form.lower()] = v
         parts = sorted(self._original, key=len, reverse=True)
         self._pattern = (
@@ -241,7 +243,7 @@ class Scrubber:
     def text(self, s: str) -> str:
         if not s:
             return s
-        s = EMAIL_ESCAPED.sub(lambda m: self.pseudonym(m.group(0).replace("\\", "")), s)
+        s = EMAIL_ESCAPED.sub(lambda m: self.pseudonym(m.group(0).replace("\\", "").replace("&#95;", "_")), s)
         if self._pattern is not None:
             s = self._pattern.sub(lambda m: self.pseudonym(self._original.get(m.group(0).lower(), m.group(0))), s)
         return s
@@ -333,12 +335,13 @@ def publish_notebook(source: Path | None, target: Path, meta: dict, scrub: Scrub
             cell.source = "#| echo: false\n" + cell.source
             cell.outputs = [_clean_output(o) for o in cell.outputs]
         cells.append(cell)
-    # the notebook's own H1 repeats the title of the front matter
+    # the notebook's own H1 and its description paragraph repeat the title block of the front matter
     for cell in cells:
         if cell.cell_type == "markdown":
             lines = cell.source.splitlines()
             if lines and lines[0].lstrip().startswith("# "):
                 cell.source = "\n".join(lines[1:]).lstrip("\n")
+            cell.source = _without_paragraph(cell.source, meta.get("description") or "")
             break
     nb.cells = [nbformat.v4.new_raw_cell(front_matter(meta))] + [c for c in cells if c.cell_type != "markdown" or c.source.strip()]
     nb.metadata = {k: v for k, v in nb.metadata.items() if k in ("kernelspec", "language_info")}
@@ -346,7 +349,22 @@ def publish_notebook(source: Path | None, target: Path, meta: dict, scrub: Scrub
     nbformat.write(nb, target)
 
 
+def _without_paragraph(source: str, paragraph: str) -> str:
+    """The Markdown without the paragraph that says `paragraph` (compared ignoring spacing)."""
+    norm = " ".join(paragraph.split())
+    if not norm:
+        return source
+    kept = [p for p in re.split(r"\n\s*\n", source) if " ".join(p.split()) != norm]
+    return "\n\n".join(kept)
+
+
 def _clean_output(out):
+    """An output as Quarto should see it: no mime bundle that makes it load scripts from a CDN.
+
+    Quarto adds require.js and jQuery from cdnjs to any page with an output carrying text/html or
+    application/javascript (it takes them for JavaScript widgets). The kit's own tables and text
+    display as Markdown (kit.present), so the executed notebooks hold none; an HTML output added by
+    hand is given to Quarto as the raw HTML block it would have made of it, without that trigger."""
     data = out.get("data")
     if data:
         has_static = any(k in data for k in ("image/svg+xml", "image/png", "text/html", "text/markdown"))
@@ -354,9 +372,9 @@ def _clean_output(out):
             if k.startswith(CDN_MIME_PREFIXES) and has_static:
                 del data[k]
         if "text/html" in data:
-            h = data["text/html"]
+            h = data.pop("text/html")
             h = "".join(h) if isinstance(h, list) else h
-            data["text/html"] = SCRIPT_SRC.sub("", h)
+            data["text/markdown"] = "```{=html}\n" + SCRIPT_SRC.sub("", h).strip("\n") + "\n```\n"
     return out
 
 
@@ -432,6 +450,8 @@ def _write_config(ctx: _Ctx) -> None:
         + f"\n\n# generated by `python -m kit publish` for client {client}: its settings are in _quarto-{client}.yml\n"
         + f"profile:\n  default: {client}\n",
     )
+    ctx.write(CSS, present.css())
+    ctx.write(FAVICON, present.FAVICON_SVG)
     ctx.write(
         f"_quarto-{client}.yml",
         f"# generated by `python -m kit publish` from the parameters of client {client}: do not edit\n"
@@ -473,34 +493,9 @@ def _best_config(backtest: dict | None) -> tuple[str | None, dict]:
     return name, configs[name]
 
 
-STATUS_MARK = {"red": "🔴 red", "amber": "🟠 amber", "yellow": "🟡 yellow", "green": "🟢 green"}
-
-
-def status_rows(checks: list[dict]) -> list[list[Any]]:
-    rows = []
-    for c in checks or []:
-        if not isinstance(c, dict):
-            continue
-        rows.append([
-            c.get("name", ""),
-            STATUS_MARK.get(str(c.get("status", "")).lower(), c.get("status", "")),
-            _value(c.get("value")),
-            _value(c.get("threshold")),
-            c.get("detail") or "",
-            c.get("action") or "",
-        ])
-    return rows
-
-
-def _value(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    if v is None:
-        return "–"
-    return str(v)
-
-
 def _write_home(ctx: _Ctx) -> None:
+    from kit import maintenance
+
     p, r = ctx.params, ctx.reports
     audit_period, audit = ctx.json("audit.json")
     bt_period, backtest = ctx.json("backtest.json")
@@ -516,7 +511,7 @@ def _write_home(ctx: _Ctx) -> None:
     score = (audit or {}).get("score") if isinstance(audit, dict) else None
     rows.append(["Data quality score", f"{num(score, 1)} / 100" if isinstance(score, (int, float)) else "not available yet", audit_period or "–"])
     cname, cfg = _best_config(backtest if isinstance(backtest, dict) else None)
-    label = f" ({cname} weights)" if cname else ""
+    label = f" ({present.label(cname).lower()} weights)" if cname else ""
     rows.append([f"Back-test AUC{label}", num(cfg.get("auc"), 2) if "auc" in cfg else "not available yet", bt_period or "–"])
     rows.append([
         f"Churned accounts scored green{label}",
@@ -527,7 +522,7 @@ def _write_home(ctx: _Ctx) -> None:
     if isinstance(backtest, dict) and isinstance(backtest.get("configs"), dict) and len(backtest["configs"]) > 1:
         best = backtest.get("best")
         crow = [
-            [n + (" (best)" if n == best else ""), num(c.get("auc"), 2), pct(c.get("churned_green_share"))]
+            [present.label(n) + (" (best)" if n == best else ""), num(c.get("auc"), 2), pct(c.get("churned_green_share"))]
             for n, c in backtest["configs"].items() if isinstance(c, dict)
         ]
         parts.append("Back-test of the candidate weightings:\n\n" + table(["Weights", "AUC", "Churned scored green"], crow))
@@ -535,7 +530,7 @@ def _write_home(ctx: _Ctx) -> None:
     checks = (maint or {}).get("checks") if isinstance(maint, dict) else None
     if checks:
         parts.append(f"Checks of period {mt_period}:")
-        parts.append(table(["Check", "Status", "Value", "Threshold", "Detail", "Action"], status_rows(checks)))
+        parts.append(maintenance.status_table(checks, columns=("check", "status", "value", "threshold", "action")).html)
     else:
         parts.append("The monthly maintenance check is not available yet.")
     ctx.write("index.qmd", "\n\n".join(parts) + "\n")
@@ -612,33 +607,41 @@ def load_history(path: Path, last: str) -> "Any | None":
     return h.with_columns(pl.col("period").cast(pl.String)).filter(pl.col("period") <= last).sort("period", "name")
 
 
+TREND_UNITS = {"share": (100, "%"), "hours": (1, "h"), "count": (1, ""), "months": (1, "months"), "weight": (100, "points")}
+
+
 def trends_chart(history) -> str | None:
-    """A static SVG: each check's value by period, with its threshold (if numeric)."""
+    """A static SVG: each check's value by period in its unit (shares in %), with its red threshold."""
     import polars as pl
 
     from kit import charts
+    from kit.maintenance import CHECKS
 
     if history is None or history.is_empty() or "value" not in history.columns:
         return None
     frame = history.filter(pl.col("value").cast(pl.Float64, strict=False).is_not_null())
     if frame.is_empty():
         return None
-    cols = ["period", "name", "value"] + [c for c in ("status", "threshold") if c in frame.columns]
-    pdf = frame.select(cols).with_columns(pl.col("value").cast(pl.Float64, strict=False)).to_pandas()
-    if "threshold" in pdf:
-        pdf["threshold"] = pdf["threshold"].apply(lambda v: float(v) if isinstance(v, (int, float)) else None)
+    red = pl.col("red").cast(pl.Float64, strict=False) if "red" in frame.columns else pl.lit(None, pl.Float64)
+    rows = []
+    for rec in frame.with_columns(red.alias("red")).iter_rows(named=True):
+        scale, unit = TREND_UNITS.get(CHECKS.get(rec["name"], ("",))[0], (1, ""))
+        rows.append({"period": rec["period"], "name": rec["name"], "check": present.label(rec["name"]) + (f" ({unit})" if unit else ""),
+                     "value": rec["value"] * scale, "threshold": None if rec["red"] is None else rec["red"] * scale})
+    pdf = pl.DataFrame(rows, schema={"period": pl.String, "name": pl.String, "check": pl.String, "value": pl.Float64,
+                                     "threshold": pl.Float64}).to_pandas()
     alt = charts.alt()
     base = alt.Chart(pdf)
     line = base.mark_line(point=True, color=charts.PALETTE["blue"]).encode(
-        x=alt.X("period:O", title="Period"), y=alt.Y("value:Q", title=None)
+        x=alt.X("period:O", title=None, axis=alt.Axis(labelAngle=0)), y=alt.Y("value:Q", title=None)
     )
-    layers = [line]
-    if "threshold" in pdf:
-        layers.append(base.mark_line(strokeDash=[4, 3], color=charts.PALETTE["red"]).encode(x="period:O", y="threshold:Q"))
+    limit = base.mark_line(strokeDash=[4, 3], color=charts.PALETTE["red"]).encode(x="period:O", y="threshold:Q")
+    ticks = base.mark_tick(color=charts.PALETTE["red"], thickness=2).encode(x="period:O", y="threshold:Q")  # seen from the first month
+    order = list(dict.fromkeys(r["check"] for r in sorted(rows, key=lambda r: list(CHECKS).index(r["name"]) if r["name"] in CHECKS else 99)))
     chart = (
-        alt.layer(*layers, data=pdf)
+        alt.layer(line, limit, ticks, data=pdf)
         .properties(width=220, height=120)
-        .facet(facet=alt.Facet("name:N", title=None), columns=3)
+        .facet(facet=alt.Facet("check:N", title=None, sort=order), columns=3)
         .resolve_scale(y="independent")
     )
     import vl_convert as vlc
@@ -665,12 +668,16 @@ def _write_trends(ctx: _Ctx) -> None:
     svg = trends_chart(history)
     if svg:
         ctx.write("maintenance/trends.svg", svg)
-        parts.append("## Values against thresholds\n\nSolid line: the value each month; dashed red line: the red threshold.")
+        parts.append("## Values against thresholds\n\nBlue: the value each month; red: the red threshold.")
         parts.append("![Monthly check values by period](trends.svg){fig-alt=\"Each maintenance check's value by month, with its red threshold\"}")
     if "status" in history.columns:
-        status = {(ctx.scrub.text(str(row["name"])), row["period"]): row["status"] for row in history.iter_rows(named=True)}
-        names = sorted({n for n, _ in status})
-        rows = [[n] + [STATUS_MARK.get(str(status.get((n, per), "")).lower(), status.get((n, per), "") or "–") for per in periods] for n in names]
+        status = {(str(row["name"]), row["period"]): row["status"] for row in history.iter_rows(named=True)}
+        from kit.maintenance import CHECKS
+
+        seen = {n for n, _ in status}
+        names = [n for n in CHECKS if n in seen] + sorted(seen - set(CHECKS))
+        rows = [[present.label(n)] + [present.HTML(present.badge(status[(n, per)])) if status.get((n, per)) else present.MISSING
+                                      for per in periods] for n in names]
         parts.append("## Status by month\n\n" + table(["Check"] + periods, rows))
     ctx.write("maintenance/trends.qmd", "\n\n".join(parts) + "\n")
 

@@ -36,6 +36,7 @@ import numpy as np
 import polars as pl
 
 from kit import catalog, signals as sig
+from kit import present
 from kit.params import Parameters, Weighting
 
 Z95 = 1.959963984540054
@@ -630,15 +631,21 @@ def _blue_grey(a, field: str, blue: str, grey: str):
     return a.Color(f"{field}:N", scale=a.Scale(domain=[blue, grey], range=[PALETTE["blue"], PALETTE["grey"]]), title=None)
 
 
+def _labelled(column: str) -> pl.Expr:
+    """Signal or component names as the client reads them (kit.present.LABELS)."""
+    return pl.col(column).map_elements(present.label, return_dtype=pl.String)
+
+
 def chart_deciles(result: Result, columns: int = 3):
     from kit.charts import alt
 
     a = alt()
     if result.deciles.height == 0:
         return None
-    names = [s.name for s in result.signals]
+    names = [present.label(s.name) for s in result.signals]
     kept = {s.name: ("retained" if s.retained else "excluded") for s in result.signals}
-    df = result.deciles.with_columns(pl.col("signal").replace_strict(kept, default="excluded").alias("status")).to_pandas()
+    df = result.deciles.with_columns(pl.col("signal").replace_strict(kept, default="excluded").alias("status"),
+                                     _labelled("signal")).to_pandas()
     base_rate = result.events / result.n if result.n else 0
     bars = a.Chart(df).mark_bar().encode(
         x=a.X("decile:O", title="decile (1 = lowest)"),
@@ -655,7 +662,7 @@ def chart_odds(result: Result):
 
     a = alt()
     rows = [
-        {"signal": s.name, "odds_ratio": s.odds_ratio, "low": s.odds_ratio_ci[0], "high": s.odds_ratio_ci[1],
+        {"signal": present.label(s.name), "odds_ratio": s.odds_ratio, "low": s.odds_ratio_ci[0], "high": s.odds_ratio_ci[1],
          "status": "retained" if s.retained else "excluded", "reason": s.reason}
         for s in result.signals if s.odds_ratio is not None and s.odds_ratio_ci is not None
     ]
@@ -678,8 +685,8 @@ def chart_correlation(result: Result):
     a = alt()
     if result.correlation.height == 0:
         return None
-    df = result.correlation.with_columns(pl.col("r").round(2)).to_pandas()
-    order = list(dict.fromkeys(result.correlation["a"].to_list()))
+    df = result.correlation.with_columns(pl.col("r").round(2), _labelled("a"), _labelled("b")).to_pandas()
+    order = [present.label(n) for n in dict.fromkeys(result.correlation["a"].to_list())]
     base = a.Chart(df).encode(x=a.X("a:N", sort=order, title=None), y=a.Y("b:N", sort=order, title=None))
     rect = base.mark_rect().encode(color=a.Color("r:Q", scale=a.Scale(scheme="redblue", domain=[-1, 1], reverse=True), title="r"))
     text = base.mark_text(fontSize=8).encode(text="r:Q", color=a.condition("abs(datum.r) > 0.6", a.value("white"), a.value("black")))
@@ -692,11 +699,11 @@ def chart_weights(result: Result):
     a = alt()
     rows = []
     for c, v in result.proposed.items():
-        rows.append({"component": c, "which": "proposed", "weight": v["weight"], "low": v.get("ci_low"), "high": v.get("ci_high")})
+        rows.append({"component": present.label(c), "which": "proposed", "weight": v["weight"], "low": v.get("ci_low"), "high": v.get("ci_high")})
         if c in result.current:
-            rows.append({"component": c, "which": "current", "weight": result.current[c], "low": None, "high": None})
+            rows.append({"component": present.label(c), "which": "current", "weight": result.current[c], "low": None, "high": None})
     df = pl.DataFrame(rows, schema={"component": pl.String, "which": pl.String, "weight": pl.Float64, "low": pl.Float64, "high": pl.Float64}).to_pandas()
-    order = list(result.proposed)
+    order = [present.label(c) for c in result.proposed]
     color = _blue_grey(a, "which", "proposed", "current")
     bars = a.Chart(df).mark_bar().encode(
         x=a.X("weight:Q", axis=a.Axis(format="%"), title="weight"), y=a.Y("which:N", title=None), color=color,
@@ -704,6 +711,26 @@ def chart_weights(result: Result):
     )
     err = a.Chart(df).mark_rule(color="black").encode(x="low:Q", x2="high:Q", y="which:N")
     return a.layer(bars, err).properties(width=360, height=40).facet(row=a.Row("component:N", sort=order, title=None, header=a.Header(labelAngle=0, labelAlign="left")))
+
+
+def signals_table(result: Result):
+    """Every candidate signal and its verdict, as the client reads it (kit.present): the odds ratio with
+    its interval in one column, retained signals as a badge, the reason why not otherwise (components
+    are in the signal definitions at the end of the report)."""
+    rows = []
+    for s in result.signals:
+        lo, hi = s.odds_ratio_ci or (None, None)
+        ratio = present.fmt(s.odds_ratio, "ratio")
+        if lo is not None and hi is not None:
+            ratio += f" ({present.fmt(lo, 'ratio')}–{present.fmt(hi, 'ratio')})"
+        rows.append({"name": s.name, "missing_share": s.missing_share, "point_biserial": s.point_biserial,
+                     "odds_ratio": ratio, "p_value": s.p_value, "auc": s.auc,
+                     "reason": present.badge("retained") if s.retained and s.reason.startswith("retained (") else present.prose(s.reason)})
+    frame = pl.DataFrame(rows, schema={"name": pl.String, "missing_share": pl.Float64,
+                                       "point_biserial": pl.Float64, "odds_ratio": pl.String, "p_value": pl.Float64,
+                                       "auc": pl.Float64, "reason": pl.String})
+    return present.table(frame, kinds={"odds_ratio": "figure", "reason": "html"}, labels={"odds_ratio": "Odds ratio per SD (95% interval)"},
+                         wide=("reason",))
 
 
 def comparison(result: Result) -> pl.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -35,6 +36,13 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------- the demo batch
+
+
+def test_a_run_leaves_the_working_directory_alone(demo_run):
+    """Notebooks run side by side (jobs=2) must not leave the process in a run folder: the demo's
+    temporary folder is renamed when the run commits, and a later run or publish then failed."""
+    cwd = os.getcwd()  # raises FileNotFoundError when the process was left in a renamed folder
+    assert Path(demo_run.folder).parent.resolve() not in Path(cwd).resolve().parents
 
 
 def test_demo_batch_outputs_and_manifest(demo_run, demo_params_file, demo_dir):

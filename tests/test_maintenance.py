@@ -412,15 +412,15 @@ def test_missing_optional_sources_are_not_checked_and_the_rest_renders(demo_para
     assert by["accuracy_audit"].status != "not checked"
     doc = mt.report(OCT, checks)
     json.dumps(doc, allow_nan=False)
-    assert "not checked" in mt.status_html(checks)
+    assert "kit-badge-not-checked" in mt.status_table(checks).html
     trend = history.trend(history.empty(), doc)
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda *objs: shown.extend(objs))
     for c in checks:
         mt.show(c, trend)  # renders without raising
-    text = "\n".join(o.data for o in shown if hasattr(o, "data") and isinstance(o.data, str))
-    assert "**Status: not checked**" in text and "sources.sync_log" in text
-    assert "**Status: red**" in text and "Recommended action" in text
+    text = "\n".join(getattr(o, "source", "") or getattr(o, "html", "") for o in shown).replace("\\", "")
+    assert '<span class="kit-badge kit-badge-not-checked">not checked</span>' in text and "sources.sync_log" in text
+    assert "kit-badge-red" in text and "Recommended action" in text
 
 
 # ---------------------------------------------------------------------------- the demo, three months

@@ -91,9 +91,11 @@ def write_period(root: Path, client: str, period: str, marker: str, *, artefacts
             "best": "proposed",
         }))
         (folder / "maintenance.json").write_text(json.dumps({"period": period, "checks": [
-            {"name": "CTA completion rate", "status": "red", "value": 0.52, "threshold": 0.6,
-             "action": "Review CTA routing", "detail": "owner jane.doe@acme.example"},
-            {"name": "Integration sync", "status": "green", "value": 0, "threshold": 1, "action": "", "detail": ""},
+            {"name": "cta_completion", "title": "CTA completion rate", "status": "red", "value": 0.52, "unit": "share",
+             "threshold": {"amber": 0.7, "red": 0.6, "worse": "lower"}, "action": "Review CTA routing",
+             "detail": "owner jane.doe@acme.example"},
+            {"name": "sync_failures", "title": "Integration sync: failures", "status": "green", "value": 0, "unit": "count",
+             "threshold": {"amber": 0, "red": 1, "worse": "higher"}, "action": "No action: keep monitoring.", "detail": ""},
         ]}))
     return folder
 
@@ -101,8 +103,8 @@ def write_period(root: Path, client: str, period: str, marker: str, *, artefacts
 def write_history(root: Path, client: str, periods: list[str]) -> None:
     rows = []
     for i, p in enumerate(periods):
-        rows.append({"period": p, "name": "cta_completion", "status": "red" if i else "green", "value": 0.7 - 0.1 * i, "threshold": 0.6})
-        rows.append({"period": p, "name": "csm_active_share", "status": "green", "value": 0.9, "threshold": 0.7})
+        rows.append({"period": p, "name": "cta_completion", "status": "red" if i else "green", "value": 0.7 - 0.1 * i, "amber": 0.7, "red": 0.6})
+        rows.append({"period": p, "name": "csm_active_share", "status": "green", "value": 0.9, "amber": 0.8, "red": 0.7})
     pl.DataFrame(rows).write_parquet(root / client / "history.parquet")
 
 
@@ -205,9 +207,11 @@ DOCUMENTED = {
                    "pinned": None, "collapse": None, "left": "nav", "right": "nav", "tools": None},
         "page-footer": {"left": None, "center": None, "right": None, "background": None, "border": None},
     },
+    "language": {"title-block-published": None},  # quarto.org/docs/authoring/language.html
     "format": {"html": {"theme": None, "toc": None, "toc-depth": None, "html-math-method": None,
                         "anchor-sections": None, "css": None, "code-fold": None, "code-tools": None,
-                        "page-layout": None, "smooth-scroll": None}},
+                        "page-layout": None, "smooth-scroll": None,
+                        "grid": {"body-width": None, "margin-width": None, "sidebar-width": None, "gutter-width": None}}},
     "execute": {"enabled": None, "echo": None, "eval": None, "warning": None, "error": None, "freeze": None},
     "profile": {"default": None, "group": None},
 }
@@ -256,8 +260,12 @@ def test_home_shows_headline_figures_and_status(acme):
     assert "Acme Corp" in home and "2026-10" in home
     assert "82.5 / 100" in home  # audit.json score
     assert "0.77" in home and "12%" in home  # current weights: AUC 0.7712, churned green 0.125 -> 12% (rounded half to even)
-    assert "0.81" in home and "proposed (best)" in home
-    assert "CTA completion rate" in home and "🔴 red" in home and "Review CTA routing" in home
+    assert "0.81" in home and "Proposed weights (best)" in home
+    # the maintenance status: title, a badge (not an emoji), the value as a percent, the threshold in words
+    row = re.search(r"<tr>.*?CTA completion rate.*?</tr>", home).group(0)
+    assert 'class="kit-badge kit-badge-red">red<' in row and ">52%<" in row and "red &lt; 60%, amber &lt; 70%" in row
+    assert "Review CTA routing" in row and "cta_completion" not in home and "{" not in row
+    assert not re.search("[\U0001F300-\U0001FAFF]", home)
 
 
 def test_methodology_follows_the_configuration_in_force(tmp_path, known_personal):
@@ -269,14 +277,15 @@ def test_methodology_follows_the_configuration_in_force(tmp_path, known_personal
     )
     pfile = write_client(tmp_path / "p", "acme", "Acme Corp", extra=extra)
     page = (build(pfile, reports, tmp_path / "_site").source / "methodology.qmd").read_text()
-    assert "< 55%" in page.replace("\\<", "<") and "< 65%" in page.replace("\\<", "<")
+    assert "&lt; 55%" in page and "&lt; 65%" in page
     assert "below 50" in page and "80 or more" in page and "3 consecutive weeks" in page
     # weights: in force (defaults 35/20/15/20/10) vs proposed 40% with its interval
     assert "40.0%" in page and "31.0% – 49.0%" in page and "35%" in page
     assert "differ from the proposal by up to 5 points" in page
-    assert "latest\\_nps" in page and "-0.310" in page
+    assert "Latest NPS" in page and "−0.31" in page and "1.0 × 10<sup" in page  # r and p-value of latest_nps
     # mapping and signals of the configuration
-    assert "| Owner | csm\\_owner |" in page and "active\\_users\\_per\\_seat" in page
+    assert "<td class=\"gt_row gt_left\"><code>Owner</code></td><td class=\"gt_row gt_left\">CSM owner</td>" in page
+    assert "Active users per seat" in page and "active_users_per_seat" not in page
     # without weights.json: no invented evidence
     (reports / "acme" / "2026-10" / "weights.json").unlink()
     page = (build(pfile, reports, tmp_path / "_site").source / "methodology.qmd").read_text()
@@ -343,7 +352,7 @@ def test_personal_data_replaced_by_stable_pseudonyms(acme):
     jane = scrub.pseudonym("jane.doe@acme.example")
     avery = scrub.pseudonym("Avery Müller")
     assert jane in text and avery in text and jane != avery
-    assert jane in (src / "index.qmd").read_text()  # the maintenance detail on the home page
+    assert jane in (src / "maintenance" / "2026-10.ipynb").read_text()  # in the report's outputs
     # stable: the same pseudonym in the next build; salted per client
     assert jane in all_text(build(pfile, reports, site_root).source)
     assert site.Scrubber(PERSONAL, "other").pseudonym("jane.doe@acme.example") != jane

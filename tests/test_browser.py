@@ -1,0 +1,78 @@
+"""Client sites rendered with the real Quarto and read page by page in headless Chromium.
+
+Two clients: the demo, and a second client built from the demo data with every export column
+renamed and its own parameters (tests/second_client.py), run with `python -m kit run ... --publish`.
+Each site is rendered once per session and shared by the checks; every page must read clean (see
+tests/browser.py for what a finding is). Set KIT_SCREENSHOTS=<folder> to keep a full-page
+screenshot of every page. Skips, saying why, where Quarto, Chromium or Playwright is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kit import cli
+from tests import browser, second_client
+from tests.conftest import DEMO_PERIOD
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(browser.unavailable() is not None, reason=str(browser.unavailable()))]
+
+
+@pytest.fixture(scope="session")
+def sites(demo_run, demo_params_file, tmp_path_factory) -> dict[str, Path]:
+    """The demo's site (its session run, then `publish`) and the second client's (`run --publish`)."""
+    root = tmp_path_factory.mktemp("sites")
+    reports = Path(demo_run.folder).parent.parent
+    assert cli.main(["publish", str(demo_params_file), "--period", DEMO_PERIOD, "--out", str(reports), "--site", str(root)]) == 0
+    folder = tmp_path_factory.mktemp("second-client")
+    params = second_client.build(demo_params_file, folder)
+    code = cli.main(["run", str(params), "--period", DEMO_PERIOD, "--jobs", "2", "--out", str(folder / "reports"),
+                     "--publish", "--site", str(root)])
+    assert code == 0
+    return {"demo": root / "demo", second_client.CLIENT: root / second_client.CLIENT}
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    with browser.chromium() as b:
+        yield b
+
+
+@pytest.mark.parametrize("client", ["demo", second_client.CLIENT])
+def test_every_page_reads_clean_in_a_browser(client, sites, chromium):
+    folder = sites[client]
+    pages = browser.pages(folder)
+    assert {"index.html", "methodology.html", "reports/audit.html", "reports/weights.html", "reports/backtest.html",
+            "maintenance/index.html", "maintenance/trends.html", f"maintenance/{DEMO_PERIOD}.html"} <= set(pages)
+    shots = os.environ.get("KIT_SCREENSHOTS")
+    findings = browser.read_site(chromium, folder, Path(shots) / client if shots else None)
+    assert findings == [], "\n".join(findings)
+
+
+def test_the_second_client_is_shown_in_its_own_words(sites):
+    text = (sites[second_client.CLIENT] / "methodology.html").read_text()
+    assert second_client.NAME in text and "NW Renewal Date [Ren]" in text  # its own column names
+    assert "below 50" in text and "70 or more" in text  # its own bands
+    assert "Demo Co" not in "".join(p.read_text() for p in sites[second_client.CLIENT].rglob("*.html"))
+
+
+def test_the_reader_finds_what_a_client_must_not_meet(tmp_path, chromium):
+    """Each kind of finding on a page planted with it: the check can fail."""
+    (tmp_path / "index.html").write_text(
+        "<html><head><script src='https://cdn.example.invalid/x.js'></script></head><body>"
+        "<p>Status of accuracy_audit: {'amber': 0.15} with None and 0.7132684</p>"
+        "<p><code>renewal_date</code> is a column to type; the integration&amp;#39;s log</p>"
+        "<div style='width:2000px'>wide</div><div style='overflow-x:auto;width:500px'><div style='width:2000px'>held</div></div>"
+        "<a href='missing.html'>gone</a><a href='#nowhere'>anchor</a>"
+        "<script>console.error('boom')</script></body></html>"
+    )
+    findings = "\n".join(browser.read_site(chromium, tmp_path))
+    for expected in ("request leaving the site: https://cdn.example.invalid/x.js", "internal id 'accuracy_audit'",
+                     "Python dict", "Python None", "Python long float", "console error: boom",
+                     "broken link", "missing.html", "#nowhere", "div spans", "markup escaped twice '&#39;'"):
+        assert expected in findings, expected
+    assert "renewal_date" not in findings  # code is exempt
+    assert findings.count("spans") == 1  # the held one scrolls inside its container
