@@ -62,16 +62,6 @@ SCIENTIFIC_ID = r"^\d(\.\d+)?[eE]\+\d+$"
 # ---------------------------------------------------------------------------- the survey
 
 
-@dataclass
-class Survey:
-    """Evidence from one pass over a table's text columns: per column, counts and a few lists."""
-
-    stats: dict[str, dict] = field(default_factory=dict)
-
-    def __getitem__(self, column: str) -> dict:
-        return self.stats.get(column, {})
-
-
 def text(column: str) -> pl.Expr:
     return pl.col(column).cast(pl.String).str.strip_chars()
 
@@ -89,69 +79,85 @@ def currency(s: pl.Expr) -> pl.Expr:
     return tok.replace(SYMBOLS)
 
 
-def survey(frame: pl.LazyFrame, dates: list[str], numbers: list[str], ids: list[str]) -> Survey:
-    """Count, in one streaming pass, what decides how each column is read.
+class Survey:
+    """What decides how each column is read, counted over the whole table in one streaming pass.
 
-    Regular expressions are the cost here, so each value is cleaned once (`base` columns), its
-    tests computed once (`flags`), then everything is counted (`aggs`)."""
-    base: list[pl.Expr] = []
-    flags: list[pl.Expr] = []
-    aggs: list[pl.Expr] = []
-    for i, c in enumerate(dates):
-        s, d, off, day, month = (f"_{x}{i}" for x in ("ds", "dd", "do", "dday", "dmonth"))
-        base += [
-            text(c).alias(s),
-            text(c).str.extract(_SLASH, 0).str.replace(r"/(\d{2})$", "/20$1").alias(d),  # 2-digit years: only day and month matter
-            text(c).str.extract(_TZ, 1).str.replace(":", "").str.replace("^Z$", "+0000").alias(off),
-        ]
-        flags += [pl.col(d).str.to_date("%d/%m/%Y", strict=False).is_not_null().alias(day),
-                  pl.col(d).str.to_date("%m/%d/%Y", strict=False).is_not_null().alias(month)]
-        day_ok, month_ok = pl.col(day), pl.col(month)
-        aggs += [
-            (day_ok & month_ok).sum().alias(f"{c}|slash"),
-            (day_ok & ~month_ok).sum().alias(f"{c}|day_first"),
-            (month_ok & ~day_ok).sum().alias(f"{c}|month_first"),
-            pl.col(s).filter(day_ok ^ month_ok).head(1).implode().alias(f"{c}|order_example"),
-            pl.col(off).is_not_null().sum().alias(f"{c}|zoned"),
-            (pl.col(s).str.contains(r"\d:\d\d") & pl.col(off).is_null()).sum().alias(f"{c}|naive_times"),
-            pl.col(off).drop_nulls().unique().sort().head(6).implode().alias(f"{c}|offsets"),
-            pl.col(s).str.contains(EXCEL_SERIAL).sum().alias(f"{c}|excel"),
-            pl.col(s).str.contains(UNIX_SECONDS).sum().alias(f"{c}|unix_s"),
-            pl.col(s).str.contains(UNIX_MILLISECONDS).sum().alias(f"{c}|unix_ms"),
-        ]
-    for i, c in enumerate(numbers):
-        s, n, cur, comma, point, either = (f"_{x}{i}" for x in ("ns", "nn", "ncur", "ncomma", "npoint", "neither"))
-        base += [text(c).alias(s), clean_number(text(c)).alias(n), currency(text(c)).alias(cur)]
-        flags += [pl.col(n).str.contains(ONLY_COMMA).alias(comma), pl.col(n).str.contains(ONLY_POINT).alias(point),
-                  pl.col(n).str.contains(EITHER).alias(either)]
-        aggs += [
-            pl.col(comma).sum().alias(f"{c}|comma"),
-            pl.col(point).sum().alias(f"{c}|point"),
-            pl.col(either).sum().alias(f"{c}|either"),
-            pl.col(s).filter(pl.col(comma)).head(1).implode().alias(f"{c}|comma_example"),
-            pl.col(s).filter(pl.col(point)).head(1).implode().alias(f"{c}|point_example"),
-            pl.col(s).filter(pl.col(either)).head(1).implode().alias(f"{c}|either_example"),
-            pl.col(s).str.ends_with("%").sum().alias(f"{c}|percent"),
-            pl.col(cur).drop_nulls().unique(maintain_order=True).implode().alias(f"{c}|currencies"),
-            pl.col(cur).drop_nulls().unique_counts().implode().alias(f"{c}|currency_counts"),
-        ]
-    for i, c in enumerate(ids):
-        s, f = f"_is{i}", f"_if{i}"
-        base += [text(c).alias(s)]
-        flags += [pl.col(s).str.contains(FLOAT_ID).alias(f)]
-        aggs += [pl.col(f).sum().alias(f"{c}|float_ids"), pl.col(s).filter(pl.col(f)).head(1).implode().alias(f"{c}|float_example")]
-    if not aggs:
-        return Survey()
-    row = frame.select(base).with_columns(flags).select(aggs).collect(engine="streaming").row(0, named=True)
-    out: dict[str, dict] = {}
-    for key, value in row.items():
-        col, stat = key.split("|", 1)
-        out.setdefault(col, {})[stat] = value if not isinstance(value, list) else list(value)
-    return Survey(out)
+    Each value is cleaned once and tested once (a lazy `derived` frame of flags); the pass only
+    sums the flags, so memory stays flat on a 50-million-row log. An example value, or the tally
+    of a column's time zones or currencies, is fetched afterwards by a query of its own, and only
+    when a decision needs it (a filtered query stopped at the first match)."""
 
+    def __init__(self, frame: pl.LazyFrame, dates: list[str], numbers: list[str], ids: list[str]):
+        base: list[pl.Expr] = []
+        flags: list[pl.Expr] = []
+        self.names: dict[str, dict[str, str]] = {}
+        for i, c in enumerate(dates):
+            n = self.names[c] = {k: f"_d{i}_{k}" for k in ("text", "slash", "offset", "day", "month", "either", "day_first",
+                                                           "month_first", "zoned", "naive", "excel", "unix_s", "unix_ms")}
+            base += [
+                text(c).alias(n["text"]),
+                text(c).str.extract(_SLASH, 0).str.replace(r"/(\d{2})$", "/20$1").alias(n["slash"]),  # 2-digit years: day and month matter
+                text(c).str.extract(_TZ, 1).str.replace(":", "").str.replace("^Z$", "+0000").alias(n["offset"]),
+            ]
+            t, off = pl.col(n["text"]), pl.col(n["offset"])
+            day_ok = pl.col(n["slash"]).str.to_date("%d/%m/%Y", strict=False).is_not_null()
+            month_ok = pl.col(n["slash"]).str.to_date("%m/%d/%Y", strict=False).is_not_null()
+            flags += [
+                (day_ok & month_ok).alias(n["either"]), (day_ok & ~month_ok).alias(n["day_first"]),
+                (month_ok & ~day_ok).alias(n["month_first"]), off.is_not_null().alias(n["zoned"]),
+                (t.str.contains(r"\d:\d\d") & off.is_null()).alias(n["naive"]), t.str.contains(EXCEL_SERIAL).alias(n["excel"]),
+                t.str.contains(UNIX_SECONDS).alias(n["unix_s"]), t.str.contains(UNIX_MILLISECONDS).alias(n["unix_ms"]),
+            ]
+        for i, c in enumerate(numbers):
+            n = self.names[c] = {k: f"_n{i}_{k}" for k in ("text", "clean", "currency", "comma", "point", "either", "percent", "priced")}
+            base += [text(c).alias(n["text"]), clean_number(text(c)).alias(n["clean"]), currency(text(c)).alias(n["currency"])]
+            v = pl.col(n["clean"])
+            flags += [v.str.contains(ONLY_COMMA).alias(n["comma"]), v.str.contains(ONLY_POINT).alias(n["point"]),
+                      v.str.contains(EITHER).alias(n["either"]), pl.col(n["text"]).str.ends_with("%").alias(n["percent"]),
+                      pl.col(n["currency"]).is_not_null().alias(n["priced"])]
+        for i, c in enumerate(ids):
+            n = self.names[c] = {k: f"_i{i}_{k}" for k in ("text", "numeric")}
+            base += [pl.col(c).cast(pl.String).alias(n["text"])]  # not stripped: on a 50-million-row log that alone costs a second
+            flags += [pl.col(n["text"]).str.contains(r"\.|[eE]\+").alias(n["numeric"])]  # cheap: the exact tests run only if any
+        self.derived = frame.select(base).with_columns(flags) if base else None
+        self.counts: dict[str, dict[str, int]] = {}
+        if flags:
+            sums = [pl.col(f.meta.output_name()).sum() for f in flags]
+            row = self.derived.select(sums).collect(engine="streaming").row(0, named=True)
+            for c, n in self.names.items():
+                self.counts[c] = {k: int(row[v] or 0) for k, v in n.items() if v in row}
 
-def _example(values) -> str:
-    return f" (e.g. {values[0]!r})" if values else ""
+    def count(self, column: str, flag: str) -> int:
+        return self.counts.get(column, {}).get(flag, 0)
+
+    def matching(self, column: str, flag: str, pattern: str) -> tuple[int, str | None]:
+        """Among the values with `flag`, how many match `pattern` (whole value, spaces around allowed), and the first."""
+        if not self.count(column, flag):
+            return 0, None
+        n = self.names[column]
+        hit = pl.col(n["text"]).str.contains(r"^\s*" + pattern.strip("^$") + r"\s*$")
+        found = self.derived.filter(pl.col(n[flag]) & hit).select(pl.col(n["text"]))
+        count = found.select(pl.len()).collect(engine="streaming").item()
+        return count, (found.head(1).collect().item() if count else None)
+
+    def example(self, column: str, flag: str) -> str | None:
+        """The first value for which `flag` holds (None if none does)."""
+        if not self.count(column, flag):
+            return None
+        n = self.names[column]
+        got = self.derived.filter(pl.col(n[flag])).select(n["text"]).head(1).collect()
+        return got.item() if got.height else None
+
+    def eg(self, column: str, flag: str) -> str:
+        """` (e.g. '25/03/2024')`, or '' when no value has the flag."""
+        value = self.example(column, flag)
+        return f" (e.g. {value!r})" if value is not None else ""
+
+    def tally(self, column: str, role: str) -> list[tuple[str, int]]:
+        """The distinct values of a derived column (time zone offsets, currencies) with their counts, most frequent first."""
+        n = self.names[column][role]
+        df = self.derived.select(n).drop_nulls().group_by(n).len().collect(engine="streaming")
+        return sorted(zip(df[n].to_list(), df["len"].to_list()), key=lambda x: (-x[1], x[0]))
 
 
 # ---------------------------------------------------------------------------- dates
@@ -168,7 +174,7 @@ class DateReading:
     notes: list[Note] = field(default_factory=list)
 
 
-def date_reading(table: str, column: str, stats: dict, date_format: str | None, where: str) -> DateReading:
+def date_reading(table: str, column: str, survey: Survey, date_format: str | None, where: str) -> DateReading:
     """Decide a date column's reading from its survey (see the module docstring). `where` is the file."""
     notes: list[Note] = []
     param = f"sources.{table}.date_format"
@@ -178,8 +184,8 @@ def date_reading(table: str, column: str, stats: dict, date_format: str | None, 
 
     candidates = _candidates(date_format)
     if not date_format:
-        day, month, slash = stats.get("day_first", 0) or 0, stats.get("month_first", 0) or 0, stats.get("slash", 0) or 0
-        example = _example(stats.get("order_example"))
+        day, month, slash = (survey.count(column, f) for f in ("day_first", "month_first", "either"))
+        example = survey.eg(column, "day_first" if day >= month else "month_first")
         if day and month:
             first = "day" if day >= month else "month"
             note("date_order", f"mixes day-first dates ({day:,} with a day above 12 first) and month-first dates ({month:,}); "
@@ -201,22 +207,23 @@ def date_reading(table: str, column: str, stats: dict, date_format: str | None, 
                      f"set {param}: '%d/%m/%Y' if they are day-first (or '%m/%d/%Y' to confirm)", ambiguous=True)
         drop = DAY_FIRST if first == "month" else MONTH_FIRST
         candidates = [f for f in candidates if not f.startswith(drop)]
-    offsets = stats.get("offsets") or []
+    offsets = sorted(o for o, _ in survey.tally(column, "offset")) if survey.count(column, "zoned") else []
     utc = len(offsets) > 1
+    naive = survey.count(column, "naive")
     if utc:
         note("time_zones", f"times written in {len(offsets)} time zones ({', '.join(offsets)}); converted to UTC"
-             + (f", and the {stats['naive_times']:,} times without a zone taken as UTC" if stats.get("naive_times") else ""),
+             + (f", and the {naive:,} times without a zone taken as UTC" if naive else ""),
              "export the times in one time zone if they should be read as written")
     elif offsets and offsets != ["+0000"]:
         note("time_zones", f"every zoned time carries {offsets[0]}: times taken as written (local time), the offset dropped",
              "convert the export to UTC if other sources are in UTC")
-    excel = bool(stats.get("excel"))
+    excel = bool(survey.count(column, "excel"))
     if excel:
-        note("excel_dates", f"{stats['excel']:,} values are Excel day numbers (e.g. 45306 = 2024-01-15), read as dates",
+        note("excel_dates", f"{survey.count(column, 'excel'):,} values are Excel day numbers (e.g. 45306 = 2024-01-15), read as dates",
              "format the column as a date in the spreadsheet before exporting")
-    unix = "ms" if stats.get("unix_ms") else "s" if stats.get("unix_s") else None
+    unix = "ms" if survey.count(column, "unix_ms") else "s" if survey.count(column, "unix_s") else None
     if unix:
-        n = stats.get("unix_ms") if unix == "ms" else stats.get("unix_s")
+        n = survey.count(column, f"unix_{unix}")
         note("epoch_times", f"{n:,} values are Unix times in {'milliseconds' if unix == 'ms' else 'seconds'}, read as UTC times", "")
     return DateReading(candidates, utc, excel, unix, notes)
 
@@ -300,54 +307,45 @@ class NumberReading:
     notes: list[Note] = field(default_factory=list)
 
 
-def number_reading(table: str, survey_: Survey, columns: list[str], decimal_comma: bool | None, where: str) -> NumberReading:
+def number_reading(table: str, survey: Survey, columns: list[str], decimal_comma: bool | None, where: str) -> NumberReading:
     """Decide the decimal separator for a whole source, and each column's currency. `where` is the file."""
     notes: list[Note] = []
     param = f"sources.{table}.decimal_comma"
-    comma_cols = {c: survey_[c].get("comma", 0) or 0 for c in columns}
-    point_cols = {c: survey_[c].get("point", 0) or 0 for c in columns}
-    comma_n, point_n = sum(comma_cols.values()), sum(point_cols.values())
-    if decimal_comma is not None:
-        comma = decimal_comma
-    elif comma_n and point_n:
-        comma = comma_n > point_n
-    elif comma_n:
-        comma = True
-    else:
-        comma = False
+
+    def note(c, code, text, fix="", ambiguous=False):
+        notes.append(Note(table, c, code, text, fix, ambiguous, where))
+
+    comma_n = sum(survey.count(c, "comma") for c in columns)
+    point_n = sum(survey.count(c, "point") for c in columns)
+    comma = decimal_comma if decimal_comma is not None else comma_n > point_n
     for c in columns:
-        st = survey_[c]
-        k, p, e = comma_cols[c], point_cols[c], st.get("either", 0) or 0
+        k, p, e = (survey.count(c, f) for f in ("comma", "point", "either"))
         if decimal_comma is None and k and p:
-            notes.append(Note(table, c, "decimal_separator",
-                              f"mixes decimal commas ({k:,}{_example(st.get('comma_example'))}) and decimal points "
-                              f"({p:,}{_example(st.get('point_example'))}); read with a decimal {'comma' if comma else 'point'}, "
-                              f"the {min(k, p) if k != p else p:,} others are reported as unparseable",
-                              f"correct the minority at the source, or set {param}", True, where))
+            note(c, "decimal_separator", f"mixes decimal commas ({k:,}{survey.eg(c, 'comma')}) and decimal points "
+                 f"({p:,}{survey.eg(c, 'point')}); read with a decimal {'comma' if comma else 'point'}, "
+                 f"the {(p if comma else k):,} others are reported as unparseable", f"correct the minority at the source, or set {param}", True)
         elif decimal_comma is None and k and comma:
-            notes.append(Note(table, c, "decimal_separator",
-                              f"read with a decimal comma: {k:,} values can only be read that way{_example(st.get('comma_example'))}",
-                              f"set {param}: false to override", False, where))
+            note(c, "decimal_separator", f"read with a decimal comma: {k:,} values can only be read that way{survey.eg(c, 'comma')}",
+                 f"set {param}: false to override")
         elif decimal_comma is None and e and not k and not p:
             reading = "the comma as decimal separator" if comma else "the comma/point as thousands separator"
-            notes.append(Note(table, c, "decimal_separator",
-                              f"ambiguous: {e:,} values like {st.get('either_example', ['1,234'])[0]!r} could be a thousand or one and a bit, "
-                              f"and no value in the file settles it; read with {reading}",
-                              f"set {param}: {'false' if comma else 'true'} if that is wrong (or {'true' if comma else 'false'} to confirm)", True, where))
-        if st.get("percent"):
-            notes.append(Note(table, c, "percent", f"{st['percent']:,} values end in % (read as the number before it: 85% -> 85)", "", False, where))
+            note(c, "decimal_separator", f"ambiguous: {e:,} values like {survey.example(c, 'either')!r} "
+                 f"could be a thousand or one and a bit, and no value in the file settles it; read with {reading}",
+                 f"set {param}: {'false' if comma else 'true'} if that is wrong (or {'true' if comma else 'false'} to confirm)", True)
+        if survey.count(c, "percent"):
+            note(c, "percent", f"{survey.count(c, 'percent'):,} values end in % (read as the number before it: 85% -> 85)")
     out = NumberReading(comma, notes=notes)
     for c in columns:
-        names, counts = survey_[c].get("currencies") or [], survey_[c].get("currency_counts") or []
-        if not names:
+        seen = survey.tally(c, "currency") if survey.count(c, "priced") else []
+        if not seen:
             continue
-        main = max(zip(names, counts), key=lambda x: x[1])[0]
+        main = seen[0][0]
         out.currencies[c] = main
-        if len(names) > 1:
-            seen = ", ".join(f"{n} {k:,}" for n, k in sorted(zip(names, counts), key=lambda x: -x[1]))
-            notes.append(Note(table, c, "currencies", f"amounts in several currencies ({seen}); those not in {main} are "
-                              "reported as unparseable, since amounts in different currencies cannot be added up",
-                              "convert the amounts to one currency in the export (or map a converted column)", True, where))
+        if len(seen) > 1:
+            listed = ", ".join(f"{n} {k:,}" for n, k in seen)
+            note(c, "currencies", f"amounts in several currencies ({listed}); those not in {main} are reported as unparseable, "
+                 "since amounts in different currencies cannot be added up",
+                 "convert the amounts to one currency in the export (or map a converted column)", True)
     return out
 
 
@@ -371,14 +369,18 @@ def finite(num: pl.Expr) -> pl.Expr:
 # ---------------------------------------------------------------------------- identifiers
 
 
-def id_notes(table: str, column: str, stats: dict, where: str) -> list[Note]:
-    n = stats.get("float_ids") or 0
-    if not n:
-        return []
-    return [Note(table, column, "float_ids", f"{n:,} ids written as decimal numbers{_example(stats.get('float_example'))} "
-                 "read without the '.0', so they match the same ids elsewhere", "export id columns as text", False, where)]
+def id_reading(table: str, column: str, survey: Survey, where: str) -> tuple[bool, bool, list[Note]]:
+    """Whether ids written as decimals are read without the '.0', whether ids in scientific notation
+    are present (reported as unparseable), and the note saying so."""
+    floats, example = survey.matching(column, "numeric", FLOAT_ID)
+    scientific, _ = survey.matching(column, "numeric", SCIENTIFIC_ID)
+    notes = [Note(table, column, "float_ids", f"{floats:,} ids written as decimal numbers (e.g. {example!r}) "
+                  "read without the '.0', so they match the same ids elsewhere", "export id columns as text", False, where)] if floats else []
+    return bool(floats), bool(scientific), notes
 
 
-def parse_id(s: pl.Expr) -> pl.Expr:
-    """`100001.0` -> `100001`; an id in scientific notation (digits lost) -> null, reported."""
-    return pl.when(~s.str.contains(SCIENTIFIC_ID)).then(s.str.replace(FLOAT_ID, "$1"))
+def parse_id(s: pl.Expr, floats: bool, scientific: bool) -> pl.Expr:
+    """`100001.0` -> `100001` (when the column has such ids); an id in scientific notation (digits lost) -> null, reported."""
+    if floats:
+        s = s.str.replace(FLOAT_ID, "$1")
+    return pl.when(~s.str.contains(SCIENTIFIC_ID)).then(s) if scientific else s

@@ -310,8 +310,8 @@ def _parsers(text: pl.LazyFrame, table: schema.Table, src, mapping: dict[str, st
     textual = [c for c in cols if schema_in[c] == pl.String]
     dates = [c for c in textual if cols[c].type in (schema.DATE, schema.DATETIME)]
     numbers = [c for c in textual if cols[c].type in (schema.FLOAT, schema.INT)]
-    ids = [c for c in cols if cols[c].identifier]
-    survey = conventions.survey(text, dates, numbers, ids)
+    ids = [c for c in cols if cols[c].identifier and (schema_in[c] == pl.String or schema_in[c].is_float())]  # whole numbers need no look
+    survey = conventions.Survey(text, dates, numbers, ids)
     numbers_read = conventions.number_reading(raw.table, survey, numbers, src.decimal_comma, raw.location)
     notes: list[Note] = list(numbers_read.notes)
     exprs: list[pl.Expr] = []
@@ -319,12 +319,10 @@ def _parsers(text: pl.LazyFrame, table: schema.Table, src, mapping: dict[str, st
     info: dict[str, tuple[str, str]] = {}  # column -> (problem code, fix)
     for canon, column in cols.items():
         dtype = schema_in[canon]
-        if canon in ids:
-            notes += conventions.id_notes(raw.table, canon, survey[canon], raw.location)
-        reading = conventions.date_reading(raw.table, canon, survey[canon], src.date_format, raw.location) if canon in dates else None
-        if reading:
-            notes += reading.notes
-        parsed, code, fix = _parser(column, dtype, src, text, where, numbers_read, reading)
+        floats, scientific, said = conventions.id_reading(raw.table, canon, survey, raw.location) if canon in ids else (False, False, [])
+        reading = conventions.date_reading(raw.table, canon, survey, src.date_format, raw.location) if canon in dates else None
+        notes += said + (reading.notes if reading else [])
+        parsed, code, fix = _parser(column, dtype, src, text, where, numbers_read, reading, (floats, scientific))
         exprs.append(parsed.alias(canon))
         if code:
             failed[canon] = ~_blank(canon, dtype) & parsed.is_null()
@@ -333,14 +331,16 @@ def _parsers(text: pl.LazyFrame, table: schema.Table, src, mapping: dict[str, st
 
 
 def _parser(column: schema.Column, dtype: pl.DataType, src, text: pl.LazyFrame, where: str,
-            numbers: conventions.NumberReading, reading: conventions.DateReading | None) -> tuple[pl.Expr, str | None, str]:
+            numbers: conventions.NumberReading, reading: conventions.DateReading | None,
+            ids: tuple[bool, bool]) -> tuple[pl.Expr, str | None, str]:
     c = column.name
     s = pl.col(c).cast(pl.String).str.strip_chars()
     t = column.type
     if t == schema.STR:
         out = pl.when(s != "").then(s) if dtype == pl.String else pl.col(c).cast(pl.String)
-        if column.identifier:
-            return conventions.parse_id(out), "unparseable_id", f"export {c} as text (in a spreadsheet: format the column as Text before saving)"
+        if any(ids):
+            fails = "unparseable_id" if ids[1] else None
+            return conventions.parse_id(out, *ids), fails, f"export {c} as text (in a spreadsheet: format the column as Text before saving)"
         return out, None, ""
     if t in (schema.FLOAT, schema.INT):
         if dtype.is_numeric():
@@ -385,24 +385,24 @@ def _parser(column: schema.Column, dtype: pl.DataType, src, text: pl.LazyFrame, 
 
 
 def _collect_problems(name, text, failed, info, where) -> list[Problem]:
+    """One streaming pass counts the failures of every column (flat memory on any size); the
+    examples of a column that has failures come from a query of their own over its failing rows."""
     if not failed:
         return []
-    aggs = []
-    for col, expr in failed.items():
-        aggs.append(expr.sum().alias(f"n::{col}"))
-        aggs.append(pl.col(col).cast(pl.String).filter(expr).unique(maintain_order=True).head(5).implode().alias(f"ex::{col}"))
-    row = text.select(aggs).collect(engine="streaming").row(0, named=True)
+    counts = text.select([expr.sum().alias(col) for col, expr in failed.items()]).collect(engine="streaming").row(0, named=True)
     problems = []
-    for col in failed:
-        n = int(row[f"n::{col}"] or 0)
-        if n:
-            code, fix = info[col]
-            examples = [str(x) for x in (row[f"ex::{col}"] or [])]
-            if code == "unknown_label":
-                seen = text.filter(failed[col]).select(pl.col(col).cast(pl.String).unique().sort()).collect().to_series().to_list()
-                examples = seen[:20]
-                fix = f"{fix} (labels seen: {', '.join(map(str, seen[:20]))})"
-            problems.append(Problem(name, col, code, n, examples, where, fix))
+    for col, expr in failed.items():
+        n = int(counts[col] or 0)
+        if not n:
+            continue
+        code, fix = info[col]
+        bad = text.filter(expr).select(pl.col(col).cast(pl.String))
+        if code == "unknown_label":
+            seen = bad.unique().sort(col).head(20).collect(engine="streaming").to_series().to_list()
+            examples, fix = seen, f"{fix} (labels seen: {', '.join(map(str, seen))})"
+        else:
+            examples = bad.head(1000).unique(maintain_order=True).head(5).collect().to_series().to_list()
+        problems.append(Problem(name, col, code, n, [str(x) for x in examples], where, fix))
     return problems
 
 

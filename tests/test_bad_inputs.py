@@ -444,16 +444,19 @@ def test_ambiguous_thousands_are_a_warning(client, kit):
     assert c.load("accounts").frame.collect()["arr"].to_list() == [float(int(money(r[5]) or 0)) for r in rows[1:]]
 
 
-def test_day_first_dates_are_decided_from_the_column(client, kit):
-    c = client("accounts")
-    rows = c.demo_rows("accounts")
-    path = c.write_rows("accounts", with_column(rows, ACC["created"], day_first, ACC["start"], ACC["renewal"]))
-    del c.raw["sources"]["accounts"]["date_format"]
+def test_day_first_dates_are_decided_from_the_whole_column(client, kit):
+    """A daily snapshot export sorted by date, written day-first: its first 24,000 rows (the 1st to the 12th)
+    read either way; only the whole column shows the order. Deciding from the first rows read them month-first."""
+    c = client("accounts", "health_scores")
+    ids = [r[0] for r in c.demo_rows("accounts")[1:]]
+    days = [date(2026, 1, d) for d in range(1, 16)]
+    rows = [["Company ID", "Snapshot Date", "Overall Score"]] + [[a, f"{d:%d/%m/%Y}", "70"] for d in days for a in ids]
+    path = c.write_rows("health_scores", rows)
     o = kit("validate", c.params())
-    assert o.code == 0 and f"{path}: column 'Created Date' (created_at): read day-first" in o.text and "[date_order]" in o.text
-    df = c.load("accounts").frame.collect()
-    truth = [datetime.strptime(r[ACC["created"]], "%m/%d/%Y").date() for r in rows[1:]]
-    assert df["created_at"].to_list() == truth  # 03/04 is the 3rd of April in every row, never the 4th of March
+    n = 3 * len(ids)  # the 13th, 14th and 15th
+    assert o.code == 0 and f"{path}: column 'Snapshot Date' (date): read day-first (DD/MM/YYYY): {n:,} values" in o.text
+    assert "[date_order]" in o.text and "fix: set sources.health_scores.date_format to override" in o.text
+    assert c.load("health_scores").frame.collect()["date"].to_list() == [d for d in days for _ in ids]
 
 
 def test_ambiguous_dates_warn_and_date_format_settles_them(client, kit):
