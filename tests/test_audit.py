@@ -487,3 +487,16 @@ def test_notebook_writes_audit_json_failures_csv_and_report(audit_run, demo_trut
     assert "What to fix first" in html and "How the score is computed" in html
     assert html.count("data:image/svg+xml") >= 10  # the charts, inline (pages work offline)
     assert "Traceback" not in html
+
+
+def test_a_period_before_the_sources_begin_has_a_typed_freshness_table_and_chart(tmp_path):
+    """No source has a record on or before the period end: each freshness is a finding, and the chart draws
+    (a column of nulls handed to Altair failed with "Unexpected DtypeKind")."""
+    from kit import audit_report
+
+    p = write_client(tmp_path, clean_frames())
+    r = audit.run(ClientData(p), date(2023, 1, 31), period="2023-01")
+    fresh = r.details["freshness"]
+    assert fresh.schema["age_hours"] == pl.Float64 and fresh["age_hours"].null_count() == fresh.height > 0
+    assert r.find("stale_source", "tickets").failing == 1 and "no dated records" in r.find("stale_source", "tickets").message
+    assert audit_report.freshness_chart(r).to_dict()["data"]

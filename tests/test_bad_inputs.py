@@ -264,6 +264,20 @@ def test_empty_file_missing_file_folder_and_wrong_type(client, kit, tmp_path):
         clear(o, 2, str(where), what, fix=fix, reason=reason)
 
 
+def test_validate_reads_every_row_to_the_last(client, kit):
+    """Past any sample: a bad value and a broken row on the last lines of an 85,000-row export are found."""
+    c = client("accounts", "health_scores")
+    rows = c.demo_rows("health_scores")
+    rows[-1][1] = "31/31/2026"
+    path = c.write_rows("health_scores", rows)
+    o = kit("validate", "--strict", c.params())
+    clear(o, 1, str(path), "column 'Snapshot Date' (date): 1 values are not dates (e.g. '31/31/2026')", fix="date_format",
+          reason="unparseable_date")
+    path.write_text(path.read_text() + "0015g0000001,2026-10-31,70,oops\n")
+    o = kit("validate", c.params())
+    clear(o, 2, str(path), f"line {len(rows) + 1} has 4 fields where the header has 3", fix="re-export", reason="malformed_csv")
+
+
 def test_mapped_column_missing_lists_the_file_columns(client, kit):
     c = client("accounts")
     c.raw["sources"]["accounts"]["columns"]["Annual Revenue"] = c.raw["sources"]["accounts"]["columns"].pop("ARR")
@@ -412,6 +426,8 @@ def test_decimal_comma_is_decided_from_the_column(client, kit):
     assert "fix: set sources.accounts.decimal_comma: false to override" in o.text and "[decimal_separator]" in o.text
     arr = c.load("accounts").frame.collect()["arr"].to_list()
     assert arr == [money(r[ACC["arr"]]) for r in rows[1:]]  # 30.400,00 is 30400, not 30.4
+    r = audit.run(ClientData(params_mod.load(c.params())), date(2026, 10, 31))  # the audit says what was decided
+    assert any("read with a decimal comma" in n for n in r.to_json()["tables"]["accounts"]["notes"])
 
 
 def test_decimal_comma_false_makes_european_values_unparseable_not_small(client, kit):
@@ -468,6 +484,8 @@ def test_ambiguous_dates_warn_and_date_format_settles_them(client, kit):
     o = kit("validate", "--strict", c.params())
     clear(o, 1, "column 'Created Date' (created_at)", "ambiguous", fix="date_format: '%d/%m/%Y' if they are day-first",
           reason="date_order")
+    finding = audit.run(ClientData(params_mod.load(c.params())), date(2026, 10, 31)).find("date_order", "accounts", "created_at")
+    assert finding.severity == "warning" and "date_format" in finding.fix  # the audit reports the guess as a finding
     c.raw["sources"]["accounts"]["date_format"] = "%d/%m/%Y"
     o = kit("validate", "--strict", c.params())
     assert o.code == 0 and "date_order" not in o.text
