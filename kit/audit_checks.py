@@ -334,7 +334,8 @@ class Auditor:
             rec = self.records(name, lf, pl.col("account_id").is_not_null() & ~known, pl.col("account_id")) if n["bad"] else None
             self.add("orphans", "integrity", name, "account_id", "error", n["bad"], n["total"],
                      f"{n['bad']:,} {name} record(s) point at an account that is not in the accounts export",
-                     "correct the account id on these records, or add the missing accounts to the CRM export", rec)
+                     salesforce_id_hint(self.ids, rec["value"] if rec is not None else None, name)
+                     or "correct the account id on these records, or add the missing accounts to the CRM export", rec)
         acc = self.accounts
         if "parent_account_id" not in acc.columns:
             return
@@ -599,6 +600,26 @@ def hierarchy_cycles(parent: dict[str, str]) -> set[str]:
         for p in path:
             state[p] = 2
     return on_cycle
+
+
+def salesforce_id_hint(known: pl.Series, orphans: pl.Series | None, table: str) -> str:
+    """Salesforce writes the same record id in 15 case-sensitive characters (reports) or 18 (the API,
+    Data Loader, CASESAFEID): exports of both kinds never match. The fix when most orphans are that."""
+    if orphans is None or orphans.is_empty() or known.is_empty():
+        return ""
+    lengths = {int(x) for x in known.str.len_chars().unique().to_list() if x is not None}
+    if lengths == {15}:
+        same = orphans.str.len_chars().eq(18) & orphans.str.slice(0, 15).is_in(known.implode())
+        other, ours = 18, 15
+    elif lengths == {18}:
+        same = orphans.str.len_chars().eq(15) & orphans.is_in(known.str.slice(0, 15).implode())
+        other, ours = 15, 18
+    else:
+        return ""
+    if same.sum() * 2 < orphans.len():
+        return ""
+    return (f"the accounts export holds {ours}-character Salesforce ids and {table} {other}-character ones for the same "
+            "accounts: export both with the same kind of id (18 characters: the CASESAFEID() formula, Data Loader or the API)")
 
 
 def usual_gap_days(days: pl.Series) -> int:

@@ -500,3 +500,13 @@ def test_a_period_before_the_sources_begin_has_a_typed_freshness_table_and_chart
     assert fresh.schema["age_hours"] == pl.Float64 and fresh["age_hours"].null_count() == fresh.height > 0
     assert r.find("stale_source", "tickets").failing == 1 and "no dated records" in r.find("stale_source", "tickets").message
     assert audit_report.freshness_chart(r).to_dict()["data"]
+
+
+def test_salesforce_id_hint_only_when_most_orphans_are_the_other_length_of_known_ids():
+    from kit.audit_checks import salesforce_id_hint
+
+    known = pl.Series(["001000000000001", "001000000000002"])  # 15 characters
+    assert "CASESAFEID" in salesforce_id_hint(known, pl.Series(["001000000000001AAA", "001000000000002AAB"]), "tickets")
+    assert salesforce_id_hint(known, pl.Series(["001000000000009AAA", "ZZ", "YY"]), "tickets") == ""  # not the same accounts
+    assert "15-character ones" in salesforce_id_hint(pl.Series(["001000000000001AAA"]), pl.Series(["001000000000001"]), "tickets")
+    assert salesforce_id_hint(pl.Series(["A1", "A2"]), pl.Series(["ZZ"]), "tickets") == ""

@@ -655,6 +655,33 @@ def test_after_the_period_end_is_not_the_future(client):
     assert "after the export was taken (2026-11-20 09:00)" in future.message
 
 
+def test_salesforce_15_and_18_character_ids_are_named_as_such(client):
+    """A report export (15-character ids) against a Data Loader export (18): every ticket an orphan, and the fix says why."""
+    c = client("accounts", "tickets")
+    accounts = c.demo_rows("accounts")
+    sf15 = {r[0]: f"0015g00000{i:05d}" for i, r in enumerate(accounts[1:])}
+    c.write_rows("accounts", with_column(accounts, ACC["id"], lambda v: sf15[v]))
+    c.write_rows("tickets", with_column(c.demo_rows("tickets"), 1, lambda v: sf15[v] + "AAC" if v in sf15 else v))
+    r = audit.run(ClientData(params_mod.load(c.params())), date(2026, 10, 31))
+    orphans = r.find("orphans", "tickets")
+    assert orphans.failing == orphans.total > 0
+    assert "15-character Salesforce ids and tickets 18-character ones" in orphans.fix and "CASESAFEID" in orphans.fix
+
+
+def test_stripe_amounts_in_cents_are_an_arr_mismatch(client):
+    """Stripe's API gives amounts in cents: read as dollars, billing is 100 times the CRM's ARR, and the audit says so."""
+    c = client("accounts", "invoices")
+    before = audit.run(ClientData(params_mod.load(c.params())), date(2026, 10, 31)).find("arr_billing_mismatch")
+    inv = pl.read_excel(c.demo_path("invoices"), sheet_name="Invoices")
+    path = c.folder / "invoices.csv"
+    inv.with_columns((pl.col("Amount Due") * 100).cast(pl.Int64)).write_csv(path)
+    c.raw["sources"]["invoices"].update(path=str(path))
+    del c.raw["sources"]["invoices"]["sheet"]
+    mismatch = audit.run(ClientData(params_mod.load(c.params())), date(2026, 10, 31)).find("arr_billing_mismatch")
+    assert mismatch.failing > 0.9 * mismatch.total and mismatch.failing > 10 * before.failing
+    assert mismatch.records["value"].str.contains(r"\(-99\.\d%\)").mean() > 0.9  # CRM ARR about 1% of billing
+
+
 # ---------------------------------------------------------------------------- parameters
 
 
