@@ -112,10 +112,7 @@ def run_client(
     try:
         progress(params.client, "", "inputs")
         inputs = manifest.fingerprint_inputs(params)
-        required_errors = [f"{t}: {v['error']}" for t, v in inputs.items() if "error" in v and t == "accounts"]
-        if required_errors:
-            raise KitError("\n".join(required_errors))
-        check_period(params, per)
+        check_period(params, per)  # loads the client's data: an unusable accounts table stops the run here, with its reason
         tmp, claim = _start(client_root, final, per, partial=set(names) != set(NOTEBOOKS))
         parameters = {"params_path": str(Path(params_path).resolve()), "period": per.label, "run_dir": str(tmp)}
         results = _execute_all(names, Path(notebooks_dir), tmp, parameters, jobs, lambda n, ev: progress(params.client, n, ev))
@@ -151,7 +148,7 @@ def run_client(
 
 
 def check_period(params, per: Period) -> None:
-    """A period that ends before every record of the client's data has nothing to report on."""
+    """The client's data loads (else its SourceError), and the period does not end before every record of it."""
     from kit.load import ClientData, earliest
 
     first = earliest(ClientData(params))
