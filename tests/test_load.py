@@ -235,3 +235,13 @@ def test_parse_error_type_is_specific(tmp_path):
     (tmp_path / "a.csv").write_text("id,arr\nA1,zzz\n")
     with pytest.raises(ParseError, match="'arr'.*'zzz'"):
         load_table(make_params(tmp_path, {"accounts": {"path": "a.csv", "columns": {"id": "account_id", "arr": "arr"}}}), "accounts", strict=True)
+
+
+def test_footer_rows_are_totals_and_boilerplate_never_data():
+    from kit.layout import footer_rows
+
+    header = ["Account Name", "ARR", "Segment"]
+    data = [["Acme", "10", "SMB"], ["Total Energies", "20", "ENT"]]
+    assert footer_rows([header, *data], 3) == 0  # an account named "Total ..." is data
+    assert footer_rows([header, *data, ["Total", "30", ""], [], ["Confidential Information - Do Not Distribute"], ["Acme Corp"]], 3) == 4
+    assert footer_rows([header, *data, ["Acme Corp"]], 3) == 0  # one filled cell alone is not a footer
