@@ -713,7 +713,7 @@ def test_duplicate_key_inside_a_source(client, kit):
     ({"sources": {"tickts": {"path": "t.csv"}}}, ["unknown table(s) ['tickts']"], "use only canonical tables"),
     ({"client": "../other"}, ["'../other' is not a safe folder name"], "lowercase letters"),
     ({"maintenance": {"cta_completion": {"amber": 0.5, "red": 0.6}}}, ["cta_completion: amber (0.5) must not be below red (0.6)"], "swap amber and red"),
-])
+], ids=["misspelt-key", "weights-not-summing-to-1", "unknown-table", "unsafe-client-slug", "thresholds-out-of-order"])
 def test_wrong_settings_name_the_key_and_the_fix(client, kit, change, names, fix):
     c = client()
     raw = copy.deepcopy(c.raw)
