@@ -188,7 +188,8 @@ def table_status(data: ClientData) -> dict[str, dict]:
     for name in schema.TABLES:
         if name in data.loads:
             t = data.loads[name]
-            out[name] = {"status": "loaded", "location": t.location, "rows": t.rows, "columns": dict(t.mapping)}
+            out[name] = {"status": "loaded", "location": t.location, "rows": t.rows, "columns": dict(t.mapping),
+                         "notes": [f"{n.column + ': ' if n.column else ''}{n.text}" for n in t.notes]}
         else:
             reason = data.unavailable.get(name, "")
             configured = name in data.params.sources

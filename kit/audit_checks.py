@@ -48,10 +48,16 @@ NON_NEGATIVE = (
     ("renewals", "arr_after"), ("sync_log", "records"),
 )
 RANGES = (("surveys", "nps", 0.0, 10.0), ("health_scores", "score", 0.0, 100.0))
+# Money: above audit.max_amount a value is implausible.
+MONEY = {("accounts", "arr"), ("invoices", "amount"), ("renewals", "arr_before"), ("renewals", "arr_after")}
 # A source's usual rhythm (daily, business days, weekly, quarterly) is read from its last
 # FRESHNESS_DATES distinct record dates within FRESHNESS_LOOKBACK_DAYS of its latest record.
 FRESHNESS_LOOKBACK_DAYS = 400
 FRESHNESS_DATES = 20
+FRESHNESS_COLUMNS = {  # typed: a source with no record before the period end has nulls, not a column of unknown type
+    "table": pl.String, "column": pl.String, "system": pl.String, "latest": pl.String, "age_hours": pl.Float64,
+    "usual_gap_days": pl.Int64, "allowed_hours": pl.Float64, "stale": pl.Boolean,
+}
 LAZY_TABLES = {"usage"}  # never collected whole: can hold hundreds of millions of rows
 
 
@@ -93,7 +99,8 @@ def _text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if isinstance(dtype, pl.Datetime):
         return expr.dt.strftime("%Y-%m-%d %H:%M:%S")
     if dtype.is_float():
-        return pl.when(expr == expr.round(0)).then(expr.cast(pl.Int64).cast(pl.String)).otherwise(expr.round(4).cast(pl.String))
+        whole = expr.is_finite() & (expr == expr.round(0)) & (expr.abs() < 1e15)
+        return pl.when(whole).then(expr.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(expr.round(4).cast(pl.String))
     return expr.cast(pl.String)
 
 
@@ -214,7 +221,9 @@ class Auditor:
         configured = self.data.params.sources
         for name, reason in self.data.unavailable.items():
             if name in configured:
-                self.add("table_unavailable", "completeness", name, None, "error", 1, 1,
+                err = self.data.failure(name)
+                check = "empty_table" if err is not None and err.code == "empty_table" else "table_unavailable"
+                self.add(check, "completeness", name, None, "error", 1, 1,
                          f"{name} could not be read: {reason.splitlines()[0]}",
                          reason.split("fix: ", 1)[-1] if "fix: " in reason else "re-export the table and check sources." + name,
                          self.table_row(name, None, reason.splitlines()[0]))
@@ -224,11 +233,11 @@ class Auditor:
             self.add("empty_table", "completeness", name, None, "critical" if name == "accounts" else "error",
                      int(rows == 0), 1, f"{name} has no records ({t.location})", "export the table again with its records",
                      self.table_row(name, None, "0 rows") if rows == 0 else None)
+            for n in t.notes:
+                if n.ambiguous:  # a guess the parameters should confirm; clear decisions are listed in `tables`
+                    self.add(n.code, "validity", name, n.column, "warning", 1, 1, f"{name}: {n.text}", n.fix,
+                             self.table_row(name, n.column, n.text))
             for p in t.problems:
-                if p.code == "encoding":
-                    self.add("encoding", "validity", name, None, "warning", 1, 1, f"{name}: {p.fix.split('. ')[0]}",
-                             p.fix, self.table_row(name, None, p.fix.split(". ")[0]))
-                    continue
                 severity = "critical" if name == "accounts" and p.column in critical else "error"
                 rec = t.failing_rows(p.column)
                 if rec.height:
@@ -237,8 +246,7 @@ class Auditor:
                     rid = pl.concat_str([_text(pl.col(k), sch[k]).fill_null("(blank)") for k in keys], separator=" / ") if keys else pl.lit("row ") + pl.col(ROW).cast(pl.String)
                     acc = pl.col("account_id") if "account_id" in keys else pl.lit(None, pl.String)
                     rec = rec.select(rid.alias("record_id"), acc.alias("account_id"), pl.col(ROW).alias("row"), pl.col("value"))
-                what = p.message.split(f"column {p.column!r}: ", 1)[-1]
-                self.add(p.code, "validity", name, p.column, severity, p.count, rows, what,
+                self.add(p.code, "validity", name, p.column, severity, p.count, rows, p.text,
                          f"correct these values in the source system; if the whole column uses another format, {p.fix}", rec.head(MAX_RECORDS))
 
     # ------------------------------------------------------------------ completeness
@@ -326,7 +334,8 @@ class Auditor:
             rec = self.records(name, lf, pl.col("account_id").is_not_null() & ~known, pl.col("account_id")) if n["bad"] else None
             self.add("orphans", "integrity", name, "account_id", "error", n["bad"], n["total"],
                      f"{n['bad']:,} {name} record(s) point at an account that is not in the accounts export",
-                     "correct the account id on these records, or add the missing accounts to the CRM export", rec)
+                     salesforce_id_hint(self.ids, rec["value"] if rec is not None else None, name)
+                     or "correct the account id on these records, or add the missing accounts to the CRM export", rec)
         acc = self.accounts
         if "parent_account_id" not in acc.columns:
             return
@@ -359,6 +368,13 @@ class Auditor:
                 sev = "critical" if c in critical else "error"
                 rules.append(("negative_value", c, sev, pl.col(c).is_not_null(), pl.col(c) < 0, _text(pl.col(c), sch[c]),
                               f"{name}.{c} is below zero", f"correct the negative {c} values (a refund or credit belongs in its own record)"))
+        top = self.s.max_amount
+        for c in numeric:
+            if (name, c) in MONEY:
+                sev = "critical" if c in critical else "error"
+                rules.append(("implausible_value", c, sev, pl.col(c).is_not_null(), pl.col(c) > top, _text(pl.col(c), sch[c]),
+                              f"{name}.{c} above {top:,.0f}", f"check these {c} values: a unit, scale or parsing error? "
+                              "(audit.max_amount sets the limit)"))
         ranges = [r for r in RANGES if r[0] == name]
         if name == "tickets":
             ranges.append(("tickets", "csat", *map(float, self.s.csat_scale)))
@@ -366,13 +382,15 @@ class Auditor:
             if c in sch:
                 rules.append(("out_of_range", c, "error", pl.col(c).is_not_null(), (pl.col(c) < lo) | (pl.col(c) > hi), _text(pl.col(c), sch[c]),
                               f"{name}.{c} outside {lo:g}-{hi:g}", f"correct these {c} values; valid values run from {lo:g} to {hi:g}"))
-        end = datetime.combine(self.as_of + timedelta(days=1), datetime.min.time())
+        line = self.future_line(t)
         for c, dt in sch.items():
             if c == ROW or (name, c) in FUTURE_OK or not (dt == pl.Date or isinstance(dt, pl.Datetime)):
                 continue
-            after = pl.col(c) > self.as_of if dt == pl.Date else pl.col(c) >= end
+            after = pl.col(c) > line.date() if dt == pl.Date else pl.col(c) > line
             rules.append(("future_date", c, "warning", pl.col(c).is_not_null(), after, _text(pl.col(c), dt),
-                          f"{name}.{c} is after the period end ({self.as_of})", f"check these {c} values; records cannot be dated after the data was exported"))
+                          f"{name}.{c} is after the export was taken ({line:%Y-%m-%d %H:%M})",
+                          f"check these {c} values: no record can be dated after the export that holds it "
+                          "(records after the period end but before the export are not defects; the analyses leave them out)"))
         for tb, first, later, check in DATE_ORDER:
             if tb == name and first in sch and later in sch:
                 a, b = pl.col(first).cast(pl.Datetime("us")), pl.col(later).cast(pl.Datetime("us"))
@@ -389,6 +407,12 @@ class Auditor:
                 rec = self.records(name, lf, tot & fail, value) if bad else None
                 self.add(check, "validity", name, col, sev, bad, int(n[f"t{i}"] or 0), f"{bad:,} record(s): {what}", fix, rec)
         self.before_created(name, lf, sch)
+
+    def future_line(self, t: TableLoad) -> datetime:
+        """The line after which a record is dated in the future: when the export was taken (its file's
+        modification time, or the query's), and never before the end of the period's last day."""
+        end = datetime.combine(self.as_of, datetime.max.time())
+        return max(end, t.exported_at) if t.exported_at else end
 
     def before_created(self, name: str, lf: pl.LazyFrame, sch: pl.Schema) -> None:
         table = schema.TABLES[name]
@@ -555,7 +579,7 @@ class Auditor:
                      f"{name}: {shown}",
                      f"refresh the {name} export (or its sync) so it reaches the period end", self.table_row(name, c, shown) if stale else None)
         if rows:
-            self.details["freshness"] = pl.DataFrame(rows)
+            self.details["freshness"] = pl.DataFrame(rows, schema=FRESHNESS_COLUMNS)
 
 
 # ---------------------------------------------------------------------------- pure helpers
@@ -576,6 +600,26 @@ def hierarchy_cycles(parent: dict[str, str]) -> set[str]:
         for p in path:
             state[p] = 2
     return on_cycle
+
+
+def salesforce_id_hint(known: pl.Series, orphans: pl.Series | None, table: str) -> str:
+    """Salesforce writes the same record id in 15 case-sensitive characters (reports) or 18 (the API,
+    Data Loader, CASESAFEID): exports of both kinds never match. The fix when most orphans are that."""
+    if orphans is None or orphans.is_empty() or known.is_empty():
+        return ""
+    lengths = {int(x) for x in known.str.len_chars().unique().to_list() if x is not None}
+    if lengths == {15}:
+        same = orphans.str.len_chars().eq(18) & orphans.str.slice(0, 15).is_in(known.implode())
+        other, ours = 18, 15
+    elif lengths == {18}:
+        same = orphans.str.len_chars().eq(15) & orphans.is_in(known.str.slice(0, 15).implode())
+        other, ours = 15, 18
+    else:
+        return ""
+    if same.sum() * 2 < orphans.len():
+        return ""
+    return (f"the accounts export holds {ours}-character Salesforce ids and {table} {other}-character ones for the same "
+            "accounts: export both with the same kind of id (18 characters: the CASESAFEID() formula, Data Loader or the API)")
 
 
 def usual_gap_days(days: pl.Series) -> int:

@@ -8,7 +8,9 @@ executed notebooks (errors included) and logs, and never touches the last good p
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import stat
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -17,9 +19,9 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
-from kit import NOTEBOOKS, export, history, manifest
+from kit import NOTEBOOKS, export, history, locks, manifest
 from kit import params as params_mod
-from kit.errors import KitError, ParametersError
+from kit.errors import KitError, ParametersError, RunError
 from kit.periods import Period
 
 REPO = Path(__file__).resolve().parent.parent
@@ -97,22 +99,21 @@ def run_client(
     except KitError as e:
         return ClientResult(Path(params_path).stem, str(params_path), period or "", "failed", error=str(e), seconds=time.time() - started)
 
+    def failed(e: KitError) -> ClientResult:
+        return ClientResult(params.client, str(params_path), per.label, "failed", error=str(e), seconds=time.time() - started)
+
+    global _RUNNING
     client_root = Path(out).resolve() / params.client
     final = client_root / per.label
-    tmp = client_root / f".tmp-{per.label}-{uuid.uuid4().hex[:8]}"
-    client_root.mkdir(parents=True, exist_ok=True)
-    if final.exists() and set(names) != set(NOTEBOOKS):
-        shutil.copytree(final, tmp)  # a partial rerun keeps the other notebooks' outputs
-    else:
-        tmp.mkdir()
-    (tmp / "logs").mkdir(exist_ok=True)
+    tmp: Path | None = None
+    claim: int | None = None
     committed = False
+    _RUNNING += 1
     try:
         progress(params.client, "", "inputs")
         inputs = manifest.fingerprint_inputs(params)
-        required_errors = [f"{t}: {v['error']}" for t, v in inputs.items() if "error" in v and t == "accounts"]
-        if required_errors:
-            raise KitError("\n".join(required_errors))
+        check_period(params, per)  # loads the client's data: an unusable accounts table stops the run here, with its reason
+        tmp, claim = _start(client_root, final, per, partial=set(names) != set(NOTEBOOKS))
         parameters = {"params_path": str(Path(params_path).resolve()), "period": per.label, "run_dir": str(tmp)}
         results = _execute_all(names, Path(notebooks_dir), tmp, parameters, jobs, lambda n, ev: progress(params.client, n, ev))
         previous = (manifest.read(tmp / "manifest.json") or {}).get("notebooks", {})
@@ -120,7 +121,8 @@ def run_client(
         m = manifest.build(params, per.label, inputs, notebooks, started, time.time())
         manifest.write(tmp / "manifest.json", m)
         ok = m["status"] == "ok"
-        folder = _commit(tmp, final) if ok else _keep_failed(tmp, client_root / f"{per.label}.failed")
+        with locks.client(client_root):  # one commit at a time per client: the period folder is replaced whole
+            folder = _commit(tmp, final) if ok else _keep_failed(tmp, client_root / f"{per.label}.failed")
         committed = True
         error = ""
         if ok and "maintenance" in names and (folder / "maintenance.json").exists():
@@ -130,10 +132,76 @@ def run_client(
             time.time() - started, error=error, notebooks=[_relocate(r, tmp, folder) for r in results],
         )
     except KitError as e:
-        return ClientResult(params.client, str(params_path), per.label, "failed", error=str(e), seconds=time.time() - started)
+        return failed(e)
+    except OSError as e:  # the reports folder: not writable, full disk, a file in the way
+        return failed(RunError(
+            f"cannot write the reports ({e.strerror or type(e).__name__}{f': {e.filename}' if e.filename else ''})",
+            where=str(client_root), code="reports_not_writable",
+            fix="make the folder writable for the user running the batch (and check free disk space), or choose another with --out",
+        ))
     finally:
-        if not committed:
+        _RUNNING -= 1
+        if claim is not None:
+            locks.release(claim)
+        if tmp is not None and not committed:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_period(params, per: Period) -> None:
+    """The client's data loads (else its SourceError), and the period does not end before every record of it."""
+    from kit.load import ClientData, earliest
+
+    first = earliest(ClientData(params))
+    if first and min(first.values()) > per.end:
+        start = min(first.values())
+        shown = ", ".join(f"{t} from {d:%Y-%m-%d}" for t, d in sorted(first.items(), key=lambda x: x[1])[:4])
+        raise RunError(
+            f"period {per.label} ends ({per.end:%Y-%m-%d}) before any of the client's data ({shown})", where="--period",
+            code="period_before_data", fix=f"choose a period from {Period.containing(start).label} on, e.g. --period {Period.last_complete().label}",
+        )
+
+
+def _start(client_root: Path, final: Path, per: Period, *, partial: bool) -> tuple[Path, int]:
+    """The run's temporary folder next to the period folder, claimed for this process.
+
+    Under the client lock: folders left by runs that were killed are removed first, a read-only
+    period folder stops the run (it is kept as it is), and a partial rerun starts from a copy of
+    the period folder, taken while no other run can be replacing it."""
+    client_root.mkdir(parents=True, exist_ok=True)
+    with locks.client(client_root):
+        clean_stale(client_root)
+        if final.exists() and not _writable(final):
+            raise RunError(
+                "the period folder is read-only, so it is kept as it is and not replaced", where=str(final),
+                code="period_protected", fix=f"to rerun the period, make it writable first (chmod -R u+w {final}); or run another period",
+            )
+        tmp = client_root / f".tmp-{per.label}-{uuid.uuid4().hex[:8]}"
+        if final.exists() and partial:
+            shutil.copytree(final, tmp)  # a partial rerun keeps the other notebooks' outputs
+        else:
+            tmp.mkdir()
+        claim = locks.claim(tmp)
+    (tmp / "logs").mkdir(exist_ok=True)
+    return tmp, claim
+
+
+def _writable(folder: Path) -> bool:
+    """Writable by this user, and not marked read-only (no owner write bit: protected even from root)."""
+    return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & stat.S_IWUSR)
+
+
+def clean_stale(client_root: Path) -> list[Path]:
+    """Remove what runs that were killed left behind (call under the client lock): temporary folders
+    no live process claims, and old period folders a commit did not get to delete."""
+    gone = []
+    for p in client_root.glob(".tmp-*"):
+        if p.is_dir() and not locks.claimed(p):
+            shutil.rmtree(p, ignore_errors=True)
+            gone.append(p)
+    for p in client_root.glob(".old-*"):
+        shutil.rmtree(p, ignore_errors=True)
+        gone.append(p)
+    return gone
 
 
 def _record_history(client_root: Path, report: Path) -> str:
@@ -163,8 +231,14 @@ def _relocate(r: NotebookResult, tmp: Path, folder: Path) -> NotebookResult:
 
 def _commit(tmp: Path, final: Path) -> Path:
     """Replace the period folder with the finished run. The old folder is moved aside first and
-    removed last, so at every moment one complete version exists on disk."""
+    removed last, so at every moment one complete version exists on disk. Called under the
+    client lock (two runs of one period commit one after the other, the later one wins whole)."""
     old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
+    if final.exists() and not _writable(final):
+        raise RunError(
+            "the period folder was made read-only during the run, so it is kept as it is and the run's results are discarded",
+            where=str(final), code="period_protected", fix=f"make it writable (chmod -R u+w {final}) and rerun the period",
+        )
     if final.exists():
         final.rename(old)
     tmp.rename(final)
@@ -340,7 +414,8 @@ def run_all(
             results.append(r)
             on_done and on_done(r)
         return results
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_init)
+    try:
         futures = {pool.submit(run_client, f, period, only=only, out=out, notebooks_dir=notebooks_dir): f for f in files}
         for fut in as_completed(futures):
             try:
@@ -350,5 +425,31 @@ def run_all(
                 r = ClientResult(f.stem, str(f), period or "", "failed", error=f"runner crashed: {e}")
             results.append(r)
             on_done and on_done(r)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: each worker cleans up its own run, then the batch stops
+        for proc in list((pool._processes or {}).values()):
+            if proc.is_alive():
+                proc.terminate()  # SIGTERM: the worker's run_client removes its temporary folder
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return sorted(results, key=lambda r: r.params_path)
+
+
+_RUNNING = 0  # run_client calls in progress in this process (a worker stops quietly when idle)
+
+
+def _worker_init() -> None:
+    """In each --all worker: Ctrl-C is left to the parent, which stops the workers with SIGTERM; SIGTERM stops
+    the client's run the way Ctrl-C would (its temporary folder is removed), or ends an idle worker quietly."""
+    import signal
+
+    from kit.cli import Stopped
+
+    def on_term(signum, frame):
+        if _RUNNING:
+            raise Stopped()
+        os._exit(143)
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, on_term)
 

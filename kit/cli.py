@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -16,14 +18,51 @@ DEMO_PARAMS = REPO / "parameters" / "demo.yml"
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    previous = stop_on_sigterm()
     try:
         return args.func(args)
     except KitError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted: earlier reports are untouched", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        how = "stopped (SIGTERM)" if isinstance(e, Stopped) else "interrupted"
+        print(f"{how}: the run's temporary files are removed; earlier reports are untouched [interrupted]", file=sys.stderr)
+        return 143 if isinstance(e, Stopped) else 130
+    except Exception as e:  # a bug, not bad input: one line here, the traceback in a log file
+        log = _crash_log(e)
+        print(f"error: unexpected {type(e).__name__}: {e}\n  this is a bug in the kit; the details are in {log}", file=sys.stderr)
+        return 3
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (a scheduler stopping the batch), handled like Ctrl-C: clean up, then stop."""
+
+
+def _raise_stopped(signum, frame):
+    raise Stopped()
+
+
+def stop_on_sigterm():
+    """Make SIGTERM raise `Stopped` in the main thread; returns the previous handler (None off the main thread)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_stopped)
+
+
+def _crash_log(e: Exception) -> Path:
+    import tempfile
+    import traceback
+
+    fd, name = tempfile.mkstemp(prefix="healthkit-crash-", suffix=".log")
+    with os.fdopen(fd, "w") as f:
+        f.write(f"python -m kit {' '.join(sys.argv[1:])}\n\n")
+        traceback.print_exception(e, file=f)
+    return Path(name)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -144,7 +183,7 @@ def cmd_validate(args) -> int:
     report.validation(p, data)
     if data.errors:
         return 2
-    if args.strict and data.problems:
+    if args.strict and (data.problems or any(n.ambiguous for n in data.notes)):
         return 1
     return 0
 

@@ -307,6 +307,11 @@ def explain(e: BaseException, table: str, uri: str, timeout: float, engine: str)
         else:
             fix = f"check the host and port in {where}.uri, and that this machine can reach {host} (VPN, firewall)"
         return SourceError(f"cannot connect to {host} ({masked}): {_reason(text)}", where=where, code="sql_connect", fix=fix)
+    if "appears more than once" in low or "duplicate column" in low:
+        return SourceError(
+            f"query on {masked} returns two columns with one name: {_reason(text)}", where=where, code="duplicate_column",
+            fix=f"give each column of {where}.query its own name (SELECT a.id AS account_id, b.id AS parent_id ...)",
+        )
     if "panic" in type(e).__name__.lower() or "not implemented" in low or "could not import" in low:
         return SourceError(
             f"query on {masked} returned a column type the {engine} reader cannot convert: {_reason(text)}",

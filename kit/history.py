@@ -20,7 +20,6 @@ import polars as pl
 from kit import locks
 
 FILE = "history.parquet"
-LOCK = ".history.lock"
 SCHEMA = {
     "period": pl.String,
     "name": pl.String,
@@ -98,7 +97,7 @@ def record(client_root: str | Path, maintenance_json: str | Path) -> Path:
     Read, update and write happen under a lock, so two runs of one client finishing together both
     land (neither overwrites the other's period)."""
     report = json.loads(Path(maintenance_json).read_text())
-    with locks.exclusive(Path(client_root) / LOCK):
+    with locks.client(client_root):
         return write(client_root, upsert(read(client_root), rows(report)))
 
 

@@ -14,24 +14,19 @@ required `accounts` table; for optional tables lenient loading records them in
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from functools import cached_property
 
 import polars as pl
 
-from kit import schema, sources
+from kit import conventions, schema, sources
 from kit.errors import KitError, KitErrors, ParseError, SourceError
+from kit.layout import normalise_name
+from kit.notes import Note, column_label
 from kit.params import Parameters
 
-ROW = "_row"  # 1-based record number within the source (the CSV line is ROW + 1)
-
-DATE_FORMATS = (
-    "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%m/%d/%y", "%d/%m/%y",
-    "%d-%b-%Y", "%d %b %Y", "%b %d, %Y", "%d-%m-%Y",
-)
-TIME_SUFFIXES = (" %H:%M:%S%.f", " %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p", "")
-_TZ = r"(Z|[+-]\d{2}:?\d{2})$"
+ROW = sources.RECORD  # 1-based record number within the source (1 = the first row after the header)
 
 
 @dataclass
@@ -40,28 +35,35 @@ class Problem:
 
     table: str
     column: str | None
-    code: str  # unparseable_date | unparseable_number | unparseable_bool | unknown_label | encoding | ambiguous_date_format
+    code: str  # unparseable_date | unparseable_datetime | unparseable_number | unparseable_integer | unparseable_bool | unparseable_id | unknown_label
     count: int
     examples: list[str]
     where: str
     fix: str
+    source_column: str | None = None  # the export's own name for `column`
+
+    WHAT = {
+        "unparseable_date": "values are not dates",
+        "unparseable_datetime": "values are not dates/times",
+        "unparseable_number": "values are not numbers",
+        "unparseable_integer": "values are not whole numbers",
+        "unparseable_bool": "values are not true/false",
+        "unparseable_id": "ids are in scientific notation (a spreadsheet rounded them; digits are lost)",
+        "unknown_label": "values are not known labels",
+    }
+
+    @property
+    def text(self) -> str:
+        """What is wrong, without where: `3 values are not dates (e.g. 'x', 'y')`."""
+        ex = f" (e.g. {', '.join(repr(x) for x in self.examples[:3])})" if self.examples else ""
+        return f"{self.count:,} {self.WHAT.get(self.code, self.code.replace('_', ' '))}{ex}"
 
     @property
     def message(self) -> str:
-        what = {
-            "unparseable_date": "values are not dates",
-            "unparseable_datetime": "values are not dates/times",
-            "unparseable_number": "values are not numbers",
-            "unparseable_integer": "values are not whole numbers",
-            "unparseable_bool": "values are not true/false",
-            "unknown_label": "values are not known labels",
-        }.get(self.code, self.code.replace("_", " "))
-        col = f" column {self.column!r}" if self.column else ""
-        ex = f" (e.g. {', '.join(repr(x) for x in self.examples[:3])})" if self.examples else ""
-        return f"{self.where}:{col}: {self.count} {what}{ex}"
+        return f"{self.where}:{column_label(self.column, self.source_column)} {self.text}"
 
     def error(self) -> ParseError:
-        return ParseError(self.message.split(": ", 1)[-1], where=self.where, fix=self.fix, code=self.code)
+        return ParseError(f"{column_label(self.column, self.source_column).strip()} {self.text}".strip(), where=self.where, fix=self.fix, code=self.code)
 
 
 @dataclass
@@ -74,21 +76,29 @@ class TableLoad:
     text: pl.LazyFrame  # the same records before parsing (client values, canonical names) + ROW
     mapping: dict[str, str] = field(default_factory=dict)  # canonical -> client column
     kind: str = "table"  # "daily" / "events" for usage
+    notes: list[Note] = field(default_factory=list)  # how the source was read and its values decided
     _failed: dict[str, pl.Expr] = field(default_factory=dict, repr=False)
     _info: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     @cached_property
     def problems(self) -> list[Problem]:
         """Unparseable values and unknown labels (one pass over the source, on first use)."""
-        notes = [Problem(self.name, None, "encoding", 0, [], self.location, note) for note in self.raw.notes]
-        return notes + _collect_problems(self.name, self.text, self._failed, self._info, self.location)
+        found = _collect_problems(self.name, self.text, self._failed, self._info, self.location)
+        return [replace(p, source_column=self.mapping.get(p.column)) for p in found]
 
     @property
     def location(self) -> str:
         return self.raw.location
 
+    @property
+    def exported_at(self) -> datetime | None:
+        """When the export was taken (the file's modification time, or the query's)."""
+        return self.raw.exported_at
+
     @cached_property
     def rows(self) -> int:
+        if self.raw.rows is not None and self.kind != "events":
+            return self.raw.rows
         return int(self.text.select(pl.len()).collect().item())
 
     def failing_rows(self, column: str) -> pl.DataFrame:
@@ -160,6 +170,11 @@ class ClientData:
                 out[name] = str(self._failed[name])
         return out
 
+    def failure(self, name: str) -> KitError | None:
+        """Why a configured table could not be loaded (None if it loaded or is not configured)."""
+        self._load(name)
+        return self._failed.get(name)
+
     def has(self, name: str) -> bool:
         return self._load(name) is not None
 
@@ -176,6 +191,11 @@ class ClientData:
     @property
     def problems(self) -> list[Problem]:
         return [p for t in self.loads.values() for p in t.problems]
+
+    @property
+    def notes(self) -> list[Note]:
+        """What loading decided about every loaded table (kit.notes)."""
+        return [n for t in self.loads.values() for n in t.notes]
 
     def _require(self, name: str) -> TableLoad:
         t = self._load(name)
@@ -196,15 +216,21 @@ def load_table(params: Parameters, name: str, *, strict: bool = False) -> TableL
     src = params.sources[name]
     raw = sources.read(name, src, params)
     table, kind = _table_for(name, src)
-    mapping = _resolve_mapping(raw, table, src)
-    renamed = raw.frame.select([pl.col(client).alias(canon) for canon, client in mapping.items()])
-    text = renamed.with_row_index(ROW, offset=1)
-    exprs, failed, info = _parsers(text, table, src, mapping, raw)
+    mapping, notes = _resolve_mapping(raw, table, src)
+    if raw.rows == 0 or (raw.rows is None and raw.records.head(1).collect().is_empty()):
+        raise SourceError(
+            "has a header but no records", where=raw.location, code="empty_table",
+            fix=f"export {name} again with its records (check the export's filters and date range)",
+        )
+    columns = [pl.col(client).alias(canon) for canon, client in mapping.items()]
+    text = raw.records.select(ROW, *columns)
+    exprs, failed, info, decided = _parsers(text, table, src, mapping, raw)
     if kind == "events":
-        typed = aggregate_events(renamed, src.login_events, parse=exprs)
+        typed = aggregate_events(raw.frame.select(columns), src.login_events, parse=exprs)
     else:
         typed = text.select(ROW, *exprs)
-    loaded = TableLoad(name, raw, typed, text, mapping, kind, failed, info)
+    decided = [replace(n, source_column=mapping.get(n.column)) for n in decided]
+    loaded = TableLoad(name, raw, typed, text, mapping, kind, [*raw.notes, *notes, *decided], failed, info)
     if strict and loaded.problems:
         problems = loaded.problems
         raise KitErrors([p.error() for p in problems]) if len(problems) > 1 else problems[0].error()
@@ -219,20 +245,18 @@ def _table_for(name: str, src) -> tuple[schema.Table, str]:
     return (schema.USAGE_EVENTS if kind == "events" else schema.TABLES["usage"]), kind
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[\s_\-.]+", " ", name.strip().casefold())
-
-
-def _resolve_mapping(raw: sources.RawSource, table: schema.Table, src) -> dict[str, str]:
-    """canonical -> client column; mapped names are matched exactly, then ignoring case and spacing."""
-    columns = raw.frame.collect_schema().names()
+def _resolve_mapping(raw: sources.RawSource, table: schema.Table, src) -> tuple[dict[str, str], list[Note]]:
+    """canonical -> client column; mapped names are matched exactly, then ignoring case and spacing.
+    A header name written twice is an error when the table uses it (which one holds the data?)."""
+    columns = raw.columns
+    shown = [c for c in columns if not any(c.startswith(f"{d}_duplicated_") for d in raw.duplicates)]
     by_norm = {}
-    for c in columns:
-        by_norm.setdefault(_norm(c), c)
+    for c in shown:
+        by_norm.setdefault(normalise_name(c), c)
     mapping: dict[str, str] = {}
     missing = []
     for client, canon in src.columns.items():
-        found = client if client in columns else by_norm.get(_norm(client))
+        found = client if client in shown else by_norm.get(normalise_name(client))
         if found is None:
             missing.append(f"{client!r} (mapped to {canon})")
         else:
@@ -240,21 +264,31 @@ def _resolve_mapping(raw: sources.RawSource, table: schema.Table, src) -> dict[s
     if missing:
         raise SourceError(
             f"mapped column(s) {', '.join(missing)} not in the file", where=raw.location, code="missing_column",
-            fix=f"correct sources.{raw.table}.columns; the file has: {', '.join(columns)}",
+            fix=f"correct sources.{raw.table}.columns; the file has: {', '.join(shown)}",
         )
     # canonical names present as they are need no mapping
     taken = set(mapping.values())
     for col in table.column_names:
-        if col not in mapping and _norm(col) in by_norm and by_norm[_norm(col)] not in taken:
-            mapping[col] = by_norm[_norm(col)]
+        if col not in mapping and normalise_name(col) in by_norm and by_norm[normalise_name(col)] not in taken:
+            mapping[col] = by_norm[normalise_name(col)]
     absent = [c for c in table.required if c not in mapping]
     if absent:
         raise SourceError(
             f"required column(s) {', '.join(absent)} of {table.name} are not mapped", where=raw.location,
             code="missing_column",
-            fix=f"add `sources.{raw.table}.columns: {{<client column>: {absent[0]}}}`; the file has: {', '.join(columns)}",
+            fix=f"add `sources.{raw.table}.columns: {{<client column>: {absent[0]}}}`; the file has: {', '.join(shown)}",
         )
-    return mapping
+    used = {client: canon for canon, client in mapping.items()}
+    twice = {name: n for name, n in raw.duplicates.items() if name in used}
+    if twice:
+        listed = ", ".join(f"{name!r} ({n} times, mapped to {used[name]})" for name, n in twice.items())
+        raise SourceError(
+            f"the header repeats column name(s) {listed}: which one holds the data is unknown", where=raw.location,
+            code="duplicate_column", fix="rename or delete the repeated column in the export so each name appears once",
+        )
+    notes = [Note(raw.table, None, "duplicate_header", f"the header repeats {name!r} ({n} times); not used, so ignored", "", False, raw.location)
+             for name, n in raw.duplicates.items()]
+    return mapping, notes
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -268,42 +302,56 @@ def _blank(col: str, dtype: pl.DataType) -> pl.Expr:
 
 def _parsers(text: pl.LazyFrame, table: schema.Table, src, mapping: dict[str, str], raw: sources.RawSource):
     """Per mapped column: the expression that parses it, and for columns that can fail to parse,
-    the expression marking a failure and its (problem code, fix)."""
+    the expression marking a failure and its (problem code, fix); and the notes of what was decided
+    from the whole column (kit.conventions)."""
     schema_in = text.collect_schema()
+    where = f"sources.{raw.table}"
+    cols = {canon: table.column(canon) or schema.Column(canon, schema.FLOAT) for canon in mapping}  # extra usage features are numeric
+    textual = [c for c in cols if schema_in[c] == pl.String]
+    dates = [c for c in textual if cols[c].type in (schema.DATE, schema.DATETIME)]
+    numbers = [c for c in textual if cols[c].type in (schema.FLOAT, schema.INT)]
+    ids = [c for c in cols if cols[c].identifier and (schema_in[c] == pl.String or schema_in[c].is_float())]  # whole numbers need no look
+    survey = conventions.Survey(text, dates, numbers, ids)
+    numbers_read = conventions.number_reading(raw.table, survey, numbers, src.decimal_comma, raw.location)
+    notes: list[Note] = list(numbers_read.notes)
     exprs: list[pl.Expr] = []
     failed: dict[str, pl.Expr] = {}
     info: dict[str, tuple[str, str]] = {}  # column -> (problem code, fix)
-    for canon in mapping:
-        column = table.column(canon) or schema.Column(canon, schema.FLOAT)  # extra usage features are numeric
+    for canon, column in cols.items():
         dtype = schema_in[canon]
-        parsed, code, fix = _parser(column, dtype, src, text, raw)
+        floats, scientific, said = conventions.id_reading(raw.table, canon, survey, raw.location) if canon in ids else (False, False, [])
+        reading = conventions.date_reading(raw.table, canon, survey, src.date_format, raw.location) if canon in dates else None
+        notes += said + (reading.notes if reading else [])
+        parsed, code, fix = _parser(column, dtype, src, text, where, numbers_read, reading, (floats, scientific))
         exprs.append(parsed.alias(canon))
         if code:
             failed[canon] = ~_blank(canon, dtype) & parsed.is_null()
             info[canon] = (code, fix)
-    return exprs, failed, info
+    return exprs, failed, info, notes
 
 
-def _parser(column: schema.Column, dtype: pl.DataType, src, text: pl.LazyFrame, raw) -> tuple[pl.Expr, str | None, str]:
+def _parser(column: schema.Column, dtype: pl.DataType, src, text: pl.LazyFrame, where: str,
+            numbers: conventions.NumberReading, reading: conventions.DateReading | None,
+            ids: tuple[bool, bool]) -> tuple[pl.Expr, str | None, str]:
     c = column.name
     s = pl.col(c).cast(pl.String).str.strip_chars()
-    where = f"sources.{raw.table}"
     t = column.type
     if t == schema.STR:
-        if dtype == pl.String:
-            return pl.when(s != "").then(s), None, ""
-        return pl.col(c).cast(pl.String), None, ""
+        out = pl.when(s != "").then(s) if dtype == pl.String else pl.col(c).cast(pl.String)
+        if any(ids):
+            fails = "unparseable_id" if ids[1] else None
+            return conventions.parse_id(out, *ids), fails, f"export {c} as text (in a spreadsheet: format the column as Text before saving)"
+        return out, None, ""
     if t in (schema.FLOAT, schema.INT):
         if dtype.is_numeric():
-            num = pl.col(c).cast(pl.Float64)
-            if t == schema.FLOAT:
-                return num, None, ""
+            num = conventions.finite(pl.col(c).cast(pl.Float64))
         else:
-            num = _number(s, src.decimal_comma)
+            num = conventions.parse_number(s, numbers.comma, numbers.currencies.get(c))
+        other = "false if they use 1,234.50" if numbers.comma else "true if they use 1.234,50"
         if t == schema.INT:
             whole = pl.when(num == num.round(0)).then(num).cast(pl.Int64)
             return whole, "unparseable_integer", f"fix the values at the source, or map the column elsewhere in {where}.columns"
-        return num, "unparseable_number", f"fix the values at the source{'' if src.decimal_comma else ', or set decimal_comma: true if they use 1.234,50'}"
+        return num, "unparseable_number", f"fix the values at the source, or set {where}.decimal_comma: {other}"
     if t in (schema.DATE, schema.DATETIME):
         if dtype == pl.Date:
             out = pl.col(c) if t == schema.DATE else pl.col(c).cast(pl.Datetime("us"))
@@ -311,10 +359,11 @@ def _parser(column: schema.Column, dtype: pl.DataType, src, text: pl.LazyFrame, 
         if isinstance(dtype, pl.Datetime):
             naive = pl.col(c).dt.convert_time_zone("UTC").dt.replace_time_zone(None) if dtype.time_zone else pl.col(c)
             return (naive.dt.date() if t == schema.DATE else naive.cast(pl.Datetime("us"))), None, ""
-        formats = _infer_formats(text, c, src.date_format)
-        parsed = _datetime(s, formats)
+        formats = conventions.infer_formats(text, c, reading.candidates)
+        parsed = conventions.parse_datetime(s, formats, reading)
         code = "unparseable_date" if t == schema.DATE else "unparseable_datetime"
-        fix = f"set {where}.date_format to the dates' format (e.g. %m/%d/%Y)" if not src.date_format else f"check {where}.date_format ({src.date_format}) against these values"
+        fix = (f"set {where}.date_format to the dates' format (e.g. %m/%d/%Y); read as {' or '.join(formats[:2])}" if not src.date_format
+               else f"check {where}.date_format ({src.date_format}) against these values")
         return (parsed.dt.date() if t == schema.DATE else parsed), code, fix
     if t == schema.BOOL:
         if dtype == pl.Boolean:
@@ -335,84 +384,25 @@ def _parser(column: schema.Column, dtype: pl.DataType, src, text: pl.LazyFrame, 
     raise AssertionError(f"unknown column type {t}")
 
 
-def _number(s: pl.Expr, decimal_comma: bool) -> pl.Expr:
-    s = s.str.replace_all(r"[\s$€£¥]", "").str.replace(r"^\((.*)\)$", "-$1")
-    s = s.str.replace_all(r"\.", "").str.replace(",", ".") if decimal_comma else s.str.replace_all(",", "")
-    return s.cast(pl.Float64, strict=False)
-
-
-def _normalise_timestamp(s: pl.Expr) -> pl.Expr:
-    """Drop a trailing time zone (times are taken as written) and the ISO 'T' separator."""
-    return s.str.replace(_TZ, "").str.replace(r"^(\d{4}-\d{2}-\d{2})T", "$1 ")
-
-
-def _datetime(s: pl.Expr, formats: list[str]) -> pl.Expr:
-    s = _normalise_timestamp(s)
-    parsed = [s.str.to_datetime(f, strict=False, time_unit="us") for f in formats]
-    return parsed[0] if len(parsed) == 1 else pl.coalesce(parsed)
-
-
-def _candidates(date_format: str | None) -> list[str]:
-    if date_format and any(x in date_format for x in ("%H", "%I", "%M", "%S")):
-        return [date_format]
-    dates = [date_format] if date_format else list(DATE_FORMATS)
-    return [d + t for d in dates for t in TIME_SUFFIXES]
-
-
-def _infer_formats(text: pl.LazyFrame, column: str, date_format: str | None, sample: int = 500) -> list[str]:
-    """The fewest formats (at most 3) that parse a sample of the column's distinct values.
-
-    Greedy cover: the format parsing most values first (earlier candidates win ties, so US
-    month-first beats day-first when both fit), then formats that parse what is left. Parsing
-    with one or two formats instead of every candidate keeps large files fast.
-    """
-    values = (
-        text.select(pl.col(column).cast(pl.String).str.strip_chars())
-        .filter(pl.col(column).is_not_null() & (pl.col(column) != ""))
-        .head(20_000)
-        .unique()
-        .head(sample)
-        .collect()
-        .to_series()
-    )
-    candidates = _candidates(date_format)
-    if values.is_empty():
-        return candidates[:1]
-    v = _normalise_timestamp(pl.col("v"))
-    ok = values.to_frame("v").select(
-        [v.str.to_datetime(f, strict=False, time_unit="us").is_not_null().alias(str(i)) for i, f in enumerate(candidates)]
-    )
-    left = pl.Series([True] * len(values))
-    chosen: list[str] = []
-    while len(chosen) < 3 and left.any():
-        gains = [int((ok[str(i)] & left).sum()) for i in range(len(candidates))]
-        best = max(range(len(candidates)), key=lambda i: (gains[i], -i))
-        if gains[best] == 0:
-            break
-        chosen.append(candidates[best])
-        left = left & ~ok[str(best)]
-    return chosen or candidates[:1]
-
-
 def _collect_problems(name, text, failed, info, where) -> list[Problem]:
+    """One streaming pass counts the failures of every column (flat memory on any size); the
+    examples of a column that has failures come from a query of their own over its failing rows."""
     if not failed:
         return []
-    aggs = []
-    for col, expr in failed.items():
-        aggs.append(expr.sum().alias(f"n::{col}"))
-        aggs.append(pl.col(col).cast(pl.String).filter(expr).unique(maintain_order=True).head(5).implode().alias(f"ex::{col}"))
-    row = text.select(aggs).collect(engine="streaming").row(0, named=True)
+    counts = text.select([expr.sum().alias(col) for col, expr in failed.items()]).collect(engine="streaming").row(0, named=True)
     problems = []
-    for col in failed:
-        n = int(row[f"n::{col}"] or 0)
-        if n:
-            code, fix = info[col]
-            examples = [str(x) for x in (row[f"ex::{col}"] or [])]
-            if code == "unknown_label":
-                seen = text.filter(failed[col]).select(pl.col(col).cast(pl.String).unique().sort()).collect().to_series().to_list()
-                examples = seen[:20]
-                fix = f"{fix} (labels seen: {', '.join(map(str, seen[:20]))})"
-            problems.append(Problem(name, col, code, n, examples, where, fix))
+    for col, expr in failed.items():
+        n = int(counts[col] or 0)
+        if not n:
+            continue
+        code, fix = info[col]
+        bad = text.filter(expr).select(pl.col(col).cast(pl.String))
+        if code == "unknown_label":
+            seen = bad.unique().sort(col).head(20).collect(engine="streaming").to_series().to_list()
+            examples, fix = seen, f"{fix} (labels seen: {', '.join(map(str, seen))})"
+        else:
+            examples = bad.head(1000).unique(maintain_order=True).head(5).collect().to_series().to_list()
+        problems.append(Problem(name, col, code, n, [str(x) for x in examples], where, fix))
     return problems
 
 
@@ -451,14 +441,28 @@ def aggregate_events(
     return pl.concat([group(i) for i in range(partitions)], parallel=False).with_row_index(ROW, offset=1)
 
 
+def earliest(data: ClientData) -> dict[str, date]:
+    """The earliest record date of every loaded table that has one (its date column), for the period check."""
+    out = {}
+    for name, t in data.loads.items():
+        c = (schema.USAGE_EVENTS if t.kind == "events" else schema.TABLES[name]).date_column
+        if c is None or c not in t.mapping:
+            continue
+        first = t.frame.select(pl.col("date" if t.kind == "events" else c).min()).collect(engine="streaming").item()
+        if first is not None:
+            out[name] = first if isinstance(first, date) and not isinstance(first, datetime) else first.date()
+    return out
+
+
 def summary(data: ClientData) -> pl.DataFrame:
-    """One row per canonical table: where it comes from, rows, and loading problems or why it is unavailable."""
+    """One row per canonical table: where it comes from, rows, and what loading decided or found, or why it is unavailable."""
     rows = []
     for name in schema.TABLES:
         if name in data.loads:
             t = data.loads[name]
-            issues = "; ".join(f"{p.column or ''}: {p.count} {p.code}" if p.count else p.fix for p in t.problems)
-            rows.append({"table": name, "source": t.location, "rows": t.rows, "status": "loaded", "notes": issues})
+            said = [f"{n.column + ': ' if n.column else ''}{n.text}" for n in t.notes]
+            said += [f"{p.column or ''}: {p.count} {p.code}" for p in t.problems]
+            rows.append({"table": name, "source": t.location, "rows": t.rows, "status": "loaded", "notes": "; ".join(said)})
         else:
             rows.append({"table": name, "source": "", "rows": None, "status": "unavailable", "notes": data.unavailable[name]})
     return pl.DataFrame(rows, schema={"table": pl.String, "source": pl.String, "rows": pl.Int64, "status": pl.String, "notes": pl.String})

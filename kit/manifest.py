@@ -41,12 +41,12 @@ def fingerprint_inputs(params: Parameters) -> dict[str, dict]:
     for table, src in params.sources.items():
         try:
             raw = sources.read(table, src, params)
-            rows = int(raw.frame.select(pl.len()).collect().item())
+            rows = raw.rows if raw.rows is not None else int(raw.frame.select(pl.len()).collect().item())
             entry = {"location": raw.location, "kind": raw.kind, "rows": rows, "sha256": raw.sha256}
             if raw.kind == "sql":
                 entry = {"location": raw.location, "kind": "sql", "rows": rows, "query_sha256": raw.sha256}
             if raw.notes:
-                entry["notes"] = raw.notes
+                entry["notes"] = [n.text for n in raw.notes]
         except KitError as e:
             entry = {"location": src.path or sources.mask_uri(src.uri or ""), "error": str(e)}
         out[table] = entry

@@ -44,7 +44,10 @@ class Source(Strict):
     )
     date_format: str | None = Field(None, description="strftime format of the dates, e.g. %m/%d/%Y")
     encoding: str | None = Field(None, description="file encoding (default utf-8; e.g. latin-1)")
-    decimal_comma: bool = Field(False, description="numbers use a decimal comma (1.234,50)")
+    decimal_comma: bool | None = Field(
+        None, description="numbers use a decimal comma (1.234,50): true or false; unset, it is decided from the whole "
+        "source (values only one convention reads, like 1.234,50 or 12,5) and reported by validate and the audit",
+    )
     kind: Literal["daily", "events"] | None = Field(
         None, description="usage only: daily aggregates or raw events (default: guessed from columns)"
     )
@@ -197,6 +200,9 @@ class Audit(Strict):
     arr_tolerance: float = Field(0.10, ge=0, description="relative gap allowed between CRM ARR and billing")
     volume_change: float = Field(0.5, gt=0, description="flag row counts changing more than this vs last period")
     csat_scale: tuple[float, float] = Field((1, 5), description="lowest and highest valid CSAT")
+    max_amount: float = Field(
+        1e9, gt=0, description="ARR, invoice amounts and renewal ARR above this are implausible (a unit, scale or parsing error)"
+    )
     critical_columns: list[str] = Field(
         ["account_id", "arr", "renewal_date", "csm_owner"], description="accounts columns a health score needs"
     )
@@ -455,23 +461,57 @@ def _mapping_problems(table_name: str, src: Source) -> list[str]:
 # ---------------------------------------------------------------------------- loading
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping (YAML keeps the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None,
+                    f"key {key!r} appears twice in the same block (lines {seen[key] + 1} and {key_node.start_mark.line + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def load(path: str | Path) -> Parameters:
     """Read and validate a parameters file; raise ParametersError naming every bad key and its fix."""
     path = Path(path)
     where = str(path)
     if not path.exists():
-        raise ParametersError("file not found", where=where, fix="check the path, e.g. parameters/demo.yml")
+        raise ParametersError("file not found", where=where, fix="check the path, e.g. parameters/demo.yml", code="parameters_not_found")
+    if path.is_dir():
+        raise ParametersError(
+            "is a folder, not a parameters file", where=where, code="parameters_not_a_file",
+            fix=f"give one client's file, e.g. {path / 'acme.yml'}; to run every file in the folder: run --all --params-dir {path}",
+        )
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except yaml.constructor.ConstructorError as e:
+        if "appears twice" not in str(e.problem):
+            raise ParametersError(f"not valid YAML: {e.problem}", where=where, fix="fix the YAML syntax", code="yaml_syntax") from None
+        raise ParametersError(
+            e.problem, where=where, code="duplicate_key",
+            fix="keep one of them: YAML would silently use the last one, so merge the two blocks into one",
+        ) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark else ""
-        raise ParametersError(f"not valid YAML{line}: {getattr(e, 'problem', e)}", where=where, fix="fix the YAML syntax") from None
+        raise ParametersError(f"not valid YAML{line}: {getattr(e, 'problem', e)}", where=where, fix="fix the YAML syntax", code="yaml_syntax") from None
     except UnicodeDecodeError:
-        raise ParametersError("not UTF-8 text", where=where, fix="save the file as UTF-8") from None
+        raise ParametersError("not UTF-8 text", where=where, fix="save the file as UTF-8", code="yaml_syntax") from None
+    except OSError as e:
+        raise ParametersError(
+            f"cannot be read ({e.strerror or type(e).__name__})", where=where, code="parameters_not_a_file",
+            fix="check the file's permissions (the user running the batch must be able to read it)",
+        ) from None
     if not isinstance(raw, dict):
         raise ParametersError(
-            "must be a mapping of keys to values", where=where, fix="start from parameters/demo.yml"
+            "must be a mapping of keys to values", where=where, fix="start from parameters/demo.yml", code="invalid"
         )
     return from_dict(raw, base_dir=path.parent.resolve(), where=where, path=path.resolve())
 

@@ -25,7 +25,7 @@ class Period:
         m = _PERIOD.match(str(text).strip())
         if not m or not 1 <= int(m.group(2)) <= 12:
             raise ParametersError(
-                f"period {text!r} is not a month", where="--period", fix="write it as YYYY-MM, e.g. 2026-10"
+                f"period {text!r} is not a month", where="--period", fix="write it as YYYY-MM, e.g. 2026-10", code="bad_period"
             )
         return cls(int(m.group(1)), int(m.group(2)))
 

@@ -73,19 +73,31 @@ def summary(results) -> None:
 
 
 def validation(params, data) -> None:
+    """The sources table, then every error, warning and decision, each naming the file, the column and the fix."""
     t = Table(title=f"{params.name} ({params.client}): sources")
     for col in ("table", "source", "rows", "status", "notes"):
         t.add_column(col, overflow="fold")
     from kit.load import summary as table_summary
 
+    loads = data.loads
     for row in table_summary(data).iter_rows(named=True):
         if row["status"] == "unavailable" and row["notes"].startswith("not configured"):
             continue
-        t.add_row(row["table"], row["source"] or "", "" if row["rows"] is None else f"{row['rows']:,}", row["status"], row["notes"] or "")
+        said = row["notes"] or ""
+        if row["table"] in loads:
+            tl = loads[row["table"]]
+            warnings = len(tl.problems) + sum(n.ambiguous for n in tl.notes)
+            decided = sum(not n.ambiguous for n in tl.notes)
+            said = ", ".join(x for x in (f"{warnings} warning(s)" if warnings else "", f"{decided} note(s)" if decided else "") if x)
+        t.add_row(row["table"], row["source"] or "", "" if row["rows"] is None else f"{row['rows']:,}", row["status"], escape(said))
     console.print(t)
     for e in data.errors:
         err.print(f"[red]error[/] {escape(str(e))}")
     for p in data.problems:
-        err.print(f"[yellow]warning[/] {escape(p.message)}\n  fix: {escape(p.fix)}")
+        err.print(f"[yellow]warning[/] {escape(f'{p.message} [{p.code}]')}\n  fix: {escape(p.fix)}")
+    for n in data.notes:
+        kind = "[yellow]warning[/]" if n.ambiguous else "note"
+        err.print(f"{kind} {escape(f'{n.message} [{n.code}]')}" + (f"\n  fix: {escape(n.fix)}" if n.fix else ""))
     if not data.errors:
-        console.print("parameters and sources are usable" + (" (with warnings above; the audit reports them)" if data.problems else ""))
+        warned = data.problems or any(n.ambiguous for n in data.notes)
+        console.print("parameters and sources are usable" + (" (with warnings above; the audit reports them)" if warned else ""))

@@ -20,6 +20,11 @@ class Column:
     labels: tuple[str, ...] = ()  # canonical labels, for CATEGORY columns
     personal: bool = False  # personal data: kept out of published pages unless allowed
 
+    @property
+    def identifier(self) -> bool:
+        """An id matched across tables (account_id, ticket_id, ...): read as text, `100001.0` as `100001`."""
+        return self.type == STR and self.name.endswith("_id")
+
 
 @dataclass(frozen=True)
 class Table:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from kit import demo, params
+from kit import batch, demo, params
 from kit.load import ClientData
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,6 +26,29 @@ def write_params(folder: Path, data_dir: Path, name: str = "demo.yml", *, client
     path = folder / name
     path.write_text(text + extra)
     return path
+
+
+def tiny_notebooks(folder: Path, fail: str | None = None, extra: str = "") -> Path:
+    """Fast stand-in notebooks: each records the parameters it received; `fail` raises in its second cell;
+    `extra` is code every notebook runs last."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, file in batch.FILES.items():
+        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+        p = nbformat.v4.new_code_cell("params_path = ''\nperiod = None\nrun_dir = None")
+        p.metadata["tags"] = ["parameters"]
+        body = f"import json, pathlib\npathlib.Path(run_dir, '{name}.out.json').write_text(json.dumps({{'period': period, 'params': params_path}}))"
+        cells = [p, nbformat.v4.new_code_cell(body)]
+        if name == fail:
+            cells.append(nbformat.v4.new_code_cell("raise ValueError('planted failure in ' + period)"))
+        if extra:
+            cells.append(nbformat.v4.new_code_cell(extra))
+        nb.cells = cells
+        nbformat.write(nb, folder / file)
+    return folder
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="session")

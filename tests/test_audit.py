@@ -5,6 +5,7 @@ defects are found exactly; the notebook writes audit.json, audit_failures.csv an
 from __future__ import annotations
 
 import json
+import os
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from kit.load import ClientData
 from kit.periods import Period
 
 AS_OF = date(2026, 10, 31)
+EXPORTED = datetime(2026, 11, 2, 8, 0)  # the exports were taken two days after the period closed (their files' time)
 IDS = ["A1", "A2", "A3", "A4"]
 INVOICE_DATES = [date(2025, 8, 3), date(2025, 11, 2), date(2026, 2, 1), date(2026, 5, 3), date(2026, 8, 2)]  # every 91 days
 
@@ -61,6 +63,7 @@ def write_client(folder: Path, frames: dict[str, pl.DataFrame], **audit_settings
     for name, df in frames.items():
         path = folder / (f"{name}.parquet" if name == "usage" else f"{name}.csv")
         df.write_parquet(path) if name == "usage" else df.write_csv(path)
+        os.utime(path, (EXPORTED.timestamp(), EXPORTED.timestamp()))
         sources[name] = {"path": path.name}
     raw = {"client": "t", "name": "T", "sources": sources, "audit": audit_settings}
     return params.from_dict(raw, base_dir=folder)
@@ -165,6 +168,10 @@ def _future_ticket(f):
     f["tickets"] = setv(f["tickets"], "ticket_id", "T2", created_at=datetime(2026, 11, 3, 10), resolved_at=None)
 
 
+def _ticket_after_the_period_before_the_export(f):
+    f["tickets"] = setv(f["tickets"], "ticket_id", "T2", created_at=datetime(2026, 11, 1, 10), resolved_at=None)
+
+
 def _usage_before_created(f):
     f["usage"] = pl.concat([f["usage"], pl.DataFrame({"account_id": ["A1"], "date": [date(2023, 12, 1)], "active_users": [1], "logins": [1]},
                                                      schema=f["usage"].schema)])
@@ -227,6 +234,7 @@ DEFECTS = {
     "own parent": (_self_parent, {("hierarchy_cycle", "accounts", "parent_account_id"): 1}),
     "NPS and CSAT out of range": (_nps_and_csat, {("out_of_range", "surveys", "nps"): 1, ("out_of_range", "tickets", "csat"): 1}),
     "future date": (_future_ticket, {("future_date", "tickets", "created_at"): 1}),
+    "after the period end, before the export: not a defect": (_ticket_after_the_period_before_the_export, {}),
     "before account created": (_usage_before_created, {("before_account_created", "usage", "date"): 1}),
     "resolved before created": (_resolved_before_created, {("resolved_before_created", "tickets", "resolved_at"): 1}),
     "exact duplicate row": (_exact_duplicate_ticket, {("duplicate_rows", "tickets", None): 1, ("duplicate_key", "tickets", "ticket_id"): 1}),
@@ -479,3 +487,26 @@ def test_notebook_writes_audit_json_failures_csv_and_report(audit_run, demo_trut
     assert "What to fix first" in html and "How the score is computed" in html
     assert html.count("data:image/svg+xml") >= 10  # the charts, inline (pages work offline)
     assert "Traceback" not in html
+
+
+def test_a_period_before_the_sources_begin_has_a_typed_freshness_table_and_chart(tmp_path):
+    """No source has a record on or before the period end: each freshness is a finding, and the chart draws
+    (a column of nulls handed to Altair failed with "Unexpected DtypeKind")."""
+    from kit import audit_report
+
+    p = write_client(tmp_path, clean_frames())
+    r = audit.run(ClientData(p), date(2023, 1, 31), period="2023-01")
+    fresh = r.details["freshness"]
+    assert fresh.schema["age_hours"] == pl.Float64 and fresh["age_hours"].null_count() == fresh.height > 0
+    assert r.find("stale_source", "tickets").failing == 1 and "no dated records" in r.find("stale_source", "tickets").message
+    assert audit_report.freshness_chart(r).to_dict()["data"]
+
+
+def test_salesforce_id_hint_only_when_most_orphans_are_the_other_length_of_known_ids():
+    from kit.audit_checks import salesforce_id_hint
+
+    known = pl.Series(["001000000000001", "001000000000002"])  # 15 characters
+    assert "CASESAFEID" in salesforce_id_hint(known, pl.Series(["001000000000001AAA", "001000000000002AAB"]), "tickets")
+    assert salesforce_id_hint(known, pl.Series(["001000000000009AAA", "ZZ", "YY"]), "tickets") == ""  # not the same accounts
+    assert "15-character ones" in salesforce_id_hint(pl.Series(["001000000000001AAA"]), pl.Series(["001000000000001"]), "tickets")
+    assert salesforce_id_hint(pl.Series(["A1", "A2"]), pl.Series(["ZZ"]), "tickets") == ""

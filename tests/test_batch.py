@@ -12,27 +12,7 @@ import pytest
 
 from kit import NOTEBOOKS, batch, cli
 
-from .conftest import DEMO_PERIOD, write_params
-
-
-def tiny_notebooks(folder: Path, fail: str | None = None) -> Path:
-    """Fast stand-in notebooks: each records the parameters it received; `fail` raises in its second cell."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, file in batch.FILES.items():
-        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-        p = nbformat.v4.new_code_cell("params_path = ''\nperiod = None\nrun_dir = None")
-        p.metadata["tags"] = ["parameters"]
-        body = f"import json, pathlib\npathlib.Path(run_dir, '{name}.out.json').write_text(json.dumps({{'period': period, 'params': params_path}}))"
-        cells = [p, nbformat.v4.new_code_cell(body)]
-        if name == fail:
-            cells.append(nbformat.v4.new_code_cell("raise ValueError('planted failure in ' + period)"))
-        nb.cells = cells
-        nbformat.write(nb, folder / file)
-    return folder
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+from .conftest import DEMO_PERIOD, tiny_notebooks, tree_digest, write_params
 
 
 # ---------------------------------------------------------------------------- the demo batch

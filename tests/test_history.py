@@ -70,7 +70,7 @@ def test_write_is_atomic_and_leaves_no_temp_files(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         history.record(root, write(root / "2026-09", report("2026-09", false_rate=("red", 0.4))))
     assert history.path(root).read_bytes() == before  # the earlier history is intact
-    assert sorted(p.name for p in root.iterdir()) == [".history.lock", "2026-08", "2026-09", "history.parquet"]
+    assert sorted(p.name for p in root.iterdir()) == [".client.lock", "2026-08", "2026-09", "history.parquet"]
 
 
 def test_read_without_history_is_empty(tmp_path):

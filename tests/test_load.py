@@ -59,7 +59,7 @@ def test_strict_loading_names_file_column_and_example(tmp_path):
     with pytest.raises(KitErrors) as e:
         load_table(make_params(tmp_path, {"accounts": accounts_source()}), "accounts", strict=True)
     text = str(e.value)
-    assert "accounts.csv" in text and "'created_at'" in text and "'13/45/2024'" in text and "fix:" in text
+    assert "accounts.csv" in text and "column 'Created' (created_at)" in text and "'13/45/2024'" in text and "fix:" in text
 
 
 def test_column_names_match_ignoring_case_spacing_and_bom(tmp_path):
@@ -127,10 +127,11 @@ def test_latin1_file_is_read_and_reported(tmp_path):
     (tmp_path / "a.csv").write_bytes("id,name\nA1,Müller GmbH\n".encode("latin-1"))
     t = load_table(make_params(tmp_path, {"accounts": {"path": "a.csv", "columns": {"id": "account_id", "name": "account_name"}}}), "accounts")
     assert t.frame.collect()["account_name"].to_list() == ["Müller GmbH"]
-    assert [p.code for p in t.problems] == ["encoding"] and "latin-1" in t.problems[0].fix
+    assert t.problems == [] and [n.code for n in t.notes] == ["encoding"] and "latin-1" in t.notes[0].fix
+    assert t.notes[0].ambiguous  # a guess the parameters should confirm: a warning
     # declaring the encoding silences the note
     t = load_table(make_params(tmp_path, {"accounts": {"path": "a.csv", "encoding": "latin-1", "columns": {"id": "account_id", "name": "account_name"}}}), "accounts")
-    assert t.problems == [] and t.frame.collect()["account_name"].to_list() == ["Müller GmbH"]
+    assert t.notes == [] and t.frame.collect()["account_name"].to_list() == ["Müller GmbH"]
 
 
 @pytest.mark.parametrize(
@@ -161,10 +162,11 @@ def test_unusable_optional_table_is_recorded_not_raised(tmp_path):
         data.table("tickets")
 
 
-def test_header_only_file_loads_empty(tmp_path):
+def test_header_only_file_is_an_empty_table(tmp_path):
     (tmp_path / "a.csv").write_text("id,arr\n")
-    df = load_table(make_params(tmp_path, {"accounts": {"path": "a.csv", "columns": {"id": "account_id", "arr": "arr"}}}), "accounts").frame.collect()
-    assert df.height == 0 and df.schema["arr"] == pl.Float64
+    with pytest.raises(SourceError) as e:
+        load_table(make_params(tmp_path, {"accounts": {"path": "a.csv", "columns": {"id": "account_id", "arr": "arr"}}}), "accounts")
+    assert e.value.code == "empty_table" and "a.csv" in str(e.value) and "no records" in str(e.value)
 
 
 def test_booleans_and_decimal_comma(tmp_path):
@@ -233,3 +235,13 @@ def test_parse_error_type_is_specific(tmp_path):
     (tmp_path / "a.csv").write_text("id,arr\nA1,zzz\n")
     with pytest.raises(ParseError, match="'arr'.*'zzz'"):
         load_table(make_params(tmp_path, {"accounts": {"path": "a.csv", "columns": {"id": "account_id", "arr": "arr"}}}), "accounts", strict=True)
+
+
+def test_footer_rows_are_totals_and_boilerplate_never_data():
+    from kit.layout import footer_rows
+
+    header = ["Account Name", "ARR", "Segment"]
+    data = [["Acme", "10", "SMB"], ["Total Energies", "20", "ENT"]]
+    assert footer_rows([header, *data], 3) == 0  # an account named "Total ..." is data
+    assert footer_rows([header, *data, ["Total", "30", ""], [], ["Confidential Information - Do Not Distribute"], ["Acme Corp"]], 3) == 4
+    assert footer_rows([header, *data, ["Acme Corp"]], 3) == 0  # one filled cell alone is not a footer
