@@ -171,18 +171,36 @@ def _components(params: Parameters) -> str:
         "scores 50); the component is the mean of its signals' percentiles, ranked again the same way, so a "
         "usage score of 80 reads \"healthier usage than 80% of the segment's accounts\". **Thresholds** "
         "transform: each signal is mapped on a straight line from the value scoring 0 to the value scoring "
-        "100, clipped to 0-100. Missing signals are left out of their component; when a whole component is "
-        "missing, the composite is re-weighted over the components present."
+        "100, clipped to 0-100. **Tiers** transform (a scorecard's form): each signal's value falls in one of its "
+        "ranges, each scoring a fixed 0-100, and a signal without a value scores its stated no-value score; signals "
+        "are weighted by their own share of the score. Missing signals are left out of their component; when a "
+        "whole component is missing, the composite is re-weighted over the components present."
     )
     for cname, comp in params.score.components.items():
         rows = []
         for s in comp.signals:
             desc, direction = _signal_text(s)
-            th = comp.thresholds.get(s)
-            rows.append([present.label(s), desc, direction] + ([f"{th[0]:g} → 0, {th[1]:g} → 100" if th else ""] if comp.transform == "thresholds" else []))
-        headers = ["Signal", "What it measures", "Direction"] + (["Thresholds"] if comp.transform == "thresholds" else [])
+            rule = []
+            if comp.transform == "thresholds":
+                th = comp.thresholds.get(s)
+                rule = [f"{th[0]:g} → 0, {th[1]:g} → 100" if th else ""]
+            elif comp.transform == "tiers":
+                rule = [_tiers_text(s, comp.tiers[s]), pct(comp.signal_weights.get(s)) if comp.signal_weights else ""]
+            rows.append([present.label(s), desc, direction] + rule)
+        headers = ["Signal", "What it measures", "Direction"] + {"thresholds": ["Thresholds"], "tiers": ["Ranges and scores", "Weight"]}.get(comp.transform, [])
         out.append(f"### {esc(present.label(cname))} ({pct(comp.weight)})\n\n" + table(headers, rows, wide=(1,)))
     return "\n\n".join(out)
+
+
+def _tiers_text(signal: str, tiers) -> str:
+    """A tiers rule in words: each range and its score, then the no-value score."""
+    from kit import scorecard
+
+    bounds = [None, *tiers.cuts, None]
+    parts = [f"{scorecard.range_text({'above': bounds[i], 'up_to': bounds[i + 1]}, signal)}: {sc:g}" for i, sc in enumerate(tiers.scores)]
+    if tiers.missing is not None:
+        parts.append(f"no value: {tiers.missing:g}")
+    return "; ".join(parts)
 
 
 def _signal_rows(signals: Any) -> tuple[list[str], list[list[Any]]]:

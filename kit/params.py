@@ -136,7 +136,8 @@ class Component(Strict):
     tiers: dict[str, Tiers] = Field(default_factory=dict, description="tiers transform: signal -> value ranges and their scores")
     signal_weights: dict[str, float] = Field(
         default_factory=dict,
-        description="share of the overall score of each signal (they add up to the component's weight); default: equal",
+        description="relative weight of each signal inside the component (default: equal); the proposed scorecard writes "
+                    "each measure's share of the overall score, which add up to the component's weight",
     )
 
     @model_validator(mode="after")
@@ -151,10 +152,8 @@ class Component(Strict):
             if set(self.signal_weights) != set(self.signals) or any(w < 0 for w in self.signal_weights.values()):
                 raise _fix(f"signal_weights must give each of {self.signals} a weight of 0 or more",
                            "list every signal of the component once, or leave signal_weights out for equal shares")
-            total = sum(self.signal_weights.values())
-            if abs(total - self.weight) > WEIGHT_TOLERANCE:
-                raise _fix(f"signal_weights add up to {total:.3f}, not the component's weight {self.weight:g}",
-                           "make the signals' shares add up to the component's weight")
+            if sum(self.signal_weights.values()) <= 0:
+                raise _fix("signal_weights add up to 0", "give at least one signal of the component a positive weight")
         return self
 
 

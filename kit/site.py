@@ -493,6 +493,12 @@ def _best_config(backtest: dict | None) -> tuple[str | None, dict]:
     return name, configs[name]
 
 
+def _judged(cfg: dict) -> dict:
+    """A candidate's figures out of time (after the back-test's time cut) when it has them, else over all renewals."""
+    o = cfg.get("out_of_time") if isinstance(cfg, dict) else None
+    return o if isinstance(o, dict) else (cfg or {})
+
+
 def _write_home(ctx: _Ctx) -> None:
     from kit import maintenance
 
@@ -511,7 +517,8 @@ def _write_home(ctx: _Ctx) -> None:
     score = (audit or {}).get("score") if isinstance(audit, dict) else None
     rows.append(["Data quality score", f"{num(score, 1)} / 100" if isinstance(score, (int, float)) else "not available yet", audit_period or "–"])
     cname, cfg = _best_config(backtest if isinstance(backtest, dict) else None)
-    label = f" ({present.label(cname).lower()} weights)" if cname else ""
+    cfg = _judged(cfg)
+    label = f" ({present.label(cname).lower()})" if cname else ""
     rows.append([f"Back-test AUC{label}", num(cfg.get("auc"), 2) if "auc" in cfg else "not available yet", bt_period or "–"])
     rows.append([
         f"Churned accounts scored green{label}",
@@ -522,10 +529,12 @@ def _write_home(ctx: _Ctx) -> None:
     if isinstance(backtest, dict) and isinstance(backtest.get("configs"), dict) and len(backtest["configs"]) > 1:
         best = backtest.get("best")
         crow = [
-            [present.label(n) + (" (best)" if n == best else ""), num(c.get("auc"), 2), pct(c.get("churned_green_share"))]
+            [present.label(n) + (" (best)" if n == best else ""), num(_judged(c).get("auc"), 2), pct(_judged(c).get("churned_green_share"))]
             for n, c in backtest["configs"].items() if isinstance(c, dict)
         ]
-        parts.append("Back-test of the candidate weightings:\n\n" + table(["Weights", "AUC", "Churned scored green"], crow))
+        after = any(isinstance(c, dict) and c.get("out_of_time") for c in backtest["configs"].values())
+        parts.append(("Back-test of the candidates, on the renewals none of them was fitted on (after the time cut):" if after
+                      else "Back-test of the candidates:") + "\n\n" + table(["Candidate", "AUC", "Churned scored green"], crow))
     parts.append("## Maintenance status")
     checks = (maint or {}).get("checks") if isinstance(maint, dict) else None
     if checks:

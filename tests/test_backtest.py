@@ -416,3 +416,24 @@ def test_delong_matches_its_definition_and_a_paired_bootstrap():
         diffs.append(backtest.delong(a[i], b[i], y[i])[0] - backtest.delong(a[i], b[i], y[i])[1])
     assert np.std(diffs) == pytest.approx(se, rel=0.15)
     assert backtest.delong(a, a, y)[2] == 0
+
+
+def test_demo_adopted_scorecard_is_judged_as_the_current_score(demo_backtest, demo_params_file, tmp_path):
+    """Paste proposed_scorecard.yml over score: and rerun: the current score is then the scorecard, figure for figure,
+    and the methodology page describes its ranges."""
+    import yaml
+
+    import kit.notebook as nb
+    from kit import methodology
+
+    doc, _, folder = demo_backtest
+    raw = yaml.safe_load(demo_params_file.read_text())
+    raw["score"] = yaml.safe_load((folder / "proposed_scorecard.yml").read_text())["score"]
+    adopted = tmp_path / "adopted.yml"
+    adopted.write_text(yaml.safe_dump(raw, sort_keys=False))
+    ctx = nb.setup(str(adopted), DEMO_PERIOD, str(tmp_path / "run"))
+    res = backtest.run(ctx)
+    cur, sc = res.doc["configs"]["current"], doc["configs"]["scorecard"]
+    for key in ("auc", "auc_in_sample", "auc_out_of_time", "red_share", "red_recall", "churned_green_share", "bands_used"):
+        assert cur[key] == sc[key], key
+    assert "Ranges and scores" in methodology.page(ctx.params)

@@ -85,8 +85,10 @@ def test_tiers_and_signal_weights_are_validated():
         params.Tiers(cuts=[1, 3], scores=[0, 100])
     with pytest.raises(ValueError, match="0-100"):
         params.Tiers(cuts=[1], scores=[0, 120])
-    with pytest.raises(ValueError, match="add up to the component's weight"):
-        params.Component(weight=0.5, signals=["tickets_90d"], signal_weights={"tickets_90d": 0.4})
+    with pytest.raises(ValueError, match="add up to 0"):
+        params.Component(weight=0.5, signals=["tickets_90d"], signal_weights={"tickets_90d": 0.0})
+    with pytest.raises(ValueError, match="each of"):
+        params.Component(weight=0.5, signals=["tickets_90d"], signal_weights={"latest_nps": 0.5})
     with pytest.raises(ValueError, match="transform is 'tiers'"):
         params.Component(weight=0.5, signals=["tickets_90d"], transform="tiers")
 
