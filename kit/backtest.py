@@ -503,8 +503,7 @@ def platform_scores(data, as_of: date) -> tuple[pl.DataFrame | None, str]:
     """The client's recorded platform score (health_scores) up to the period end: account_id, date, score
     (several records of one account and day: their mean), or None and why not."""
     if not data.has("health_scores"):
-        return None, f"not available: the platform's score history (health_scores) is not configured or not readable " \
-                     f"({data.unavailable.get('health_scores', 'no sources.health_scores')})"
+        return None, f"not available: no platform score history: {data.unavailable.get('health_scores', 'no sources.health_scores')}"
     t = data.table("health_scores")
     out = (t.select("account_id", pl.col("date").cast(pl.Date), pl.col("score").cast(pl.Float64))
            .filter(pl.col("account_id").is_not_null(), pl.col("date").is_not_null(), pl.col("score").is_not_null(),
@@ -620,7 +619,7 @@ def run(ctx) -> Result:
         "scorecard": {"file": scorecard.FILE, "measures": len(sc_doc["measures"]), "bands": sc_doc.get("bands"),
                       "components": sc_doc.get("components"), "reason": sc_doc.get("reason")},
         "reference": reference(cut_split, sc_doc, ctx.params),
-        "comparison": head_to_head(ev["tables"], cut_split.cut),
+        "comparison": head_to_head(ev["tables"], cut_split.cut, SCORECARD, PLATFORM if PLATFORM in judged else CURRENT),
         "edge_cases": edge_cases(cur, points["account_id"].unique(), renewals, seg_current),
     }
     ctx.write_json("backtest.json", doc)

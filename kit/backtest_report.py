@@ -239,19 +239,20 @@ def summary_text(res: Result) -> str:
     sc = configs.get(SCORECARD)
     today = PLATFORM if PLATFORM in configs else CURRENT
     h2h = d.get("comparison")
+    if PLATFORM not in configs:
+        why = d["not_available"].get(PLATFORM, "").removeprefix("not available: ")
+        lines.append(f"- Your platform's score could not be back-tested ({why}), so the scorecard is compared with the "
+                     "current weights instead.")
     if sc is None:
         lines.append(f"- No scorecard could be proposed: {d['scorecard'].get('reason') or d['not_available'].get(SCORECARD, '')}.")
     elif h2h and h2h.get("difference") is not None:
         diff, lo, hi = h2h["difference"], h2h["ci_low"], h2h["ci_high"]
-        verdict = ("the scorecard ranks churn better" if lo > 0 else "your platform score ranks churn better" if hi < 0
+        other = label(h2h["b"]).lower()
+        verdict = (f"the scorecard ranks churn better" if lo > 0 else f"{other} ranks churn better" if hi < 0
                    else "neither ranks churn reliably better than the other")
-        lines.append(f"- **The proposed scorecard against your platform score**, on the same {h2h['renewals']:,} renewals "
+        lines.append(f"- **The proposed scorecard against {other}**, on the same {h2h['renewals']:,} renewals "
                      f"({h2h['churned']:,} churned): AUC {_auc(h2h['auc_a'])} against {_auc(h2h['auc_b'])}, a difference of "
                      f"{diff:+.2f} (95% interval {lo:+.2f} to {hi:+.2f}): {verdict}.")
-    else:
-        t = configs[today]
-        lines.append(f"- **The proposed scorecard against the {label(today).lower()}**: AUC {_auc(sc['auc_out_of_time'])} against "
-                     f"{_auc(t['auc_out_of_time'])}." + (f" ({d['not_available'][PLATFORM]}.)" if PLATFORM in d["not_available"] else ""))
     for name in (SCORECARD, today):
         if name in configs:
             m = configs[name]["out_of_time"]

@@ -437,3 +437,27 @@ def test_demo_adopted_scorecard_is_judged_as_the_current_score(demo_backtest, de
     for key in ("auc", "auc_in_sample", "auc_out_of_time", "red_share", "red_recall", "churned_green_share", "bands_used"):
         assert cur[key] == sc[key], key
     assert "Ranges and scores" in methodology.page(ctx.params)
+
+
+def test_head_to_head_uses_the_same_renewals_after_the_cut():
+    """Only renewals after the cut that both candidates scored; AUCs as scipy's Mann-Whitney U on those."""
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    n = 300
+    base = pl.DataFrame({"account_id": [f"A{i}" for i in range(n)],
+                         "renewal_date": [date(2026, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 200, n)],
+                         "churned": rng.random(n) < 0.2})
+    a = base.with_columns(pl.Series("lead_score", rng.normal(50, 10, n) - 8 * base["churned"].cast(pl.Float64)))
+    b = base.with_columns(pl.Series("lead_score", np.where(rng.random(n) < 0.1, None, rng.normal(50, 10, n))))
+    cut = date(2026, 3, 1)
+    h = backtest.head_to_head({"scorecard": a, "current": b}, cut, "scorecard", "current")
+    both = a.join(b.select("account_id", pl.col("lead_score").alias("b")), on="account_id").filter(
+        pl.col("renewal_date") >= cut, pl.col("b").is_not_null())
+    assert h["b"] == "current" and h["renewals"] == both.height
+    y = both["churned"].to_numpy()
+    for col, key in (("lead_score", "auc_a"), ("b", "auc_b")):
+        s = both[col].to_numpy()
+        assert h[key] == pytest.approx(stats.mannwhitneyu(s[~y], s[y]).statistic / (y.sum() * (~y).sum()))
+    assert h["ci_low"] < h["difference"] < h["ci_high"]
+    assert backtest.head_to_head({"scorecard": a}, cut) is None
