@@ -449,7 +449,8 @@ def test_head_to_head_uses_the_same_renewals_after_the_cut():
                          "renewal_date": [date(2026, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 200, n)],
                          "churned": rng.random(n) < 0.2})
     a = base.with_columns(pl.Series("lead_score", rng.normal(50, 10, n) - 8 * base["churned"].cast(pl.Float64)))
-    b = base.with_columns(pl.Series("lead_score", np.where(rng.random(n) < 0.1, None, rng.normal(50, 10, n))))
+    b = base.with_columns(pl.Series("lead_score", [None if gone else v for gone, v in zip(rng.random(n) < 0.1, rng.normal(50, 10, n))],
+                                    dtype=pl.Float64))
     cut = date(2026, 3, 1)
     h = backtest.head_to_head({"scorecard": a, "current": b}, cut, "scorecard", "current")
     both = a.join(b.select("account_id", pl.col("lead_score").alias("b")), on="account_id").filter(
