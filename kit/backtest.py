@@ -534,9 +534,53 @@ def propose_scorecard(ctx, cut_split) -> tuple[Score | None, dict, str]:
     return cfg, read_back, f"fitted on the {doc['fitted_on']['renewals']:,} renewals before {cut_split.cut} (scorecard.json)"
 
 
+def _renewals(data, params: Parameters, as_of: date, accounts: pl.DataFrame) -> pl.DataFrame:
+    """Renewals up to the period end with a boolean churn label (contraction counts as churn when
+    weighting.contraction_as_churn is 0.5 or more) and the account's segment."""
+    from kit import signals
+
+    renewals = signals.renewal_points(data, params.lead_time_days, params.weighting.contraction_as_churn, until=as_of)
+    renewals = renewals.with_columns((pl.col("churned").cast(pl.Float64) >= 0.5).alias("churned"))
+    if "segment" in accounts.columns and "segment" not in renewals.columns:
+        renewals = renewals.join(accounts.select("account_id", "segment"), on="account_id", how="left")
+    return renewals
+
+
+def _explain_candidates(notes: dict[str, str], configs: dict[str, Score]) -> None:
+    notes[CURRENT] += " (not fitted)"
+    notes[EQUAL] += " (not fitted)"
+    if PROPOSED in configs:
+        notes[PROPOSED] += ("; fitted on every renewal up to the period end, the later ones included, so its "
+                            "out-of-time figures are not out of sample and it is not a candidate for best")
+
+
+def _annotate(ev: dict, judged, configs: dict[str, Score], per_config: dict[str, pl.DataFrame], notes: dict[str, str]) -> None:
+    """Each candidate's source, weights and re-weighting counts next to its metrics."""
+    for name in judged:
+        m = ev["configs"][name]
+        m["source"] = notes[name]
+        if name in configs:
+            sm = scoring.summary(per_config[name])
+            m.update(weights=scoring.weights_of(configs[name]), reweighted_rows=sm["reweighted"],
+                     reweighted_share=sm["reweighted_share"], unscored_rows=sm["unscored"])
+        else:
+            m.update(weights={}, reweighted_rows=0, reweighted_share=None, unscored_rows=0)
+
+
+def _scores_table(per_config: dict[str, pl.DataFrame], configs: dict[str, Score], plat: pl.DataFrame | None,
+                  params: Parameters) -> pl.DataFrame:
+    """scores.parquet: every candidate's scores (the platform's as recorded, banded on its own bands)."""
+    frames = [sc.select("account_id", "date", "segment", "score", "band", "at_risk", "reweighted", *configs[name].components)
+              .with_columns(pl.lit(name).alias("config")) for name, sc in per_config.items()]
+    if plat is not None:
+        pb = params.platform_bands
+        frames.append(plat.with_columns(scoring.band(pl.col("score"), pb.red, pb.green).alias("band"), pl.lit(PLATFORM).alias("config")))
+    return pl.concat(frames, how="diagonal_relaxed").select("config", pl.exclude("config"))
+
+
 def run(ctx) -> Result:
     """The back-test of a notebook context: writes backtest.json, scores.parquet and the scorecard files."""
-    from kit import scorecard, signals
+    from kit import scorecard
 
     params, data = ctx.params, ctx.data
     s = Settings.of(params)
@@ -550,12 +594,8 @@ def run(ctx) -> Result:
 
     if not data.has("renewals"):
         return unavailable(f"renewal outcomes are needed: {data.unavailable.get('renewals', 'renewals table not available')}")
-    renewals = signals.renewal_points(data, params.lead_time_days, params.weighting.contraction_as_churn, until=ctx.as_of)
-    # a contraction counts as churn when weighting.contraction_as_churn is 0.5 or more
-    renewals = renewals.with_columns((pl.col("churned").cast(pl.Float64) >= 0.5).alias("churned"))
     accounts = _dedupe_accounts(data)
-    if "segment" in accounts.columns and "segment" not in renewals.columns:
-        renewals = renewals.join(accounts.select("account_id", "segment"), on="account_id", how="left")
+    renewals = _renewals(data, params, ctx.as_of, accounts)
     if renewals.height == 0:
         return unavailable("no renewal with a known outcome up to the period end")
     start = history_start(data, renewals, s)
@@ -567,10 +607,11 @@ def run(ctx) -> Result:
     lead = lead_points(points, renewals, s)
     if lead.height == 0:
         return unavailable(f"no renewal has a scoring date {s.lead_time_days} days before it inside the history")
+
+    # every candidate scored at the same weekly points from the same signals
     configs, notes = candidates(params, ctx.read_json("weights.json"))
     sig = signal_frame(data, points, configs, every_signal=True)
     per_config = score_configs(sig, configs)
-
     # the scorecard: fitted before the cut, read back from disk, scored like every other candidate
     cut_split = scorecard.split(lead.join(sig, on=["account_id", "as_of"], how="left"), params.scorecard.test_share)
     sc_cfg, sc_doc, notes[SCORECARD] = propose_scorecard(ctx, cut_split)
@@ -580,33 +621,15 @@ def run(ctx) -> Result:
     settings = {name: Settings.of(params, cfg).from_history(s.history_start) for name, cfg in configs.items()}
     judged = {k: v.select("account_id", "date", "score") for k, v in per_config.items()}
     plat, notes[PLATFORM] = platform_scores(data, ctx.as_of)
-    if plat is not None:
+    if plat is not None:  # the client's own score, on its own bands
         judged[PLATFORM] = plat
         settings[PLATFORM] = s.with_bands(params.platform_bands.red, params.platform_bands.green).from_history(min(plat["date"]))
     judged = {k: judged[k] for k in sorted(judged, key=ORDER.index)}
-    notes[CURRENT] += " (not fitted)"
-    notes[EQUAL] += " (not fitted)"
-    if PROPOSED in configs:
-        notes[PROPOSED] += ("; fitted on every renewal up to the period end, the later ones included, so its "
-                            "out-of-time figures are not out of sample and it is not a candidate for best")
-    ev = evaluate(judged, renewals, settings, (params.backtest.sweep.start, params.backtest.sweep.stop, params.backtest.sweep.step),
-                  cut=cut_split.cut, eligible=set(judged) - {PROPOSED})
-    for name in judged:
-        m = ev["configs"][name]
-        m["source"] = notes[name]
-        if name in configs:
-            sm = scoring.summary(per_config[name])
-            m.update(weights=scoring.weights_of(configs[name]), reweighted_rows=sm["reweighted"],
-                     reweighted_share=sm["reweighted_share"], unscored_rows=sm["unscored"])
-        else:
-            m.update(weights={}, reweighted_rows=0, reweighted_share=None, unscored_rows=0)
-    frames = [sc.select("account_id", "date", "segment", "score", "band", "at_risk", "reweighted", *configs[name].components)
-              .with_columns(pl.lit(name).alias("config")) for name, sc in per_config.items()]
-    if plat is not None:
-        pb = params.platform_bands
-        frames.append(plat.with_columns(scoring.band(pl.col("score"), pb.red, pb.green).alias("band"), pl.lit(PLATFORM).alias("config")))
-    scores = pl.concat(frames, how="diagonal_relaxed").select("config", pl.exclude("config"))
-    cur = ev["tables"][CURRENT]
+    _explain_candidates(notes, configs)
+
+    sweep_range = (params.backtest.sweep.start, params.backtest.sweep.stop, params.backtest.sweep.step)
+    ev = evaluate(judged, renewals, settings, sweep_range, cut=cut_split.cut, eligible=set(judged) - {PROPOSED})
+    _annotate(ev, judged, configs, per_config, notes)
     seg_current = ev["segments"].filter(pl.col("config") == CURRENT) if ev["segments"] is not None else None
     doc = {
         **base, "available": True,
@@ -620,8 +643,9 @@ def run(ctx) -> Result:
                       "components": sc_doc.get("components"), "reason": sc_doc.get("reason")},
         "reference": reference(cut_split, sc_doc, ctx.params),
         "comparison": head_to_head(ev["tables"], cut_split.cut, SCORECARD, PLATFORM if PLATFORM in judged else CURRENT),
-        "edge_cases": edge_cases(cur, points["account_id"].unique(), renewals, seg_current),
+        "edge_cases": edge_cases(ev["tables"][CURRENT], points["account_id"].unique(), renewals, seg_current),
     }
+    scores = _scores_table(per_config, configs, plat, params)
     ctx.write_json("backtest.json", doc)
     scores.write_parquet(ctx.path("scores.parquet"), compression="lz4")
     return Result(True, "", doc, scores, ev["tables"], ev["sweeps"], ev["segments"], sc_doc)
