@@ -19,9 +19,10 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
-from kit import NOTEBOOKS, export, history, locks, manifest
+from kit import NOTEBOOKS, cache, export, history, locks, manifest
 from kit import params as params_mod
 from kit.errors import KitError, ParametersError, RunError
+from kit.load import ClientData, earliest
 from kit.periods import Period
 
 REPO = Path(__file__).resolve().parent.parent
@@ -110,16 +111,19 @@ def run_client(
     committed = False
     _RUNNING += 1
     try:
-        progress(params.client, "", "inputs")
-        inputs = manifest.fingerprint_inputs(params)
-        check_period(params, per)  # loads the client's data: an unusable accounts table stops the run here, with its reason
         tmp, claim = _start(client_root, final, per, partial=set(names) != set(NOTEBOOKS))
+        progress(params.client, "", "inputs")
+        # the client's data, read once for the whole run: every notebook reads this cache (kit.cache);
+        # an unusable accounts table stops the run here, with its reason
+        data = cache.write(ClientData(params), tmp)
+        check_period(data, per)
         parameters = {"params_path": str(Path(params_path).resolve()), "period": per.label, "run_dir": str(tmp)}
         results = _execute_all(names, Path(notebooks_dir), tmp, parameters, jobs, lambda n, ev: progress(params.client, n, ev))
         previous = (manifest.read(tmp / "manifest.json") or {}).get("notebooks", {})
         notebooks = {**previous, **{r.name: _relative(asdict(r), tmp) for r in results}}
-        m = manifest.build(params, per.label, inputs, notebooks, started, time.time())
+        m = manifest.build(params, per.label, data.inputs, notebooks, started, time.time())
         manifest.write(tmp / "manifest.json", m)
+        cache.remove(tmp)  # the reports are what is kept, not the run's copy of the data
         ok = m["status"] == "ok"
         with locks.client(client_root):  # one commit at a time per client: the period folder is replaced whole
             folder = _commit(tmp, final) if ok else _keep_failed(tmp, client_root / f"{per.label}.failed")
@@ -147,11 +151,9 @@ def run_client(
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def check_period(params, per: Period) -> None:
-    """The client's data loads (else its SourceError), and the period does not end before every record of it."""
-    from kit.load import ClientData, earliest
-
-    first = earliest(ClientData(params))
+def check_period(data: ClientData, per: Period) -> None:
+    """The period does not end before every record of the client's data."""
+    first = earliest(data)
     if first and min(first.values()) > per.end:
         start = min(first.values())
         shown = ", ".join(f"{t} from {d:%Y-%m-%d}" for t, d in sorted(first.items(), key=lambda x: x[1])[:4])

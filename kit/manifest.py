@@ -9,11 +9,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-import polars as pl
-
 import kit
-from kit import sources
-from kit.errors import KitError
 from kit.params import Parameters
 
 PACKAGES = (
@@ -29,27 +25,6 @@ def package_versions() -> dict[str, str]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
-    return out
-
-
-def fingerprint_inputs(params: Parameters) -> dict[str, dict]:
-    """For every configured source: location, kind, row count and SHA-256 (of the file, or of the query).
-
-    A source that cannot be read is recorded with its error; the notebooks report it.
-    """
-    out: dict[str, dict] = {}
-    for table, src in params.sources.items():
-        try:
-            raw = sources.read(table, src, params)
-            rows = raw.rows if raw.rows is not None else int(raw.frame.select(pl.len()).collect().item())
-            entry = {"location": raw.location, "kind": raw.kind, "rows": rows, "sha256": raw.sha256}
-            if raw.kind == "sql":
-                entry = {"location": raw.location, "kind": "sql", "rows": rows, "query_sha256": raw.sha256}
-            if raw.notes:
-                entry["notes"] = [n.text for n in raw.notes]
-        except KitError as e:
-            entry = {"location": src.path or sources.mask_uri(src.uri or ""), "error": str(e)}
-        out[table] = entry
     return out
 
 
