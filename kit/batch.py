@@ -194,14 +194,19 @@ def _writable(folder: Path) -> bool:
 
 def clean_stale(client_root: Path) -> list[Path]:
     """Remove what runs that were killed left behind (call under the client lock): temporary folders
-    no live process claims, and old period folders a commit did not get to delete."""
+    no live process claims, and old period folders a commit did not get to delete (or put back, if
+    the commit was killed before the new one took its place)."""
     gone = []
     for p in client_root.glob(".tmp-*"):
         if p.is_dir() and not locks.claimed(p):
             shutil.rmtree(p, ignore_errors=True)
             gone.append(p)
     for p in client_root.glob(".old-*"):
-        shutil.rmtree(p, ignore_errors=True)
+        period = client_root / p.name.removeprefix(".old-").rsplit("-", 1)[0]
+        if period.exists():
+            shutil.rmtree(p, ignore_errors=True)
+        else:  # killed between the commit's two renames: the previous version is the one to keep
+            p.rename(period)
         gone.append(p)
     return gone
 
