@@ -57,6 +57,7 @@ class ClientResult:
     seconds: float = 0.0
     error: str = ""
     notebooks: list[NotebookResult] = field(default_factory=list)
+    retried: str = ""  # why the run started again (on a cluster: its worker was lost mid-run)
 
     @property
     def failure(self) -> str:
@@ -89,8 +90,10 @@ def run_client(
     out: str | Path = REPORTS,
     notebooks_dir: str | Path = NOTEBOOK_DIR,
     progress: Progress | None = None,
+    command: str | None = None,
 ) -> ClientResult:
-    """Run one client's notebooks for one period. Never raises for bad input: the result says what failed."""
+    """Run one client's notebooks for one period. Never raises for bad input: the result says what failed.
+    `command` is what the manifest records as the command that ran it (default: this process's)."""
     started = time.time()
     progress = progress or (lambda *a: None)
     try:
@@ -121,7 +124,7 @@ def run_client(
         results = _execute_all(names, Path(notebooks_dir), tmp, parameters, jobs, lambda n, ev: progress(params.client, n, ev))
         previous = (manifest.read(tmp / "manifest.json") or {}).get("notebooks", {})
         notebooks = {**previous, **{r.name: _relative(asdict(r), tmp) for r in results}}
-        m = manifest.build(params, per.label, data.inputs, notebooks, started, time.time())
+        m = manifest.build(params, per.label, data.inputs, notebooks, started, time.time(), command)
         manifest.write(tmp / "manifest.json", m)
         cache.remove(tmp)  # the reports are what is kept, not the run's copy of the data
         ok = m["status"] == "ok"

@@ -28,7 +28,13 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def build(params: Parameters, period: str, inputs: dict, notebooks: dict, started: float, finished: float) -> dict:
+def command_line() -> str:
+    """This process's command, as a person would type it."""
+    return " ".join(Path(sys.argv[0]).name if i == 0 else a for i, a in enumerate(sys.argv))
+
+
+def build(params: Parameters, period: str, inputs: dict, notebooks: dict, started: float, finished: float,
+          command: str | None = None) -> dict:
     failed = [n for n, r in notebooks.items() if r["status"] != "ok"]
     return {
         "client": params.client,
@@ -38,7 +44,7 @@ def build(params: Parameters, period: str, inputs: dict, notebooks: dict, starte
         "kit_version": kit.__version__,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(finished - started, 2),
-        "command": " ".join(Path(sys.argv[0]).name if i == 0 else a for i, a in enumerate(sys.argv)),
+        "command": command or command_line(),
         "packages": package_versions(),
         "parameters_file": str(params.path) if params.path else None,
         "parameters": params.public_dict(),
