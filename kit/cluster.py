@@ -69,8 +69,11 @@ def run_all(
                 r = _result(future, futures[future], period, distributed)
                 results.append(r)
                 on_done and on_done(r)
-        except KeyboardInterrupt:  # clients not started yet are cancelled; runs on workers finish there, each whole
+        except KeyboardInterrupt:
             client.cancel(list(futures))
+            from kit.report import err
+
+            err.print("clients not started yet are cancelled; runs already on a worker finish there (each commits whole or is kept as failed)")
             raise
     return sorted(results, key=lambda r: r.params_path)
 

@@ -164,3 +164,16 @@ def test_nothing_on_the_default_path_imports_dask(small_clients, tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "dask modules: []" in r.stdout
+
+
+def test_cluster_mistakes_get_a_clear_message(small_clients, capsys, monkeypatch):
+    from kit import cluster
+
+    assert cli.main(["run", str(small_clients / "north.yml"), "--cluster", "tcp://127.0.0.1:8786"]) == 2
+    assert "--all" in capsys.readouterr().err
+    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 2)
+    address = f"tcp://127.0.0.1:{_free_port()}"  # nothing listens there
+    assert cli.main(["run", "--all", "--params-dir", str(small_clients), "--cluster", address]) == 2
+    err = capsys.readouterr().err
+    assert f"{address}: cannot reach the Dask scheduler" in err and "[cluster_unreachable]" in err and "dask scheduler" in err
+    assert "Traceback" not in err
