@@ -115,13 +115,19 @@ def run_client(
     _RUNNING += 1
     try:
         tmp, claim = _start(client_root, final, per, partial=set(names) != set(NOTEBOOKS))
-        progress(params.client, "", "inputs")
-        # the client's data, read once for the whole run: every notebook reads this cache (kit.cache);
-        # an unusable accounts table stops the run here, with its reason
-        data = cache.write(ClientData(params), tmp)
-        check_period(data, per)
+        warm = _warm_up(names, Path(notebooks_dir), tmp, jobs, {})  # the first kernels import while the data is read
+        try:
+            progress(params.client, "", "inputs")
+            # the client's data, read once for the whole run: every notebook reads this cache (kit.cache);
+            # an unusable accounts table stops the run here, with its reason
+            data = cache.write(ClientData(params), tmp)
+            check_period(data, per)
+        except BaseException:
+            for k in warm.values():
+                k.cancel()
+            raise
         parameters = {"params_path": str(Path(params_path).resolve()), "period": per.label, "run_dir": str(tmp)}
-        results = _execute_all(names, Path(notebooks_dir), tmp, parameters, jobs, lambda n, ev: progress(params.client, n, ev))
+        results = _execute_all(names, Path(notebooks_dir), tmp, parameters, jobs, lambda n, ev: progress(params.client, n, ev), warm)
         previous = (manifest.read(tmp / "manifest.json") or {}).get("notebooks", {})
         notebooks = {**previous, **{r.name: _relative(asdict(r), tmp) for r in results}}
         m = manifest.build(params, per.label, data.inputs, notebooks, started, time.time(), command)
@@ -267,13 +273,24 @@ def _keep_failed(tmp: Path, failed: Path) -> Path:
 # ---------------------------------------------------------------------------- executing notebooks
 
 
-def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jobs: int, progress) -> list[NotebookResult]:
+def _warm_up(pending: list[str], notebooks_dir: Path, run_dir: Path, jobs: int, warm: dict) -> dict:
+    """Start the kernels of the next notebooks to run (kit.engine.WarmKernel), up to 2 x `jobs`
+    kernels alive (`warm` holds those started already, running ones included)."""
+    from kit import engine
+
+    for n in [n for n in pending if n not in warm and (notebooks_dir / FILES[n]).exists()][: max(0, 2 * max(1, jobs) - len(warm))]:
+        warm[n] = engine.WarmKernel(notebooks_dir / FILES[n], run_dir)
+    return warm
+
+
+def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jobs: int, progress, warm: dict | None = None) -> list[NotebookResult]:
     """Run notebooks respecting DEPENDS, up to `jobs` at a time, each in a fresh kernel.
 
     Each notebook's kernel is started ahead (kit.engine.WarmKernel: imports done, nothing else)
-    while earlier notebooks run, at most 2 x `jobs` kernels alive at once; a notebook whose
-    dependency failed is skipped and its kernel shut down unused. Notebooks run in threads of this
-    process: the work happens in the kernels, so the runner pays its own imports once.
+    while earlier notebooks run (the first ones while the runner reads the data: `warm`), at most
+    2 x `jobs` kernels alive at once; a notebook whose dependency failed is skipped and its kernel
+    shut down unused. Notebooks run in threads of this process: the work happens in the kernels, so
+    the runner pays its own imports once.
     """
     import queue
 
@@ -281,7 +298,7 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
 
     results: dict[str, NotebookResult] = {}
     pending = list(names)  # not started yet, in dependency order
-    warm: dict[str, engine.WarmKernel] = {}
+    warm = dict(warm or {})
     running: set[str] = set()
     finished: queue.Queue = queue.Queue()
     jobs = max(1, jobs)
@@ -316,9 +333,7 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
                 k.on_done = lambda k, n=n: finished.put(n)
                 k.go(lambda km, args=args: execute(*args, km=km))
                 warm[n] = k
-            # kernels for the next notebooks start now, while these run (`warm` holds the running ones too)
-            for n in [n for n in pending if n not in warm and source(n).exists()][: max(0, 2 * jobs - len(warm))]:
-                warm[n] = engine.WarmKernel(source(n), run_dir)
+            _warm_up(pending, notebooks_dir, run_dir, jobs, warm)  # kernels for the next notebooks start while these run
             if not running:
                 continue
             n = finished.get()
