@@ -20,8 +20,9 @@ Dask is imported in this module only, and only when a batch goes to a cluster.
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from kit import batch, manifest
 from kit.batch import ClientResult
@@ -154,3 +155,41 @@ def _dask():
 
 def _first_line(e: BaseException) -> str:
     return batch._first_line(str(e)) or type(e).__name__
+
+
+@contextmanager
+def local(workers: int = 2, logs: Path | None = None) -> Iterator[str]:
+    """A scheduler and `workers` worker processes (one thread each, under a nanny that restarts a
+    killed worker) on 127.0.0.1 and a free port, started with dask's command line as the README shows;
+    yields the scheduler's address once every worker has joined, stops them afterwards. For the tests
+    and the benchmark; `logs` keeps their output."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    dask = str(Path(sys.executable).with_name("dask"))
+
+    def start(name: str, *args: str) -> subprocess.Popen:
+        log = (logs / f"{name}.log").open("w") if logs else subprocess.DEVNULL
+        return subprocess.Popen([dask, *args, "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=log)
+
+    procs = [start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", str(port))]
+    procs += [start(f"worker{i}", "worker", address, "--nthreads", "1", "--host", "127.0.0.1", "--name", f"w{i}") for i in range(workers)]
+    try:
+        from distributed import Client
+
+        with Client(address, timeout=60, set_as_default=False) as c:
+            c.wait_for_workers(workers, timeout=120)
+        yield address
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()

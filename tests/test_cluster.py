@@ -19,7 +19,6 @@ import pytest
 from kit import batch, cli, manifest
 from tests.conftest import DEMO_PERIOD, SMALL_CLIENTS, tiny_notebooks
 
-DASK = Path(sys.executable).with_name("dask")
 ARTEFACTS = ("audit.json", "weights.json", "backtest.json", "maintenance.json")
 
 
@@ -31,31 +30,12 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def scheduler(tmp_path_factory):
-    """`dask scheduler` and two `dask worker` processes (one thread each, under a nanny that restarts a
-    killed worker), loopback only; their logs in a temp folder."""
+    """`dask scheduler` and two `dask worker` processes on 127.0.0.1 (kit.cluster.local)."""
     pytest.importorskip("distributed")
-    logs = tmp_path_factory.mktemp("dask")
-    address = f"tcp://127.0.0.1:{_free_port()}"
-    common = ["--no-dashboard"]
-    procs = [subprocess.Popen([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1], *common],
-                              stdout=subprocess.DEVNULL, stderr=(logs / "scheduler.log").open("w"))]
-    for i in range(2):
-        procs.append(subprocess.Popen([str(DASK), "worker", address, "--nthreads", "1", "--host", "127.0.0.1", "--name", f"w{i}", *common],
-                                      stdout=subprocess.DEVNULL, stderr=(logs / f"worker{i}.log").open("w")))
-    try:
-        from distributed import Client
+    from kit import cluster
 
-        with Client(address, timeout=60, set_as_default=False) as c:
-            c.wait_for_workers(2, timeout=120)
+    with cluster.local(workers=2, logs=tmp_path_factory.mktemp("dask")) as address:
         yield address
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
 
 
 def _manifest(folder: Path) -> dict:
