@@ -157,3 +157,24 @@ def test_cluster_mistakes_get_a_clear_message(small_clients, capsys, monkeypatch
     err = capsys.readouterr().err
     assert f"{address}: cannot reach the Dask scheduler" in err and "[cluster_unreachable]" in err and "dask scheduler" in err
     assert "Traceback" not in err
+
+
+def test_the_progress_counts_clients_done_failed_and_running(capsys):
+    from kit import report
+    from kit.batch import ClientResult
+
+    def start(client, worker, lost=()):
+        return {"client": client, "worker": worker, "attempt": len(lost) + 1, "lost": list(lost), "run": len(lost) < 2}
+
+    with report.AllProgress(3) as bar:
+        assert bar.counts() == "clients: 0 done, 0 failed"  # a local batch: runs do not report their start
+        bar.started(start("north", "tcp://10.0.0.1:1"))
+        bar.started(start("south", "tcp://10.0.0.2:1"))
+        assert bar.counts() == "clients: 0 done, 0 failed, 2 running"
+        bar.done(ClientResult("north", "/p/north.yml", "2026-10", "ok", seconds=1.0))
+        bar.started(start("east", "tcp://10.0.0.3:1", ["tcp://10.0.0.1:1"]))
+        bar.done(ClientResult("south", "/p/south.yml", "2026-10", "failed", error="planted"))
+        assert bar.counts() == "clients: 1 done, 1 failed, 1 running"
+    out = capsys.readouterr().out
+    assert "[east] worker tcp://10.0.0.1:1 was lost mid-run; running again on tcp://10.0.0.3:1 (attempt 2)" in out
+    assert "[2/3] south 2026-10: FAILED" in out
