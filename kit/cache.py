@@ -56,11 +56,10 @@ def write(data: ClientData, run_dir: Path) -> ClientData:
             "exported_at": t.exported_at.isoformat() if t.exported_at else None,
             "notes": [asdict(n) for n in t.notes], "problems": [asdict(p) for p in on_disk.problems],
         }
-        loads[name] = _table(folder, name, tables[name], rows=None, sha256=t.raw.sha256, source_kind=t.raw.kind)
-    raws = {**data._raws, **{n: t.raw for n, t in loads.items()}}  # rows counted on what was written
+        written = pl.scan_parquet(folder / f"{name}.text.parquet").select(pl.len()).collect().item()
+        loads[name] = _table(folder, name, tables[name], rows=written, sha256=t.raw.sha256, source_kind=t.raw.kind)
+    raws = {**data._raws, **{n: t.raw for n, t in loads.items()}}  # the manifest counts what was written
     inputs = ClientData.loaded(data.params, loads, unusable, raws=raws).inputs
-    for name, t in loads.items():
-        t.raw.rows = inputs[name]["rows"]
     index = {
         "format": FORMAT, "client": data.params.client, "tables": tables, "inputs": inputs,
         "unavailable": {n: _error_dict(e) for n, e in unusable.items()},
@@ -123,12 +122,12 @@ def _table(folder: Path, name: str, t: dict, *, rows: int | None, sha256: str, s
 
 
 def _error_dict(e: errors.KitError) -> dict:
-    return {"type": type(e).__name__, "message": str(e) if isinstance(e, errors.KitErrors) else e.message,
-            "where": e.where, "fix": e.fix, "code": str(e.code)}
+    return {"type": type(e).__name__, "message": e.message, "where": e.where, "fix": e.fix, "code": str(e.code)}
 
 
 def _error(d: dict) -> errors.KitError:
+    """The error as it was raised (its class, message, place, fix and reason code)."""
     cls = getattr(errors, d["type"], errors.KitError)
     if not (isinstance(cls, type) and issubclass(cls, errors.KitError)) or cls is errors.KitErrors:
-        cls = errors.KitError
+        cls = errors.KitError  # lenient loading records single errors; anything else is shown as one
     return cls(d["message"], where=d["where"], fix=d["fix"], code=d["code"])

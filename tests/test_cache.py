@@ -92,7 +92,10 @@ def test_raw_events_are_cached_as_their_daily_aggregate(tmp_path):
     direct = ClientData(p)
     assert direct.loads["usage"].kind == "events" and direct.table("usage").height < 600
     cache.write(ClientData(p), tmp_path)
-    assert_same_view(view(cache.read(tmp_path, p)), view(direct))
+    got, expected = view(cache.read(tmp_path, p)), view(direct)
+    for v in (got, expected):  # polars' group_by leaves the days in another order on every read (kit.load.aggregate_events)
+        v["usage"]["table"] = v["usage"]["table"].drop("_row").sort("account_id", "date")
+    assert_same_view(got, expected)
 
 
 SEEN = """
