@@ -1,27 +1,35 @@
 """Batch speed benchmark (not a test): `python -m benchmarks.run [--quick] [--only SECTION ...]`.
 
-Sections, each against a naive baseline measured in the same run:
+Sections, each against a naive baseline or an older commit measured in the same run:
 
 1. overhead: fixed cost per notebook (kernel start, kit imports, an empty analysis: the standard
    first cells only), four such notebooks run by the kit runner, vs `python -c pass` and vs a
    plain `papermill` CLI loop over the same notebooks;
-2. demo: the demo client's full batch (`python -m kit run`, --jobs 1 and 2) vs a plain
-   `papermill` CLI loop over the four notebooks;
+2. demo: the demo client's full batch (`python -m kit run`, --jobs 1 and 2): wall time and peak
+   memory, vs a plain `papermill` CLI loop over the four notebooks (and vs `--before`);
 3. large: a large client from the demo generator (20,000 accounts, 2 years of daily usage) and a
    raw event log (>= 50 million rows, Parquet): wall time and peak memory of loading, the audit,
    signal building + scoring, the event log's aggregation (streaming), and signal building by
    kit.signals vs a straightforward pandas implementation (benchmarks/pandas_signals.py);
-4. clients: twenty demo-sized clients with `run --all --jobs 2`: clients per minute;
+   large_run: the large client's whole batch (`python -m kit run --jobs 1`), wall time and peak
+   memory (vs `--before`);
+4. clients: twenty demo-sized clients, `run --all --jobs 2` and `run --all --cluster` on a local
+   Dask cluster of two one-thread workers (kit.cluster.local): clients per minute (and `--before`,
+   local, one run);
 5. backtest: the demo client's back-test (kit.backtest.run on loaded data), and with `--before`
    the same stage run by that commit's kit package;
 6. site: rendering one client's site (`python -m kit publish`, the demo's reports: writing the
    Quarto source, then `quarto render`), vs writing the source alone and vs `quarto render` of a
    one-page website (Quarto's own fixed cost). Needs Quarto.
 
-Every measurement is a separate process (wall time and peak RSS from os.wait4); figures are
-medians of --reps runs (3; --quick: 1 run, smaller sizes). `--before COMMIT` also measures the
-runner (kit/batch.py) of that commit for sections 1, 2 and 4. Prints a table and writes
-benchmarks/results/bench-<time>.json. Large data is generated once into benchmarks/results/data/.
+Every measurement is a separate process (wall time and peak RSS from os.wait4: the largest single
+process among the runner and the kernels it started); figures are medians of --reps runs (3;
+--quick: 1 run, smaller sizes). `--before COMMIT` also measures the kit and the notebooks of that
+commit (extracted with git archive, first on the runner's and the kernels' path) in sections 1, 2,
+large_run, 4 and 5, each of its runs interleaved with one of the current tree (in alternating
+order), so a busy spell of the machine hits both alike. Prints a table and writes
+benchmarks/results/bench-<time>.json with the load average before and after. Large data is
+generated once into benchmarks/results/data/.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ DEMO_PARAMS = REPO / "parameters" / "demo.yml"
 DEMO_DATA = REPO / "data" / "demo"
 PERIOD = "2026-10"
 GIB = 1024**3
+SECTIONS = ["overhead", "demo", "large", "large_run", "clients", "backtest", "site"]
 
 
 # ---------------------------------------------------------------------------- measuring
@@ -111,58 +120,48 @@ def papermill_loop(notebooks: Path, params: Path, out: Path) -> list[str]:
     return cmds
 
 
-def before_runner(commit: str, folder: Path) -> Path:
-    """kit/batch.py as of `commit`, importable as `batch_before` (to measure the runner before a change)."""
+def before_tree(commit: str, folder: Path) -> Path:
+    """The kit package and the notebooks as of `commit`, extracted into `folder`: run with `kit_run(..., tree=folder)`
+    (or put `folder` first on sys.path) to measure that commit."""
     folder.mkdir(parents=True, exist_ok=True)
-    src = subprocess.run(["git", "show", f"{commit}:kit/batch.py"], cwd=REPO, capture_output=True, text=True, check=True).stdout
-    (folder / "batch_before.py").write_text(src.replace("REPO = Path(__file__).resolve().parent.parent", f"REPO = Path({str(REPO)!r})"))
-    return folder
-
-
-def runner_cmd(params: Path, out: Path, *, jobs: int, notebooks: Path | None = None, before: Path | None = None,
-               all_dir: Path | None = None) -> list[str]:
-    """The kit runner as a fresh process (`python -m kit run ...`), or the runner of --before."""
-    nb = notebooks or REPO / "notebooks"
-    if before is None:
-        if all_dir is not None:
-            return [PY, "-m", "kit", "run", "--all", "--params-dir", str(all_dir), "--period", PERIOD, "--jobs", str(jobs),
-                    "--out", str(out), "--notebooks", str(nb)]
-        return [PY, "-m", "kit", "run", str(params), "--period", PERIOD, "--jobs", str(jobs), "--out", str(out), "--notebooks", str(nb)]
-    if all_dir is not None:
-        code = (f"import sys; sys.path.insert(0, {str(before)!r}); import batch_before as b; "
-                f"rs = b.run_all({str(all_dir)!r}, {PERIOD!r}, jobs={jobs}, out={str(out)!r}, notebooks_dir={str(nb)!r}); "
-                "sys.exit(any(r.status != 'ok' for r in rs))")
-    else:
-        code = (f"import sys; sys.path.insert(0, {str(before)!r}); import batch_before as b; "
-                f"r = b.run_client({str(params)!r}, {PERIOD!r}, jobs={jobs}, out={str(out)!r}, notebooks_dir={str(nb)!r}); "
-                "sys.exit(r.status != 'ok')")
-    return [PY, "-c", code]
-
-
-def before_kit(commit: str, folder: Path) -> Path:
-    """The whole kit package as of `commit`, extracted into `folder` (put first on sys.path to import it)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.run(["git", "archive", commit, "kit"], cwd=REPO, capture_output=True, check=True).stdout
+    archive = subprocess.run(["git", "archive", commit, "kit", "notebooks"], cwd=REPO, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
     return folder
 
 
-def section_backtest(reps: int, tmp: Path, commit: str | None) -> dict:
+def kit_run(args: list, *, tree: Path = REPO, notebooks: Path | None = None) -> dict:
+    """`python -m kit run ARGS` of `tree` (this repository, or a before_tree) as a fresh process, measured.
+    The runner starts in `tree` and the kernels inherit PYTHONPATH=tree, so both import that tree's kit."""
+    cmd = [PY, "-m", "kit", "run", *map(str, args), "--period", PERIOD, "--notebooks", str(notebooks or tree / "notebooks")]
+    return measure(cmd, cwd=tree, env={"PYTHONPATH": str(tree)})
+
+
+def interleaved(runs: dict, reps: int) -> dict[str, list[dict]]:
+    """Each of `runs` (name -> function measuring once) `reps` times, round by round, the order
+    reversed every other round; a name mapped to None is skipped."""
+    runs = {k: f for k, f in runs.items() if f is not None}
+    out: dict[str, list[dict]] = {k: [] for k in runs}
+    for i in range(reps):
+        for k in (list(runs) if i % 2 == 0 else list(reversed(runs))):
+            out[k].append(runs[k]())
+    return out
+
+
+def figures(runs: list[dict]) -> dict:
+    return {"seconds": median(runs), "peak_rss": median(runs, "peak_rss"), "runs": [r["seconds"] for r in runs]}
+
+
+def section_backtest(reps: int, tmp: Path, before: Path | None, commit: str | None) -> dict:
     def stage(kit_dir: Path | None = None) -> dict:
         code = ("import json, sys; " + (f"sys.path.insert(0, {str(kit_dir)!r}); " if kit_dir else "")
                 + f"from benchmarks import stages; print(json.dumps(stages.main('backtest', {str(DEMO_PARAMS)!r}, {PERIOD!r}), default=str))")
         r = measure([PY, "-c", code], env={"PYTHONPATH": str(REPO)})
         return {**json.loads(r["stdout"].strip().splitlines()[-1]), "peak_rss": r["peak_rss"]}
 
-    old = before_kit(commit, tmp / "before-kit") if commit else None
-    now, then = [], []
-    for _ in range(reps):  # interleaved, so a busy spell of the machine hits both alike
-        now.append(stage())
-        if old is not None:
-            then.append(stage(old))
-    res = {"kit": {"seconds": median(now)}}
-    if old is not None:
-        res["kit_before"] = {"seconds": median(then), "commit": commit}
+    runs = interleaved({"kit": stage, "kit_before": (lambda: stage(before)) if before else None}, reps)
+    res = {"kit": {"seconds": median(runs["kit"])}}
+    if before is not None:
+        res["kit_before"] = {"seconds": median(runs["kit_before"]), "commit": commit}
     return res
 
 
@@ -197,9 +196,9 @@ def section_overhead(reps: int, tmp: Path, before: Path | None) -> dict:
     n = 4
     bare = repeat(lambda: measure([PY, "-c", "pass"]), max(reps, 5))
 
-    def kit_run(b=None, jobs=1):
+    def run(tree=REPO):
         out = Path(tempfile.mkdtemp(dir=tmp))
-        r = measure(runner_cmd(DEMO_PARAMS, out, jobs=jobs, notebooks=nbs, before=b))
+        r = kit_run([DEMO_PARAMS, "--out", out], tree=tree, notebooks=nbs)
         check_ok(out)
         return r
 
@@ -207,20 +206,16 @@ def section_overhead(reps: int, tmp: Path, before: Path | None) -> dict:
         out = Path(tempfile.mkdtemp(dir=tmp))
         return measure(["bash", "-c", " && ".join(papermill_loop(nbs, DEMO_PARAMS, out))])
 
-    res = {
-        "python_pass": {"seconds": median(bare)},
-        "papermill_cli_loop": {"seconds": median(repeat(loop, reps)) / n},
-        "kit_runner": {"seconds": median(repeat(kit_run, reps)) / n},
-    }
-    if before is not None:
-        res["kit_runner_before"] = {"seconds": median(repeat(lambda: kit_run(before), reps)) / n}
+    runs = interleaved({"kit_runner": run, "kit_runner_before": (lambda: run(before)) if before else None}, reps)
+    res = {"python_pass": {"seconds": median(bare)}, "papermill_cli_loop": {"seconds": median(repeat(loop, reps)) / n}}
+    res.update({k: {"seconds": median(v) / n} for k, v in runs.items()})
     return res
 
 
 def section_demo(reps: int, tmp: Path, before: Path | None) -> dict:
-    def kit_run(jobs, b=None):
+    def run(jobs, tree=REPO):
         out = Path(tempfile.mkdtemp(dir=tmp))
-        r = measure(runner_cmd(DEMO_PARAMS, out, jobs=jobs, before=b))
+        r = kit_run([DEMO_PARAMS, "--jobs", jobs, "--out", out], tree=tree)
         check_ok(out)
         return r
 
@@ -230,10 +225,27 @@ def section_demo(reps: int, tmp: Path, before: Path | None) -> dict:
 
     res = {"papermill_cli_loop": {"seconds": median(repeat(loop, reps))}}
     for jobs in (1, 2):
-        res[f"kit_jobs{jobs}"] = {"seconds": median(repeat(lambda: kit_run(jobs), reps))}
-        if before is not None:
-            res[f"kit_jobs{jobs}_before"] = {"seconds": median(repeat(lambda: kit_run(jobs, before), reps))}
+        runs = interleaved({f"kit_jobs{jobs}": lambda: run(jobs),
+                            f"kit_jobs{jobs}_before": (lambda: run(jobs, before)) if before else None}, reps)
+        res.update({k: figures(v) for k, v in runs.items()})
     return res
+
+
+def section_large_run(reps: int, tmp: Path, quick: bool, before: Path | None) -> dict:
+    """The large client's whole batch, one notebook at a time: what a run costs in time and memory."""
+    from benchmarks import data as bdata
+
+    params = write_params(tmp / "large" / "large.yml", bdata.large_client("quick" if quick else "full"), "large")
+
+    def run(tree=REPO):
+        out = Path(tempfile.mkdtemp(dir=tmp))
+        r = kit_run([params, "--jobs", 1, "--out", out], tree=tree)
+        check_ok(out)
+        shutil.rmtree(out, ignore_errors=True)
+        return r
+
+    runs = interleaved({"kit": run, "kit_before": (lambda: run(before)) if before else None}, reps)
+    return {k: figures(v) for k, v in runs.items()}
 
 
 def section_large(reps: int, tmp: Path, quick: bool) -> dict:
@@ -286,23 +298,30 @@ def compare(kit_file: Path, pd_file: Path) -> dict:
 
 
 def section_clients(reps: int, tmp: Path, quick: bool, before: Path | None) -> dict:
+    """Clients per minute: `run --all --jobs 2` on this machine, and `run --all --cluster` on a local
+    Dask cluster of two one-thread workers (started once for the section, not timed)."""
+    from kit import cluster
+
     n = 4 if quick else 20
     pdir = tmp / "clients"
     for i in range(n):
         write_params(pdir / f"client{i:02d}.yml", DEMO_DATA, f"client{i:02d}")
 
-    def run(b=None):
+    def run(how: list, tree=REPO):
         out = Path(tempfile.mkdtemp(dir=tmp))
-        r = measure(runner_cmd(DEMO_PARAMS, out, jobs=2, all_dir=pdir, before=b))
+        r = kit_run(["--all", "--params-dir", pdir, *how, "--out", out], tree=tree)
         check_ok(out, n)
+        shutil.rmtree(out, ignore_errors=True)
         return r
 
-    res = {"clients": n}
-    s = median(repeat(run, reps))
-    res["kit"] = {"seconds": s, "clients_per_minute": n / s * 60}
+    with cluster.local(workers=2) as address:
+        runs = interleaved({"kit": lambda: run(["--jobs", 2]), "kit_cluster": lambda: run(["--cluster", address])}, reps)
     if before is not None:
-        s = median(repeat(lambda: run(before), max(1, reps - 2)))
-        res["kit_before"] = {"seconds": s, "clients_per_minute": n / s * 60}
+        runs["kit_before"] = repeat(lambda: run(["--jobs", 2], before), max(1, reps - 2))
+    res = {"clients": n}
+    for k, v in runs.items():
+        s = median(v)
+        res[k] = {"seconds": s, "clients_per_minute": n / s * 60, "runs": [r["seconds"] for r in v]}
     return res
 
 
@@ -313,7 +332,7 @@ def section_site(reps: int, tmp: Path) -> dict:
     if quarto is None:
         return {"skipped": "Quarto is not installed"}
     out = tmp / "site-reports"
-    measure(runner_cmd(DEMO_PARAMS, out, jobs=2))
+    kit_run([DEMO_PARAMS, "--jobs", 2, "--out", out])
     check_ok(out)
     bare = tmp / "bare-site"
     bare.mkdir()
@@ -355,10 +374,11 @@ def table(res: dict) -> str:
         d = res["demo"]
         base = d["papermill_cli_loop"]["seconds"]
         add("2 demo", "papermill CLI loop (4 notebooks)", base, "s")
-        for key in ("kit_jobs1_before", "kit_jobs2_before", "kit_jobs1", "kit_jobs2"):
+        for key in ("kit_jobs1_before", "kit_jobs1", "kit_jobs2_before", "kit_jobs2"):
             if key in d:
+                vs = f", {d[key]['seconds'] / d[key + '_before']['seconds']:.2f}x before" if key + "_before" in d else ""
                 add("2 demo", key.replace("kit_jobs", "kit --jobs ").replace("_before", " (before)"), d[key]["seconds"], "s",
-                    f"{base / d[key]['seconds']:.2f}x vs loop")
+                    f"{base / d[key]['seconds']:.2f}x vs loop{vs}, peak {d[key]['peak_rss'] / GIB:.2f} GiB")
     if "large" in res:
         g = res["large"]
         for name in ("load", "audit", "signals", "events", "kit_subset", "pandas_subset"):
@@ -368,6 +388,13 @@ def table(res: dict) -> str:
         if "scoring_seconds" in g["signals"]:
             add("3 large", "scoring", g["signals"]["scoring_seconds"], "s", f"{g['signals'].get('points', 0):,.0f} points")
         add("3 large", "signal building kit vs pandas", g["pandas_subset"]["seconds"] / g["kit_subset"]["seconds"], "x faster", "")
+    if "large_run" in res:
+        g = res["large_run"]
+        for key in ("kit_before", "kit"):
+            if key in g:
+                vs = f"{g['kit']['seconds'] / g['kit_before']['seconds']:.2f}x before, " if key == "kit" and "kit_before" in g else ""
+                add("3 large_run", f"whole batch, --jobs 1{' (before)' if key == 'kit_before' else ''}", g[key]["seconds"], "s",
+                    f"{vs}peak {g[key]['peak_rss'] / GIB:.2f} GiB")
     if "backtest" in res:
         b = res["backtest"]
         if "kit_before" in b:
@@ -376,10 +403,10 @@ def table(res: dict) -> str:
             f"{b['kit']['seconds'] / b['kit_before']['seconds']:.2f}x before" if "kit_before" in b else "")
     if "clients" in res:
         c = res["clients"]
-        for key in ("kit_before", "kit"):
+        how = {"kit_before": "--all --jobs 2 (before)", "kit": "--all --jobs 2", "kit_cluster": "--all --cluster, 2 local workers"}
+        for key, what in how.items():
             if key in c:
-                add("4 clients", f"{c['clients']} clients, --all --jobs 2 {'(before)' if key.endswith('before') else ''}",
-                    c[key]["clients_per_minute"], "clients/min", f"{c[key]['seconds']:.1f} s")
+                add("4 clients", f"{c['clients']} clients, {what}", c[key]["clients_per_minute"], "clients/min", f"{c[key]['seconds']:.1f} s")
     if "site" in res:
         t = res["site"]
         if "skipped" in t:
@@ -398,18 +425,18 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1 run each, smaller sizes (development)")
     ap.add_argument("--reps", type=int, help="runs per figure (default 3, --quick 1)")
-    ap.add_argument("--only", nargs="+", choices=["overhead", "demo", "large", "clients", "backtest", "site"])
-    ap.add_argument("--before", metavar="COMMIT", help="also measure kit/batch.py (sections 1, 2, 4) or kit (5) of this commit")
+    ap.add_argument("--only", nargs="+", choices=SECTIONS)
+    ap.add_argument("--before", metavar="COMMIT", help="also measure the kit and notebooks of this commit (sections overhead, demo, large_run, clients, backtest)")
     args = ap.parse_args(argv)
     reps = args.reps or (1 if args.quick else 3)
-    sections = args.only or ["overhead", "demo", "large", "clients", "backtest", "site"]
+    sections = args.only or SECTIONS
     if not (DEMO_DATA / "crm" / "accounts.csv").exists():
         subprocess.run([PY, "-m", "kit", "demo", "--data-only"], cwd=REPO, check=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-", dir=RESULTS))
     res: dict = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "reps": reps, "quick": args.quick, "load_before": os.getloadavg(),
                  "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()}
-    before = before_runner(args.before, tmp / "before") if args.before else None
+    before = before_tree(args.before, tmp / "before") if args.before else None
     res["before_commit"] = args.before
     try:
         for s in sections:
@@ -420,10 +447,12 @@ def main(argv=None) -> int:
                 res[s] = section_demo(reps, tmp, before)
             elif s == "large":
                 res[s] = section_large(reps, tmp, args.quick)
+            elif s == "large_run":
+                res[s] = section_large_run(reps, tmp, args.quick, before)
             elif s == "clients":
                 res[s] = section_clients(reps, tmp, args.quick, before)
             elif s == "backtest":
-                res[s] = section_backtest(reps, tmp, args.before)
+                res[s] = section_backtest(reps, tmp, before, args.before)
             elif s == "site":
                 res[s] = section_site(reps, tmp)
             print(f"[{s}: {time.time() - t:.0f} s]", file=sys.stderr, flush=True)

@@ -443,7 +443,7 @@ def edge_cases(table: pl.DataFrame, scored_accounts: pl.Series, renewals: pl.Dat
     without = scored_accounts.filter(~scored_accounts.is_in(renewals["account_id"].unique().implode()))
     ex = lambda f: [f"{r['account_id']} ({r['renewal_date']})" for r in f.head(EXAMPLES).to_dicts()]  # noqa: E731
     return {
-        "accounts_without_renewal": {"count": without.len(), "examples": without.head(EXAMPLES).to_list(),
+        "accounts_without_renewal": {"count": without.len(), "examples": without.sort().head(EXAMPLES).to_list(),
                                      "note": "scored but no renewal in the history: not part of the evaluation"},
         "renewals_without_scores": {"count": none.height, "examples": ex(none),
                                     "note": "no score in the window before the renewal (renewal too early in the history or account too new)"},

@@ -19,9 +19,10 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
-from kit import NOTEBOOKS, export, history, locks, manifest
+from kit import NOTEBOOKS, cache, export, history, locks, manifest
 from kit import params as params_mod
 from kit.errors import KitError, ParametersError, RunError
+from kit.load import ClientData, earliest
 from kit.periods import Period
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,6 +57,7 @@ class ClientResult:
     seconds: float = 0.0
     error: str = ""
     notebooks: list[NotebookResult] = field(default_factory=list)
+    retried: str = ""  # why the run started again (on a cluster: its worker was lost mid-run)
 
     @property
     def failure(self) -> str:
@@ -88,8 +90,10 @@ def run_client(
     out: str | Path = REPORTS,
     notebooks_dir: str | Path = NOTEBOOK_DIR,
     progress: Progress | None = None,
+    command: str | None = None,
 ) -> ClientResult:
-    """Run one client's notebooks for one period. Never raises for bad input: the result says what failed."""
+    """Run one client's notebooks for one period. Never raises for bad input: the result says what failed.
+    `command` is what the manifest records as the command that ran it (default: this process's)."""
     started = time.time()
     progress = progress or (lambda *a: None)
     try:
@@ -110,16 +114,25 @@ def run_client(
     committed = False
     _RUNNING += 1
     try:
-        progress(params.client, "", "inputs")
-        inputs = manifest.fingerprint_inputs(params)
-        check_period(params, per)  # loads the client's data: an unusable accounts table stops the run here, with its reason
         tmp, claim = _start(client_root, final, per, partial=set(names) != set(NOTEBOOKS))
+        warm = _warm_up(names, Path(notebooks_dir), tmp, jobs, {})  # the first kernels import while the data is read
+        try:
+            progress(params.client, "", "inputs")
+            # the client's data, read once for the whole run: every notebook reads this cache (kit.cache);
+            # an unusable accounts table stops the run here, with its reason
+            data = cache.write(ClientData(params), tmp)
+            check_period(data, per)
+        except BaseException:
+            for k in warm.values():
+                k.cancel()
+            raise
         parameters = {"params_path": str(Path(params_path).resolve()), "period": per.label, "run_dir": str(tmp)}
-        results = _execute_all(names, Path(notebooks_dir), tmp, parameters, jobs, lambda n, ev: progress(params.client, n, ev))
+        results = _execute_all(names, Path(notebooks_dir), tmp, parameters, jobs, lambda n, ev: progress(params.client, n, ev), warm)
         previous = (manifest.read(tmp / "manifest.json") or {}).get("notebooks", {})
         notebooks = {**previous, **{r.name: _relative(asdict(r), tmp) for r in results}}
-        m = manifest.build(params, per.label, inputs, notebooks, started, time.time())
+        m = manifest.build(params, per.label, data.inputs, notebooks, started, time.time(), command)
         manifest.write(tmp / "manifest.json", m)
+        cache.remove(tmp)  # the reports are what is kept, not the run's copy of the data
         ok = m["status"] == "ok"
         with locks.client(client_root):  # one commit at a time per client: the period folder is replaced whole
             folder = _commit(tmp, final) if ok else _keep_failed(tmp, client_root / f"{per.label}.failed")
@@ -147,11 +160,9 @@ def run_client(
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def check_period(params, per: Period) -> None:
-    """The client's data loads (else its SourceError), and the period does not end before every record of it."""
-    from kit.load import ClientData, earliest
-
-    first = earliest(ClientData(params))
+def check_period(data: ClientData, per: Period) -> None:
+    """The period does not end before every record of the client's data."""
+    first = earliest(data)
     if first and min(first.values()) > per.end:
         start = min(first.values())
         shown = ", ".join(f"{t} from {d:%Y-%m-%d}" for t, d in sorted(first.items(), key=lambda x: x[1])[:4])
@@ -192,14 +203,19 @@ def _writable(folder: Path) -> bool:
 
 def clean_stale(client_root: Path) -> list[Path]:
     """Remove what runs that were killed left behind (call under the client lock): temporary folders
-    no live process claims, and old period folders a commit did not get to delete."""
+    no live process claims, and old period folders a commit did not get to delete (or put back, if
+    the commit was killed before the new one took its place)."""
     gone = []
     for p in client_root.glob(".tmp-*"):
         if p.is_dir() and not locks.claimed(p):
             shutil.rmtree(p, ignore_errors=True)
             gone.append(p)
     for p in client_root.glob(".old-*"):
-        shutil.rmtree(p, ignore_errors=True)
+        period = client_root / p.name.removeprefix(".old-").rsplit("-", 1)[0]
+        if period.exists():
+            shutil.rmtree(p, ignore_errors=True)
+        else:  # killed between the commit's two renames: the previous version is the one to keep
+            p.rename(period)
         gone.append(p)
     return gone
 
@@ -257,13 +273,24 @@ def _keep_failed(tmp: Path, failed: Path) -> Path:
 # ---------------------------------------------------------------------------- executing notebooks
 
 
-def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jobs: int, progress) -> list[NotebookResult]:
+def _warm_up(pending: list[str], notebooks_dir: Path, run_dir: Path, jobs: int, warm: dict) -> dict:
+    """Start the kernels of the next notebooks to run (kit.engine.WarmKernel), up to 2 x `jobs`
+    kernels alive (`warm` holds those started already, running ones included)."""
+    from kit import engine
+
+    for n in [n for n in pending if n not in warm and (notebooks_dir / FILES[n]).exists()][: max(0, 2 * max(1, jobs) - len(warm))]:
+        warm[n] = engine.WarmKernel(notebooks_dir / FILES[n], run_dir)
+    return warm
+
+
+def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jobs: int, progress, warm: dict | None = None) -> list[NotebookResult]:
     """Run notebooks respecting DEPENDS, up to `jobs` at a time, each in a fresh kernel.
 
     Each notebook's kernel is started ahead (kit.engine.WarmKernel: imports done, nothing else)
-    while earlier notebooks run, at most 2 x `jobs` kernels alive at once; a notebook whose
-    dependency failed is skipped and its kernel shut down unused. Notebooks run in threads of this
-    process: the work happens in the kernels, so the runner pays its own imports once.
+    while earlier notebooks run (the first ones while the runner reads the data: `warm`), at most
+    2 x `jobs` kernels alive at once; a notebook whose dependency failed is skipped and its kernel
+    shut down unused. Notebooks run in threads of this process: the work happens in the kernels, so
+    the runner pays its own imports once.
     """
     import queue
 
@@ -271,7 +298,7 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
 
     results: dict[str, NotebookResult] = {}
     pending = list(names)  # not started yet, in dependency order
-    warm: dict[str, engine.WarmKernel] = {}
+    warm = dict(warm or {})
     running: set[str] = set()
     finished: queue.Queue = queue.Queue()
     jobs = max(1, jobs)
@@ -306,9 +333,7 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
                 k.on_done = lambda k, n=n: finished.put(n)
                 k.go(lambda km, args=args: execute(*args, km=km))
                 warm[n] = k
-            # kernels for the next notebooks start now, while these run (`warm` holds the running ones too)
-            for n in [n for n in pending if n not in warm and source(n).exists()][: max(0, 2 * jobs - len(warm))]:
-                warm[n] = engine.WarmKernel(source(n), run_dir)
+            _warm_up(pending, notebooks_dir, run_dir, jobs, warm)  # kernels for the next notebooks start while these run
             if not running:
                 continue
             n = finished.get()

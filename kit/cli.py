@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="execute a client's notebooks (or every client's with --all)")
     run.add_argument("params", nargs="?", help="parameters file, e.g. parameters/acme.yml")
     run.add_argument("--all", action="store_true", help="run every parameters file in --params-dir")
+    run.add_argument("--cluster", metavar="tcp://HOST:PORT",
+                     help="with --all: one task per client on this Dask scheduler (workers share the paths); --jobs is then notebooks per client")
     _common_run_options(run)
     run.set_defaults(func=cmd_run)
 
@@ -117,15 +119,21 @@ def cmd_run(args) -> int:
         raise KitError("must be at least 1", where="--jobs", fix="e.g. --jobs 2")
     if args.all == bool(args.params):
         raise KitError("give a parameters file or --all (not both)", where="run", fix="python -m kit run parameters/demo.yml")
+    cluster_address = getattr(args, "cluster", None)  # `demo` has no --cluster
+    if cluster_address and not args.all:
+        raise KitError("a cluster runs every client of --params-dir", where="--cluster", fix=f"add --all: python -m kit run --all --cluster {cluster_address}")
     if args.all:
         files = batch.parameter_files(args.params_dir)
         if not files:
             raise KitError("no parameters files", where=args.params_dir, fix="add parameters/<client>.yml")
+        how = dict(only=args.only, jobs=args.jobs, out=args.out, notebooks_dir=args.notebooks)
         with report.AllProgress(len(files)) as bar:
-            results = batch.run_all(
-                args.params_dir, args.period, only=args.only, jobs=args.jobs, out=args.out,
-                notebooks_dir=args.notebooks, on_done=bar.done,
-            )
+            if cluster_address:
+                from kit import cluster
+
+                results = cluster.run_all(cluster_address, args.params_dir, args.period, **how, on_start=bar.started, on_done=bar.done)
+            else:
+                results = batch.run_all(args.params_dir, args.period, **how, on_done=bar.done)
     else:
         results = [
             batch.run_client(

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
+from typing import Callable
 
 import polars as pl
 
@@ -79,6 +80,7 @@ class TableLoad:
     notes: list[Note] = field(default_factory=list)  # how the source was read and its values decided
     _failed: dict[str, pl.Expr] = field(default_factory=dict, repr=False)
     _info: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    typing: Callable[[pl.LazyFrame], pl.LazyFrame] | None = field(default=None, repr=False)  # text -> frame (kit.cache re-types a copy)
 
     @cached_property
     def problems(self) -> list[Problem]:
@@ -125,17 +127,29 @@ class ClientData:
         self.strict = strict
         self._loads: dict[str, TableLoad] = {}
         self._failed: dict[str, KitError] = {}
+        self._raws: dict[str, sources.RawSource] = {}  # every source read, loaded or not (for `inputs`)
+        self._inputs: dict[str, dict] | None = None  # set when the tables come from a run's cache (kit.cache)
         self._frames: dict[str, pl.DataFrame] = {}
         for name in schema.REQUIRED_TABLES:
             self._load(name)  # a broken required table stops here, with its message
         if strict:
             self.load_all()
 
+    @classmethod
+    def loaded(cls, params: Parameters, loads: dict[str, TableLoad], failed: dict[str, KitError], *,
+               raws: dict[str, sources.RawSource] | None = None, inputs: dict[str, dict] | None = None) -> "ClientData":
+        """Tables loaded already (kit.cache reads them back from a run's cache): nothing is read from the sources."""
+        self = cls.__new__(cls)
+        self.params, self.strict = params, False
+        self._loads, self._failed, self._raws, self._inputs, self._frames = dict(loads), dict(failed), dict(raws or {}), inputs, {}
+        return self
+
     def _load(self, name: str) -> TableLoad | None:
         if name in self._loads or name in self._failed or name not in self.params.sources:
             return self._loads.get(name)
         try:
-            self._loads[name] = load_table(self.params, name, strict=self.strict)
+            self._raws[name] = sources.read(name, self.params.sources[name], self.params)
+            self._loads[name] = load_table(self.params, name, strict=self.strict, raw=self._raws[name])
         except KitError as e:
             if self.strict or name in schema.REQUIRED_TABLES:
                 raise
@@ -168,6 +182,23 @@ class ClientData:
                 out[name] = f"not configured (add sources.{name} to the parameters to enable it)"
             elif name in self._failed:
                 out[name] = str(self._failed[name])
+        return out
+
+    @property
+    def inputs(self) -> dict[str, dict]:
+        """For the manifest, from the read that loaded the tables: every configured source's location, kind,
+        row count and SHA-256 (of the file, or of the query), or the error that made it unreadable."""
+        if self._inputs is not None:
+            return self._inputs
+        self.load_all()
+        out = {}
+        for name, src in self.params.sources.items():
+            raw = self._raws.get(name)
+            if raw is None:
+                out[name] = {"location": src.path or sources.mask_uri(src.uri or ""), "error": str(self._failed[name])}
+            else:
+                rows = self._loads[name].rows if name in self._loads else raw.rows
+                out[name] = input_entry(raw, rows if rows is not None else int(raw.frame.select(pl.len()).collect().item()))
         return out
 
     def failure(self, name: str) -> KitError | None:
@@ -209,12 +240,20 @@ def load_client(params: Parameters, *, strict: bool = False) -> ClientData:
     return ClientData(params, strict=strict)
 
 
+def input_entry(raw: sources.RawSource, rows: int) -> dict:
+    """A source as the manifest records it: where, what kind, how many records, and its fingerprint."""
+    entry = {"location": raw.location, "kind": raw.kind, "rows": rows, "sha256" if raw.kind == "file" else "query_sha256": raw.sha256}
+    if raw.notes:
+        entry["notes"] = [n.text for n in raw.notes]
+    return entry
+
+
 # ---------------------------------------------------------------------------- one table
 
 
-def load_table(params: Parameters, name: str, *, strict: bool = False) -> TableLoad:
+def load_table(params: Parameters, name: str, *, strict: bool = False, raw: sources.RawSource | None = None) -> TableLoad:
     src = params.sources[name]
-    raw = sources.read(name, src, params)
+    raw = raw or sources.read(name, src, params)
     table, kind = _table_for(name, src)
     mapping, notes = _resolve_mapping(raw, table, src)
     if raw.rows == 0 or (raw.rows is None and raw.records.head(1).collect().is_empty()):
@@ -225,12 +264,14 @@ def load_table(params: Parameters, name: str, *, strict: bool = False) -> TableL
     columns = [pl.col(client).alias(canon) for canon, client in mapping.items()]
     text = raw.records.select(ROW, *columns)
     exprs, failed, info, decided = _parsers(text, table, src, mapping, raw)
-    if kind == "events":
-        typed = aggregate_events(raw.frame.select(columns), src.login_events, parse=exprs)
-    else:
-        typed = text.select(ROW, *exprs)
+
+    def typing(text: pl.LazyFrame) -> pl.LazyFrame:
+        if kind == "events":
+            return aggregate_events(text.drop(ROW), src.login_events, parse=exprs)
+        return text.select(ROW, *exprs)
+
     decided = [replace(n, source_column=mapping.get(n.column)) for n in decided]
-    loaded = TableLoad(name, raw, typed, text, mapping, kind, [*raw.notes, *notes, *decided], failed, info)
+    loaded = TableLoad(name, raw, typing(text), text, mapping, kind, [*raw.notes, *notes, *decided], failed, info, typing)
     if strict and loaded.problems:
         problems = loaded.problems
         raise KitErrors([p.error() for p in problems]) if len(problems) > 1 else problems[0].error()

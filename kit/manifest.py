@@ -9,11 +9,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-import polars as pl
-
 import kit
-from kit import sources
-from kit.errors import KitError
 from kit.params import Parameters
 
 PACKAGES = (
@@ -32,28 +28,13 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def fingerprint_inputs(params: Parameters) -> dict[str, dict]:
-    """For every configured source: location, kind, row count and SHA-256 (of the file, or of the query).
-
-    A source that cannot be read is recorded with its error; the notebooks report it.
-    """
-    out: dict[str, dict] = {}
-    for table, src in params.sources.items():
-        try:
-            raw = sources.read(table, src, params)
-            rows = raw.rows if raw.rows is not None else int(raw.frame.select(pl.len()).collect().item())
-            entry = {"location": raw.location, "kind": raw.kind, "rows": rows, "sha256": raw.sha256}
-            if raw.kind == "sql":
-                entry = {"location": raw.location, "kind": "sql", "rows": rows, "query_sha256": raw.sha256}
-            if raw.notes:
-                entry["notes"] = [n.text for n in raw.notes]
-        except KitError as e:
-            entry = {"location": src.path or sources.mask_uri(src.uri or ""), "error": str(e)}
-        out[table] = entry
-    return out
+def command_line() -> str:
+    """This process's command, as a person would type it."""
+    return " ".join(Path(sys.argv[0]).name if i == 0 else a for i, a in enumerate(sys.argv))
 
 
-def build(params: Parameters, period: str, inputs: dict, notebooks: dict, started: float, finished: float) -> dict:
+def build(params: Parameters, period: str, inputs: dict, notebooks: dict, started: float, finished: float,
+          command: str | None = None) -> dict:
     failed = [n for n, r in notebooks.items() if r["status"] != "ok"]
     return {
         "client": params.client,
@@ -63,7 +44,7 @@ def build(params: Parameters, period: str, inputs: dict, notebooks: dict, starte
         "kit_version": kit.__version__,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(finished - started, 2),
-        "command": " ".join(Path(sys.argv[0]).name if i == 0 else a for i, a in enumerate(sys.argv)),
+        "command": command or command_line(),
         "packages": package_versions(),
         "parameters_file": str(params.path) if params.path else None,
         "parameters": params.public_dict(),

@@ -1,8 +1,9 @@
 """What a notebook calls first: parameters, period, output folder and data, in one object.
 
 Notebooks stay thin: `ctx = kit.notebook.setup(params_path, period, run_dir)` and then calls
-into the analysis modules. Interactive runs (JupyterLab) write artefacts under
-reports/<client>/_lab/<period>/ so they never touch a published period.
+into the analysis modules. In a batch run `ctx.data` is the run's copy of the client's tables
+(kit.cache, read once by the runner); interactive runs (JupyterLab) read the sources and write
+artefacts under reports/<client>/_lab/<period>/ so they never touch a published period.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kit import cache
 from kit import params as params_mod
 from kit.load import ClientData
 from kit.periods import Period
@@ -28,9 +30,10 @@ class Context:
 
     @property
     def data(self) -> ClientData:
-        """The client's tables (loaded on first use, lenient: problems are recorded, not raised)."""
+        """The client's tables (loaded on first use, lenient: problems are recorded, not raised): in a
+        batch run, the copy the runner read for the whole run (kit.cache); otherwise from the sources."""
         if self._data is None:
-            self._data = ClientData(self.params)
+            self._data = cache.read(self.run_dir, self.params) or ClientData(self.params)
         return self._data
 
     @property

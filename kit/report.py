@@ -25,12 +25,18 @@ def print_progress(client: str, notebook: str, event: str) -> None:
 
 
 class AllProgress:
-    """Progress of `run --all`: a live bar on a terminal, one line per finished client otherwise."""
+    """Progress of `run --all`: a live bar on a terminal (clients done, failed, running), one line per
+    finished client otherwise. `started` (from a cluster's workers) may come from another thread."""
 
     def __init__(self, total: int):
+        import threading
+
         self.total = total
         self.count = 0
+        self.failed = 0
+        self.running: set[str] | None = None  # known only when runs report their start (a cluster)
         self.progress = None
+        self.lock = threading.Lock()
 
     def __enter__(self):
         if sys.stdout.isatty():
@@ -38,17 +44,45 @@ class AllProgress:
 
             self.progress = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console)
             self.progress.start()
-            self.task = self.progress.add_task("clients", total=self.total)
+            self.task = self.progress.add_task(self.counts(), total=self.total)
         return self
 
+    def counts(self) -> str:
+        text = f"clients: {self.count - self.failed} done, {self.failed} failed"
+        return text + (f", {len(self.running)} running" if self.running is not None else "")
+
+    def started(self, event: dict) -> None:
+        """A client's run started on a worker: {client, worker, attempt, lost (workers before), run (False: not run again)}."""
+        with self.lock:
+            self.running = (self.running or set()) | {event["client"]}
+            lost = escape(f"[{event['client']}]") + f" worker {escape(event['lost'][-1])} was lost mid-run" if event.get("lost") else ""
+            if lost and event.get("run", True):
+                self.say(f"{lost}; [yellow]running again[/] on {escape(event['worker'])} (attempt {event['attempt']})")
+            elif lost:
+                self.say(f"{lost} again: [red]not run a third time[/]")
+            elif not self.progress:
+                self.say(escape(f"[{event['client']}]") + f" started on {escape(event['worker'])}")
+            self.refresh()
+
     def done(self, result) -> None:
-        self.count += 1
-        line = escape(f"[{self.count}/{self.total}]") + f" {result.client} {result.period}: {MARK.get(result.status, result.status)} ({result.seconds:.1f}s)"
+        from pathlib import Path
+
+        with self.lock:
+            self.count += 1
+            self.failed += result.status != "ok"
+            if self.running is not None:
+                self.running.discard(Path(result.params_path).stem)
+            self.say(escape(f"[{self.count}/{self.total}]") + f" {result.client} {result.period}: {MARK.get(result.status, result.status)} ({result.seconds:.1f}s)")
+            if self.progress:
+                self.progress.advance(self.task)
+            self.refresh()
+
+    def say(self, line: str) -> None:
+        (self.progress.console if self.progress else console).print(line)
+
+    def refresh(self) -> None:
         if self.progress:
-            self.progress.console.print(line)
-            self.progress.advance(self.task)
-        else:
-            console.print(line)
+            self.progress.update(self.task, description=self.counts())
 
     def __exit__(self, *exc):
         if self.progress:
@@ -63,6 +97,11 @@ def summary(results) -> None:
         where = r.folder if r.status == "ok" else r.failure
         t.add_row(r.client, r.period, MARK.get(r.status, r.status), f"{r.seconds:.1f}", escape(where))
     console.print(t)
+    retried = [r for r in results if r.retried]
+    if retried:
+        console.print(f"{len(retried)} client(s) ran again after losing a worker:")
+        for r in retried:
+            console.print(f"- {r.client}: {escape(r.retried)} ({MARK.get(r.status, r.status)})")
     failed = [r for r in results if r.status != "ok"]
     if failed:
         err.print(f"{len(failed)} of {len(results)} client(s) failed:")

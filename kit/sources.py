@@ -115,13 +115,18 @@ def _read_file(table: str, path: Path, src) -> RawSource:
             fix="check the file's permissions (the user running the batch must be able to read it)",
         ) from None
     except Exception as e:  # polars / fastexcel raise many types; name the file and the cause
-        raise SourceError(
-            f"cannot be read: {_first_line(e)}", where=where, code="unreadable",
-            fix="check the export opens in a spreadsheet; for CSV check the delimiter and encoding",
-        ) from None
+        raise unreadable(where, e) from None
     exported = datetime.fromtimestamp(path.stat().st_mtime)
     return RawSource(table, where, records, file_sha256(path), "file", notes=read.notes, rows=read.rows,
                      duplicates=_duplicates(frame), exported_at=exported)
+
+
+def unreadable(where: str, e: Exception) -> SourceError:
+    """An export that polars or fastexcel could not read: the file, the cause and the fix."""
+    return SourceError(
+        f"cannot be read: {_first_line(e)}", where=where, code="unreadable",
+        fix="check the export opens in a spreadsheet; for CSV check the delimiter and encoding",
+    )
 
 
 @dataclass

@@ -51,6 +51,20 @@ def tree_digest(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+# Small clients (kit.demo with a few hundred accounts, each its own seed): a whole batch in seconds.
+SMALL_CLIENTS = {"north": (11, 250), "south": (12, 200), "east": (13, 300)}  # client -> (seed, accounts)
+
+
+@pytest.fixture(scope="session")
+def small_clients(tmp_path_factory) -> Path:
+    """A parameters folder with the three SMALL_CLIENTS, each with its own data folder beside it."""
+    root = tmp_path_factory.mktemp("small-clients")
+    for client, (seed, n) in SMALL_CLIENTS.items():
+        demo.generate(root / "data" / client, DEMO_END, seed=seed, n_accounts=n)
+        write_params(root / "parameters", root / "data" / client, f"{client}.yml", client=client)
+    return root / "parameters"
+
+
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo-data")

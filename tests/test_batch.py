@@ -184,3 +184,17 @@ def test_last_complete_month_is_the_default():
     assert Period.parse(None) == Period.last_complete()
     assert Period(2026, 3).closes_quarter and not Period(2026, 2).closes_quarter
     assert Period(2026, 1).previous().label == "2025-12"
+
+
+def test_a_commit_killed_between_its_two_renames_gets_the_previous_version_back(tmp_path):
+    """The commit moves the period folder aside, then renames the run into place: killed in between
+    (a lost worker), the next run puts the previous version back instead of deleting it."""
+    root = tmp_path / "client"
+    aside = root / ".old-2026-09-cafe0000"
+    (aside / "logs").mkdir(parents=True)
+    (aside / "manifest.json").write_text('{"status": "ok"}')
+    (root / ".old-2026-08-beef0000").mkdir()
+    (root / "2026-08").mkdir()  # the commit got through: the old version only waited to be deleted
+    batch.clean_stale(root)
+    assert (root / "2026-09" / "manifest.json").read_text() == '{"status": "ok"}' and not aside.exists()
+    assert (root / "2026-08").exists() and not (root / ".old-2026-08-beef0000").exists()

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -22,7 +23,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from kit import batch, database, manifest, params
+from kit import batch, cache, database, params
 from kit.errors import SourceError
 from kit.load import ClientData, load_table
 from tests import pg
@@ -190,9 +191,9 @@ def test_every_canonical_table_from_sql_equals_the_file_one(sql_params, demo_dat
     assert any(p.code == "unparseable_datetime" and p.count == 3 for p in sql.loads["tickets"].problems)
 
 
-def test_manifest_records_masked_uri_query_hash_and_rows(sql_params, demo_params, cluster):
-    inputs = manifest.fingerprint_inputs(sql_params)
-    files = manifest.fingerprint_inputs(demo_params)
+def test_manifest_records_masked_uri_query_hash_and_rows(sql_params, demo_data, cluster):
+    inputs = ClientData(sql_params).inputs
+    files = demo_data.inputs
     for table, entry in inputs.items():
         src = sql_params.sources[table]
         assert entry["kind"] == "sql", entry
@@ -328,19 +329,58 @@ NOTEBOOKS = ["audit", "maintenance"]
 
 
 @pytest.fixture(scope="module")
-def runs(sql_params_file, demo_params_file, db_env, tmp_path_factory):
-    """One batch from files; one `run_all` from SQL next to a client whose database is unreachable."""
+def statement_log(cluster):
+    """From now on the server logs every statement it executes (log_statement = all); returns the log file."""
+    cluster.psql("ALTER SYSTEM SET log_statement = 'all'")
+    cluster.psql("SELECT pg_reload_conf()")
+    for _ in range(100):  # the reload is asynchronous; new connections see it once it is done
+        if "all" in cluster.psql("SHOW log_statement"):
+            break
+        time.sleep(0.05)
+    return cluster.root / "server.log"
+
+
+@pytest.fixture(scope="module")
+def runs(sql_params_file, demo_params_file, db_env, statement_log, tmp_path_factory):
+    """One batch from files; one `run_all` from SQL next to a client whose database is unreachable;
+    and the lines the server logged during the SQL batch."""
     out = tmp_path_factory.mktemp("runs")
     file_run = batch.run_client(demo_params_file, DEMO_PERIOD, only=NOTEBOOKS, out=out / "files")
     folder = sql_params_file.parent
     broken = pg.sql_params_text(demo_params_file.read_text(), uri=pg.SQL_URI.replace("${DEMO_DB_PORT}", str(pg._free_port())))
     (folder / "broken.yml").write_text(broken.replace("client: demo", "client: broken", 1))
+    logged = statement_log.stat().st_size
     results = batch.run_all(folder, DEMO_PERIOD, only=NOTEBOOKS, out=out / "sql")
-    return file_run, {r.client: r for r in results}
+    with statement_log.open(errors="replace") as f:
+        f.seek(logged)
+        statements = f.read().splitlines()
+    return file_run, {r.client: r for r in results}, statements
+
+
+def test_each_sql_source_is_queried_once_per_run(runs, sql_params):
+    """The runner reads each source once for the whole run (kit.cache): not again for the manifest,
+    the period check or each notebook."""
+    _, sql, statements = runs
+    assert sql["demo"].status == "ok", sql["demo"].failure
+    counts = {table: sum(src.query in line for line in statements) for table, src in sql_params.sources.items()}
+    assert counts == dict.fromkeys(sql_params.sources, 1)
+
+
+def test_the_run_cache_holds_no_secret(sql_params, cluster, tmp_path):
+    cache.write(ClientData(sql_params), tmp_path)
+    files = sorted((tmp_path / cache.FOLDER).iterdir())
+    assert len(files) > 2 * len(sql_params.sources)  # the index, and every table as read and as typed
+    for p in files:
+        data = p.read_bytes()
+        for s in (cluster.password, quote(cluster.password, safe="")):
+            assert s.encode() not in data, f"{p.name} contains the database password"
+    index = json.loads((tmp_path / cache.FOLDER / cache.INDEX).read_text())
+    assert all(t["location"].startswith(f"postgresql://{cluster.user}:***@") for t in index["tables"].values())
+    assert not any(src.query in json.dumps(index) for src in sql_params.sources.values())  # queries are hashed, not kept
 
 
 def test_batch_goes_on_after_an_unreachable_database(runs, cluster):
-    _, sql = runs
+    _, sql, _ = runs
     assert sql["broken"].status == "failed"
     msg = sql["broken"].error
     assert "sources.accounts" in msg and f"{cluster.host}:" in msg and "***" in msg and "fix:" in msg
@@ -360,7 +400,7 @@ def _normalise(obj, locations: set[str]):
 
 
 def test_artefacts_equal_between_file_and_sql_runs(runs, demo_params, sql_params):
-    file_run, sql = runs
+    file_run, sql, _ = runs
     assert file_run.status == "ok", file_run.failure
     a, b = Path(file_run.folder), Path(sql["demo"].folder)
     names = sorted(p.name for p in a.glob("*.json") if p.name != "manifest.json")
@@ -375,7 +415,7 @@ def test_artefacts_equal_between_file_and_sql_runs(runs, demo_params, sql_params
 
 
 def test_no_secret_in_any_file_of_the_run_folder(runs, cluster):
-    _, sql = runs
+    _, sql, _ = runs
     folder = Path(sql["demo"].folder)
     secrets = {cluster.password, quote(cluster.password, safe="")}
     files = [p for p in folder.rglob("*") if p.is_file()]
