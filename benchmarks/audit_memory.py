@@ -60,8 +60,9 @@ def generate(folder: Path, rows: int, days: int = 500) -> None:
 
 def run_audit(folder: Path) -> None:
     """In the measured child process: load the client and run every audit check."""
-    from kit import audit, params
-    from kit.load import ClientData
+    from kit.analyses import audit
+    from kit import params
+    from kit.io.load import ClientData
 
     raw = json.loads((folder / "params.json").read_text())
     p = params.from_dict(raw, base_dir=folder)

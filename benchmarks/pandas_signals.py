@@ -1,7 +1,7 @@
 """The naive baseline for signal building: straightforward pandas, one groupby/merge per window.
 
 For each distinct as-of date, filter each table to the window before it, aggregate per account
-with groupby, and merge onto that date's points. Same definitions as kit.signals (records dated
+with groupby, and merge onto that date's points. Same definitions as kit.analyses.signals (records dated
 strictly before as_of; windows [as_of - w, as_of)), so the two can be compared value by value.
 """
 

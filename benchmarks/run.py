@@ -10,13 +10,13 @@ Sections, each against a naive baseline or an older commit measured in the same 
 3. large: a large client from the demo generator (20,000 accounts, 2 years of daily usage) and a
    raw event log (>= 50 million rows, Parquet): wall time and peak memory of loading, the audit,
    signal building + scoring, the event log's aggregation (streaming), and signal building by
-   kit.signals vs a straightforward pandas implementation (benchmarks/pandas_signals.py);
+   kit.analyses.signals vs a straightforward pandas implementation (benchmarks/pandas_signals.py);
    large_run: the large client's whole batch (`python -m kit run --jobs 1`), wall time and peak
    memory (vs `--before`);
 4. clients: twenty demo-sized clients, `run --all --jobs 2` and `run --all --cluster` on a local
-   Dask cluster of two one-thread workers (kit.cluster.local): clients per minute (and `--before`,
+   Dask cluster of two one-thread workers (kit.run.cluster.local): clients per minute (and `--before`,
    local, one run);
-5. backtest: the demo client's back-test (kit.backtest.run on loaded data), and with `--before`
+5. backtest: the demo client's back-test (kit.analyses.backtest.run on loaded data), and with `--before`
    the same stage run by that commit's kit package;
 6. site: rendering one client's site (`python -m kit publish`, the demo's reports: writing the
    Quarto source, then `quarto render`), vs writing the source alone and vs `quarto render` of a
@@ -91,7 +91,7 @@ def empty_notebooks(folder: Path) -> Path:
     """Four 'empty analysis' notebooks: title, parameters, setup; nothing else."""
     import nbformat
 
-    from kit import batch
+    from kit.run import batch
 
     folder.mkdir(parents=True, exist_ok=True)
     for file in batch.FILES.values():
@@ -107,7 +107,7 @@ def empty_notebooks(folder: Path) -> Path:
 
 def papermill_loop(notebooks: Path, params: Path, out: Path) -> list[str]:
     """Shell commands of the naive baseline: one `papermill` CLI process per notebook, in order."""
-    from kit import batch
+    from kit.run import batch
 
     run_dir = out / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -300,7 +300,7 @@ def compare(kit_file: Path, pd_file: Path) -> dict:
 def section_clients(reps: int, tmp: Path, quick: bool, before: Path | None) -> dict:
     """Clients per minute: `run --all --jobs 2` on this machine, and `run --all --cluster` on a local
     Dask cluster of two one-thread workers (started once for the section, not timed)."""
-    from kit import cluster
+    from kit.run import cluster
 
     n = 4 if quick else 20
     pdir = tmp / "clients"
@@ -326,7 +326,7 @@ def section_clients(reps: int, tmp: Path, quick: bool, before: Path | None) -> d
 
 
 def section_site(reps: int, tmp: Path) -> dict:
-    from kit import site
+    from kit.publish import site
 
     quarto = site.find_quarto()
     if quarto is None:
@@ -340,7 +340,7 @@ def section_site(reps: int, tmp: Path) -> dict:
     (bare / "index.qmd").write_text("---\ntitle: Bare\n---\n\nOne page.\n")
 
     def publish(render: bool):
-        code = (f"from kit import site; site.publish({str(DEMO_PARAMS)!r}, {PERIOD!r}, out={str(out)!r}, "
+        code = (f"from kit.publish import site; site.publish({str(DEMO_PARAMS)!r}, {PERIOD!r}, out={str(out)!r}, "
                 f"site={str(tmp / 'sites')!r}, render={render})")
         return measure([PY, "-c", code])
 

@@ -2,8 +2,8 @@
 
 `python -m benchmarks.stages STAGE PARAMS PERIOD` prints one JSON line of timings (seconds).
 Stages: load, audit, signals (every signal the current score uses, then scoring), kit_subset and
-pandas_subset (the same signals by kit.signals.build and by the pandas baseline), events (the raw
-event log aggregated to daily usage by the kit's lazy path), backtest (kit.backtest.run on loaded
+pandas_subset (the same signals by kit.analyses.signals.build and by the pandas baseline), events (the raw
+event log aggregated to daily usage by the kit's lazy path), backtest (kit.analyses.backtest.run on loaded
 data, into a throw-away folder, after importing what the runner's warm kernel imports for the
 back-test notebook: whichever `kit` package is first on sys.path, so an older commit's kit can be
 measured the same way).
@@ -21,17 +21,27 @@ import polars as pl
 from benchmarks import pandas_signals
 
 
+def _kit(path: str):
+    """A kit module by its path in the regrouped package (`analyses.backtest`), or by its old flat name
+    (`backtest`) when an older commit's kit is first on sys.path (the back-test stage's --before)."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"kit.{path}")
+    except ModuleNotFoundError:
+        return importlib.import_module("kit." + path.rsplit(".", 1)[-1])
+
+
 def _data(params_path: str):
     from kit import params as params_mod
-    from kit.load import ClientData
 
     params = params_mod.load(params_path)
-    return params, ClientData(params)
+    return params, _kit("io.load").ClientData(params)
 
 
 def points(data, params, as_of) -> pl.DataFrame:
     """The back-test's scoring points: every account every score_every_days days over the history."""
-    from kit import backtest, signals
+    from kit.analyses import backtest, signals
 
     s = backtest.Settings.of(params)
     renewals = signals.renewal_points(data, params.lead_time_days, params.weighting.contraction_as_churn, until=as_of)
@@ -54,13 +64,13 @@ def main(stage: str, params_path: str, period: str) -> dict:
                 out[f"rows_{name}"] = data.table(name).height
         out["seconds"] = time.perf_counter() - t
     elif stage == "audit":
-        from kit import audit
+        from kit.analyses import audit
 
         res = audit.run(data, as_of, period=period)
         out["seconds"] = time.perf_counter() - t
         out["score"] = res.to_json().get("score")
     elif stage == "events":
-        usage = data.table("usage")  # kit.load.aggregate_events, collected with the streaming engine
+        usage = data.table("usage")  # kit.io.load.aggregate_events, collected with the streaming engine
         out["seconds"] = time.perf_counter() - t
         out["daily_rows"] = usage.height
         out["events"] = int(usage["events"].sum())
@@ -68,7 +78,8 @@ def main(stage: str, params_path: str, period: str) -> dict:
         import tempfile
 
         import kit.notebook as nb
-        from kit import backtest, engine
+
+        backtest, engine = _kit("analyses.backtest"), _kit("run.engine")
 
         # as in a batch run: the runner's warm kernel has imported what the notebook and its kit modules import
         engine.warm(engine.preload(Path(__file__).resolve().parent.parent / "notebooks" / "03_backtest.ipynb"))
@@ -86,7 +97,7 @@ def main(stage: str, params_path: str, period: str) -> dict:
         out["points"] = pts.height
         out["setup_seconds"] = time.perf_counter() - t
         if stage == "signals":
-            from kit import scoring, signals
+            from kit.analyses import scoring, signals
 
             buildable = set(signals.available(data))
             wanted = [x for comp in params.score.components.values() for x in comp.signals if x in buildable]
@@ -99,7 +110,7 @@ def main(stage: str, params_path: str, period: str) -> dict:
             out["signals"] = len(wanted)
             out["scored_rows"] = scored.height
         elif stage == "kit_subset":
-            from kit import signals
+            from kit.analyses import signals
 
             t = time.perf_counter()
             sig = signals.build(data, pts, pandas_signals.SIGNALS)

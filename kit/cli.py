@@ -113,7 +113,7 @@ def _common_run_options(p: argparse.ArgumentParser, params_dir: bool = True) -> 
 
 
 def cmd_run(args) -> int:
-    from kit import batch, report
+    from kit.run import batch, report
 
     if args.jobs < 1:
         raise KitError("must be at least 1", where="--jobs", fix="e.g. --jobs 2")
@@ -129,7 +129,7 @@ def cmd_run(args) -> int:
         how = dict(only=args.only, jobs=args.jobs, out=args.out, notebooks_dir=args.notebooks)
         with report.AllProgress(len(files)) as bar:
             if cluster_address:
-                from kit import cluster
+                from kit.run import cluster
 
                 results = cluster.run_all(cluster_address, args.params_dir, args.period, **how, on_start=bar.started, on_done=bar.done)
             else:
@@ -152,7 +152,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    from kit import site
+    from kit.publish import site
 
     result = site.publish(args.params, args.period, out=args.out, site=args.site)
     print(f"site of {result.client} ({result.period}): {result.output}")
@@ -163,7 +163,7 @@ def cmd_publish(args) -> int:
 
 def publish_results(results, args) -> int:
     """After the runs: publish each successful client, one Quarto render at a time."""
-    from kit import site
+    from kit.publish import site
 
     code = 0
     for r in results:
@@ -184,7 +184,9 @@ def publish_results(results, args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from kit import load, params, report
+    from kit.io import load
+    from kit import params
+    from kit.run import report
 
     p = params.load(args.params)
     data = load.ClientData(p)

@@ -55,7 +55,7 @@ class Reason(StrEnum):
     REPORTS_NOT_WRITABLE = "reports_not_writable"
     PERIOD_PROTECTED = "period_protected"  # the period folder is read-only: it is kept as it is
     INTERRUPTED = "interrupted"
-    # runs on a Dask cluster (kit.cluster)
+    # runs on a Dask cluster (kit.run.cluster)
     CLUSTER_UNREACHABLE = "cluster_unreachable"  # no scheduler at the address, no worker, or Dask not installed
     WORKER_LOST = "worker_lost"  # the workers running a client were lost mid-run twice
     WORKER_ERROR = "worker_error"  # a client's task failed on its worker (the kit not installed there, a bug)

@@ -2,7 +2,7 @@
 
 Notebooks stay thin: `ctx = kit.notebook.setup(params_path, period, run_dir)` and then calls
 into the analysis modules. In a batch run `ctx.data` is the run's copy of the client's tables
-(kit.cache, read once by the runner); interactive runs (JupyterLab) read the sources and write
+(kit.io.cache, read once by the runner); interactive runs (JupyterLab) read the sources and write
 artefacts under reports/<client>/_lab/<period>/ so they never touch a published period.
 """
 
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kit import cache
+from kit.io import cache
 from kit import params as params_mod
-from kit.load import ClientData
+from kit.io.load import ClientData
 from kit.periods import Period
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,7 +31,7 @@ class Context:
     @property
     def data(self) -> ClientData:
         """The client's tables (loaded on first use, lenient: problems are recorded, not raised): in a
-        batch run, the copy the runner read for the whole run (kit.cache); otherwise from the sources."""
+        batch run, the copy the runner read for the whole run (kit.io.cache); otherwise from the sources."""
         if self._data is None:
             self._data = cache.read(self.run_dir, self.params) or ClientData(self.params)
         return self._data
@@ -92,28 +92,28 @@ def setup(params_path: str, period: str | None = None, run_dir: str | None = Non
 
 
 def show(df, rows: int = 20, **how):
-    """Display a polars frame as a client-ready table (kit.present.table: labels, numbers by kind,
+    """Display a polars frame as a client-ready table (kit.publish.present.table: labels, numbers by kind,
     no index); `how` passes kinds, labels, columns, transpose, note, wide on to it. A table built
-    already (kit.present.Table) is shown as it is."""
-    from kit import present
+    already (kit.publish.present.Table) is shown as it is."""
+    from kit.publish import present
 
     present.show(df if isinstance(df, present.Table) else present.table(df, max_rows=rows, **how))
 
 
 def md(text: str):
-    """Narrative computed from results, rendered as Markdown in the report (kit.present.md)."""
-    from kit import present
+    """Narrative computed from results, rendered as Markdown in the report (kit.publish.present.md)."""
+    from kit.publish import present
 
     present.show(text)
 
 
 def sources_table(data):
     """The data a report reads: each canonical table, its file (name only), rows and what loading
-    noticed, in words (kit.load.summary holds the same with codes and full paths)."""
+    noticed, in words (kit.io.load.summary holds the same with codes and full paths)."""
     import polars as pl
 
-    from kit import present
-    from kit.load import summary
+    from kit.publish import present
+    from kit.io.load import summary
 
     notes = {}
     for name, t in data.loads.items():

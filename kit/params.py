@@ -13,7 +13,8 @@ from typing import Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from kit import catalog, schema
+from kit.analyses import catalog
+from kit.io import schema
 from kit.errors import ParametersError
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -78,7 +79,7 @@ class Source(Strict):
                 raise _fix("a database source needs both `uri` and `query`", "add the missing key")
             raise _fix("has no `path` and no `uri` + `query`", "add `path: exports/file.csv` (or a database `uri` and `query`)")
         if self.uri:
-            from kit.database import literal_password
+            from kit.io.database import literal_password
 
             if literal_password(self.uri):
                 raise _fix(
@@ -260,7 +261,7 @@ class Backtest(Strict):
 
 
 class Scorecard(Strict):
-    """How the back-test proposes a scorecard (kit.scorecard): fitted on earlier renewals, judged on later ones."""
+    """How the back-test proposes a scorecard (kit.analyses.scorecard): fitted on earlier renewals, judged on later ones."""
 
     test_share: float = Field(1 / 3, gt=0, lt=1, description="share of renewals, the latest by date, kept out of the fit")
     max_measures: int = Field(8, ge=1, description="at most this many measures (signals)")
@@ -285,7 +286,7 @@ LOWER_IS_WORSE = "lower"
 
 
 class Maintenance(Strict):
-    """Thresholds of the monthly maintenance check (kit.maintenance).
+    """Thresholds of the monthly maintenance check (kit.analyses.maintenance).
 
     Each Limit is read in its DIRECTIONS: higher is worse -> red when value > red, amber when
     value > amber; lower is worse -> red when value < red, amber when value < amber. A value
@@ -414,7 +415,7 @@ class Parameters(Strict):
 
     def public_dict(self) -> dict[str, Any]:
         """The parameters as the manifest records them (no secrets: URIs are masked)."""
-        from kit.sources import mask_uri
+        from kit.io.sources import mask_uri
 
         data = self.model_dump(mode="json")
         for src in data["sources"].values():

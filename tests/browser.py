@@ -97,7 +97,7 @@ def chromium_path() -> str | None:
 
 def unavailable() -> str | None:
     """Why the browser test cannot run here, or None."""
-    from kit import site
+    from kit.publish import site
 
     if site.find_quarto() is None:
         return "Quarto is not installed (conda env, `pip install quarto-cli` with internet access, or quarto.org)"

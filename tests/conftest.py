@@ -9,8 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kit import batch, demo, params
-from kit.load import ClientData
+from kit.run import batch
+from kit import demo, params
+from kit.io.load import ClientData
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_END = date(2026, 10, 31)
@@ -97,7 +98,7 @@ def demo_truth(demo_dir) -> dict:
 @pytest.fixture(scope="session")
 def demo_run(demo_params_file, tmp_path_factory):
     """The demo batch for DEMO_PERIOD, run once: every notebook's artefacts are checked from it."""
-    from kit import batch
+    from kit.run import batch
 
     out = tmp_path_factory.mktemp("reports")
     result = batch.run_client(demo_params_file, DEMO_PERIOD, out=out, jobs=2)

@@ -9,7 +9,7 @@ The cluster uses password authentication (scram-sha-256) so that tests can check
 never leaks into a run folder. initdb refuses to run as root, so as root the server runs as the
 `postgres` OS user (via runuser) with the temp dir handed over to it.
 
-Measuring the SQL engines (see kit/database.py for the outcome):
+Measuring the SQL engines (see kit/io/database.py for the outcome):
 
     .venv/bin/python tests/pg.py --bench [data/demo]
 """
@@ -220,7 +220,7 @@ DEMO_TABLES = {
 
 def load_demo(cluster: Cluster, params) -> None:
     """Copy each of the demo client's exports, as the kit reads it (client columns and values), into a table."""
-    from kit import sources
+    from kit.io import sources
 
     for table, db_table in DEMO_TABLES.items():
         src = params.sources[table]
@@ -260,7 +260,7 @@ def bench(data_dir: str = "data/demo", runs: int = 7) -> dict:
     p = params_mod.load(write_params(tmp, Path(data_dir).resolve()))
     cluster = start()
     try:
-        from kit import sources
+        from kit.io import sources
 
         for table in ("usage", "accounts"):
             cluster.load_frame(DEMO_TABLES[table], sources.read(table, p.sources[table], p).frame.collect())
@@ -271,8 +271,8 @@ def bench(data_dir: str = "data/demo", runs: int = 7) -> dict:
                 times = []
                 for _ in range(runs):
                     t = time.perf_counter()
-                    if engine == "kit":  # what kit.database does: ADBC cursor -> Arrow -> polars
-                        from kit import database
+                    if engine == "kit":  # what kit.io.database does: ADBC cursor -> Arrow -> polars
+                        from kit.io import database
 
                         df = database._read_adbc(query, cluster.uri())
                     else:

@@ -12,10 +12,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from kit import audit, params
-from kit.audit_checks import Check, billing_arr, hierarchy_cycles, usual_gap_days
+from kit.analyses import audit
+from kit import params
+from kit.analyses.audit_checks import Check, billing_arr, hierarchy_cycles, usual_gap_days
 from kit.errors import SourceError
-from kit.load import ClientData
+from kit.io.load import ClientData
 from kit.periods import Period
 
 AS_OF = date(2026, 10, 31)
@@ -457,7 +458,7 @@ def test_demo_zero_checks_that_must_be_zero(demo_audit):
 
 @pytest.fixture(scope="module")
 def audit_run(demo_params_file, tmp_path_factory):
-    from kit import batch
+    from kit.run import batch
     from tests.conftest import DEMO_PERIOD
 
     out = tmp_path_factory.mktemp("audit-run")
@@ -492,7 +493,7 @@ def test_notebook_writes_audit_json_failures_csv_and_report(audit_run, demo_trut
 def test_a_period_before_the_sources_begin_has_a_typed_freshness_table_and_chart(tmp_path):
     """No source has a record on or before the period end: each freshness is a finding, and the chart draws
     (a column of nulls handed to Altair failed with "Unexpected DtypeKind")."""
-    from kit import audit_report
+    from kit.analyses import audit_report
 
     p = write_client(tmp_path, clean_frames())
     r = audit.run(ClientData(p), date(2023, 1, 31), period="2023-01")
@@ -503,7 +504,7 @@ def test_a_period_before_the_sources_begin_has_a_typed_freshness_table_and_chart
 
 
 def test_salesforce_id_hint_only_when_most_orphans_are_the_other_length_of_known_ids():
-    from kit.audit_checks import salesforce_id_hint
+    from kit.analyses.audit_checks import salesforce_id_hint
 
     known = pl.Series(["001000000000001", "001000000000002"])  # 15 characters
     assert "CASESAFEID" in salesforce_id_hint(known, pl.Series(["001000000000001AAA", "001000000000002AAB"]), "tickets")

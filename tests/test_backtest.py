@@ -9,8 +9,9 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from kit import backtest, params, scoring
-from kit.backtest import Settings
+from kit.analyses import backtest, scoring
+from kit import params
+from kit.analyses.backtest import Settings
 
 R = date(2026, 3, 1)  # every renewal of the hand case is on this date
 S = Settings(red=60, green=75, at_risk_weeks=2, lead_time_days=14, window_start_days=42, window_end_days=0)
@@ -168,7 +169,7 @@ def demo_backtest(demo_params_file, tmp_path_factory):
     """weights then backtest on the demo client, run once through the batch runner."""
     from pathlib import Path
 
-    from kit import batch
+    from kit.run import batch
 
     out = tmp_path_factory.mktemp("backtest-reports")
     result = batch.run_client(demo_params_file, DEMO_PERIOD, out=out, only=["weights", "backtest"])
@@ -229,7 +230,7 @@ def test_no_future_data_enters_a_score(demo_dir, demo_params, tmp_path):
     """Records dated on or after day D change no score dated up to D, and do change later ones."""
     import shutil
 
-    from kit.load import ClientData
+    from kit.io.load import ClientData
 
     D = date(2025, 6, 4)
     data_dir = tmp_path / "data"
@@ -324,7 +325,7 @@ def _score_by_rules(rules, values: dict) -> float:
 
 def test_demo_scorecard_is_back_tested_exactly_as_exported(demo_backtest, demo_data):
     """Scores in scores.parquet equal the exported Gainsight table applied by an independent scorer to the signals."""
-    from kit import signals
+    from kit.analyses import signals
 
     doc, scores, folder = demo_backtest
     rules = _gainsight_rules(folder)
@@ -424,7 +425,7 @@ def test_demo_adopted_scorecard_is_judged_as_the_current_score(demo_backtest, de
     import yaml
 
     import kit.notebook as nb
-    from kit import methodology
+    from kit.publish import methodology
 
     doc, _, folder = demo_backtest
     raw = yaml.safe_load(demo_params_file.read_text())

@@ -36,8 +36,10 @@ import polars as pl
 import pytest
 import yaml
 
-from kit import audit, batch, cli, locks
-from kit.load import ClientData, load_table
+from kit.analyses import audit
+from kit.run import batch, locks
+from kit import cli
+from kit.io.load import ClientData, load_table
 from kit import params as params_mod
 
 from .conftest import REPO, tiny_notebooks, tree_digest

@@ -10,7 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kit import NOTEBOOKS, batch, cli
+from kit import NOTEBOOKS, cli
+from kit.run import batch
 
 from .conftest import DEMO_PERIOD, tiny_notebooks, tree_digest, write_params
 

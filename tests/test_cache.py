@@ -1,4 +1,4 @@
-"""The run's cache (kit.cache): the runner reads a client's sources once, and every notebook of the
+"""The run's cache (kit.io.cache): the runner reads a client's sources once, and every notebook of the
 run reads that copy; a notebook outside a run reads the sources."""
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from kit import batch, cache, notebook, params
-from kit.load import ClientData
+from kit.run import batch
+from kit.io import cache
+from kit import notebook, params
+from kit.io.load import ClientData
 from tests.conftest import DEMO_PERIOD, tiny_notebooks, write_params
 
 
@@ -93,7 +95,7 @@ def test_raw_events_are_cached_as_their_daily_aggregate(tmp_path):
     assert direct.loads["usage"].kind == "events" and direct.table("usage").height < 600
     cache.write(ClientData(p), tmp_path)
     got, expected = view(cache.read(tmp_path, p)), view(direct)
-    for v in (got, expected):  # polars' group_by leaves the days in another order on every read (kit.load.aggregate_events)
+    for v in (got, expected):  # polars' group_by leaves the days in another order on every read (kit.io.load.aggregate_events)
         v["usage"]["table"] = v["usage"]["table"].drop("_row").sort("account_id", "date")
     assert_same_view(got, expected)
 

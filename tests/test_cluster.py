@@ -1,4 +1,4 @@
-"""Batches on a Dask cluster (kit.cluster): a scheduler and two worker processes on 127.0.0.1,
+"""Batches on a Dask cluster (kit.run.cluster): a scheduler and two worker processes on 127.0.0.1,
 started with dask's own command line as the README shows, run small clients with `--cluster`."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from kit import batch, cli, manifest
+from kit.run import batch, manifest
+from kit import cli
 from tests.conftest import DEMO_PERIOD, SMALL_CLIENTS, tiny_notebooks
 
 ARTEFACTS = ("audit.json", "weights.json", "backtest.json", "maintenance.json")
@@ -30,9 +31,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def scheduler(tmp_path_factory):
-    """`dask scheduler` and two `dask worker` processes on 127.0.0.1 (kit.cluster.local)."""
+    """`dask scheduler` and two `dask worker` processes on 127.0.0.1 (kit.run.cluster.local)."""
     pytest.importorskip("distributed")
-    from kit import cluster
+    from kit.run import cluster
 
     with cluster.local(workers=2, logs=tmp_path_factory.mktemp("dask")) as address:
         yield address
@@ -147,7 +148,7 @@ def test_nothing_on_the_default_path_imports_dask(small_clients, tmp_path):
 
 
 def test_cluster_mistakes_get_a_clear_message(small_clients, capsys, monkeypatch):
-    from kit import cluster
+    from kit.run import cluster
 
     assert cli.main(["run", str(small_clients / "north.yml"), "--cluster", "tcp://127.0.0.1:8786"]) == 2
     assert "--all" in capsys.readouterr().err
@@ -160,8 +161,8 @@ def test_cluster_mistakes_get_a_clear_message(small_clients, capsys, monkeypatch
 
 
 def test_the_progress_counts_clients_done_failed_and_running(capsys):
-    from kit import report
-    from kit.batch import ClientResult
+    from kit.run import report
+    from kit.run.batch import ClientResult
 
     def start(client, worker, lost=()):
         return {"client": client, "worker": worker, "attempt": len(lost) + 1, "lost": list(lost), "run": len(lost) < 2}

@@ -1,4 +1,4 @@
-"""kit.engine: warm kernels import ahead but share nothing, and talk over private Unix sockets."""
+"""kit.run.engine: warm kernels import ahead but share nothing, and talk over private Unix sockets."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import nbformat
 import papermill
 import pytest
 
-from kit import engine
+from kit.run import engine
 
 
 def _notebook(path, *sources: str):
@@ -31,9 +31,9 @@ def _text(cell) -> str:
 
 
 def test_preload_follows_the_notebook_and_kit_imports_but_skips_stdlib_and_drivers(tmp_path):
-    nb = _notebook(tmp_path / "n.ipynb", "import json\nfrom kit import weighting\n%matplotlib inline\n", "import adbc_driver_postgresql")
+    nb = _notebook(tmp_path / "n.ipynb", "import json\nfrom kit.analyses import weighting\n%matplotlib inline\n", "import adbc_driver_postgresql")
     mods = engine.preload(nb)
-    assert "kit.weighting" in mods and "polars" in mods
+    assert "kit.analyses.weighting" in mods and "polars" in mods
     assert "statsmodels.api" in mods or any(m.startswith("statsmodels") for m in mods)  # imported inside weighting
     assert "json" not in mods and not any(m.startswith("adbc_driver") for m in mods)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from kit import history
-from kit import maintenance as mt
+from kit.run import history
+from kit.analyses import maintenance as mt
 from kit.periods import Period
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from kit import params
 from kit.errors import KitErrors, ParseError, SourceError
-from kit.load import ClientData, aggregate_events, load_table
+from kit.io.load import ClientData, aggregate_events, load_table
 
 ACCOUNTS_CSV = (
     "Account ID,Acct Name,ARR (USD),Seats,Created,Renewal Date,Tier\n"
@@ -238,7 +238,7 @@ def test_parse_error_type_is_specific(tmp_path):
 
 
 def test_footer_rows_are_totals_and_boilerplate_never_data():
-    from kit.layout import footer_rows
+    from kit.io.layout import footer_rows
 
     header = ["Account Name", "ARR", "Segment"]
     data = [["Acme", "10", "SMB"], ["Total Energies", "20", "ENT"]]

@@ -10,9 +10,10 @@ import polars as pl
 import pytest
 import yaml
 
-from kit import batch, history, params
-from kit import maintenance as mt
-from kit.load import ClientData
+from kit.run import batch, history
+from kit import params
+from kit.analyses import maintenance as mt
+from kit.io.load import ClientData
 from kit.params import HIGHER_IS_WORSE, LOWER_IS_WORSE, Limit
 from kit.periods import Period
 

@@ -23,9 +23,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from kit import batch, cache, database, params
+from kit.run import batch
+from kit.io import cache, database
+from kit import params
 from kit.errors import SourceError
-from kit.load import ClientData, load_table
+from kit.io.load import ClientData, load_table
 from tests import pg
 from tests.conftest import DEMO_PERIOD
 
@@ -358,7 +360,7 @@ def runs(sql_params_file, demo_params_file, db_env, statement_log, tmp_path_fact
 
 
 def test_each_sql_source_is_queried_once_per_run(runs, sql_params):
-    """The runner reads each source once for the whole run (kit.cache): not again for the manifest,
+    """The runner reads each source once for the whole run (kit.io.cache): not again for the manifest,
     the period check or each notebook."""
     _, sql, statements = runs
     assert sql["demo"].status == "ok", sql["demo"].failure

@@ -1,4 +1,4 @@
-"""The presentation layer (kit/present.py): labels, numbers by kind, tables, badges, Markdown.
+"""The presentation layer (kit/publish/present.py): labels, numbers by kind, tables, badges, Markdown.
 
 Expected strings are written out by hand (or computed here with plain arithmetic), not produced by
 the formatters under test. The end-to-end tests read the demo's executed notebooks: no output that
@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from kit import present, site
+from kit.publish import present, site
 
 
 # ---------------------------------------------------------------------------- numbers by kind
@@ -60,7 +60,7 @@ def test_labels_come_from_one_table_and_unknown_keys_read_as_words():
     assert present.label("csm_active_share") == "Platform usage (CSM daily active)"
     assert present.label("feature_api_calls") == "Usage feature: api calls"
     assert present.label("some_new_metric") == "Some new metric"
-    from kit.maintenance import CHECKS
+    from kit.analyses.maintenance import CHECKS
 
     assert all(k in present.LABELS for k in CHECKS)  # every check has its title in the table
 

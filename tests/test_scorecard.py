@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 from scipy import optimize, stats
 
-from kit import params, scorecard, scoring
+from kit import params
+from kit.analyses import scorecard, scoring
 from kit.params import Bands, Scorecard, Weighting
 
 SETTINGS = Scorecard()

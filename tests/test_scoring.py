@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from kit import scoring
+from kit.analyses import scoring
 from kit.errors import KitError
 from kit.params import Bands, Component, Score
 

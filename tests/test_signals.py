@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 import pytest
 
-from kit import catalog, signals
+from kit.analyses import catalog, signals
 from kit.errors import KitError
 
 

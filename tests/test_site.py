@@ -19,7 +19,8 @@ import polars as pl
 import pytest
 import yaml
 
-from kit import cli, params, site
+from kit import cli, params
+from kit.publish import site
 from kit.periods import Period
 
 PERSONAL = {"jane.doe@acme.example", "Avery Müller", "sam.okafor@team.example"}
@@ -521,7 +522,7 @@ def test_find_quarto_honours_quarto_path(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def demo_reports(demo_params_file, tmp_path_factory):
     """One real run of the audit notebook on the demo client."""
-    from kit import batch
+    from kit.run import batch
 
     out = tmp_path_factory.mktemp("site-reports")
     r = batch.run_client(demo_params_file, "2026-10", out=out, only=["audit"])

@@ -11,7 +11,8 @@ import pytest
 import yaml
 from scipy import stats
 
-from kit import demo, params, weighting
+from kit import demo, params
+from kit.analyses import weighting
 from kit.params import Weighting
 
 from .conftest import DEMO_PERIOD, REPO, write_params
@@ -194,7 +195,7 @@ def test_demo_weights_sum_to_one_with_intervals(demo_result):
 
 
 def test_demo_univariate_figures_match_scipy(demo_result, demo_data, demo_params):
-    from kit import signals
+    from kit.analyses import signals
 
     pts = signals.renewal_points(demo_data, demo_params.lead_time_days)
     b = signals.build(demo_data, pts.select("account_id", "as_of"), ["tickets_90d"])
@@ -226,7 +227,7 @@ def test_fragment_validates_merged_into_demo_parameters(demo_result, demo_params
 
 @pytest.fixture(scope="module")
 def weights_run(demo_dir, tmp_path_factory):
-    from kit import batch
+    from kit.run import batch
 
     folder = tmp_path_factory.mktemp("weights-params")
     pf = write_params(folder, demo_dir, extra="\nweighting: {bootstrap: 30}\n")

@@ -2,7 +2,7 @@
 
 One task per client goes to an existing Dask distributed scheduler (`dask scheduler` and `dask
 worker`, or any deployment: Kubernetes, YARN, HPC through dask-jobqueue). Each task runs
-`kit.batch.run_client` on a worker, so every client keeps the runner's guarantees there: the period
+`kit.run.batch.run_client` on a worker, so every client keeps the runner's guarantees there: the period
 folder replaced whole, a failed run kept in `<period>.failed/`, the history updated under the
 per-client lock, the client's data read once. Workers need the kit installed and the same paths
 for the parameters, the data and the reports (a shared file system); database credentials come
@@ -24,8 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from kit import batch, manifest
-from kit.batch import ClientResult
+from kit.run import batch, manifest
+from kit.run.batch import ClientResult
 from kit.errors import RunError
 
 CONNECT_SECONDS = 10  # to reach the scheduler
@@ -72,7 +72,7 @@ def run_all(
                 on_done and on_done(r)
         except KeyboardInterrupt:
             client.cancel(list(futures))
-            from kit.report import err
+            from kit.run.report import err
 
             err.print("clients not started yet are cancelled; runs already on a worker finish there (each commits whole or is kept as failed)")
             raise

@@ -2,7 +2,7 @@
 
     result = audit.run_for(ctx)        # runs the checks, writes audit.json and audit_failures.csv
 
-The checks themselves are in `kit.audit_checks`; charts and narrative in `kit.audit_report`.
+The checks themselves are in `kit.analyses.audit_checks`; charts and narrative in `kit.analyses.audit_report`.
 
 How the score is computed (the notebook prints the same text, so a client can recompute it from
 the `checks` list in audit.json):
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import polars as pl
 
-from kit import schema
-from kit.audit_checks import RECORD_COLUMNS, SEVERITIES, Auditor, Check
-from kit.load import ClientData
+from kit.io import schema
+from kit.analyses.audit_checks import RECORD_COLUMNS, SEVERITIES, Auditor, Check
+from kit.io.load import ClientData
 
 SEVERITY_WEIGHTS = {"critical": 3.0, "error": 2.0, "warning": 1.0}
 DIMENSION_WEIGHTS = {
@@ -147,8 +147,8 @@ class AuditResult:
     def fix_first(self, limit: int | None = None) -> list[str]:
         """Plain-language fix list (Markdown), ranked by severity and records affected: the field as the
         client's export names it, what is wrong, the fix, examples, and the check in audit_failures.csv."""
-        from kit import present
-        from kit.audit_report import field_md, names_as_code
+        from kit.publish import present
+        from kit.analyses.audit_report import field_md, names_as_code
 
         out = []
         for c in self.findings[:limit]:

@@ -21,10 +21,10 @@ from typing import Callable
 
 import polars as pl
 
-from kit import conventions, schema, sources
+from kit.io import conventions, schema, sources
 from kit.errors import KitError, KitErrors, ParseError, SourceError
-from kit.layout import normalise_name
-from kit.notes import Note, column_label
+from kit.io.layout import normalise_name
+from kit.io.notes import Note, column_label
 from kit.params import Parameters
 
 ROW = sources.RECORD  # 1-based record number within the source (1 = the first row after the header)
@@ -80,7 +80,7 @@ class TableLoad:
     notes: list[Note] = field(default_factory=list)  # how the source was read and its values decided
     _failed: dict[str, pl.Expr] = field(default_factory=dict, repr=False)
     _info: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
-    typing: Callable[[pl.LazyFrame], pl.LazyFrame] | None = field(default=None, repr=False)  # text -> frame (kit.cache re-types a copy)
+    typing: Callable[[pl.LazyFrame], pl.LazyFrame] | None = field(default=None, repr=False)  # text -> frame (kit.io.cache re-types a copy)
 
     @cached_property
     def problems(self) -> list[Problem]:
@@ -128,7 +128,7 @@ class ClientData:
         self._loads: dict[str, TableLoad] = {}
         self._failed: dict[str, KitError] = {}
         self._raws: dict[str, sources.RawSource] = {}  # every source read, loaded or not (for `inputs`)
-        self._inputs: dict[str, dict] | None = None  # set when the tables come from a run's cache (kit.cache)
+        self._inputs: dict[str, dict] | None = None  # set when the tables come from a run's cache (kit.io.cache)
         self._frames: dict[str, pl.DataFrame] = {}
         for name in schema.REQUIRED_TABLES:
             self._load(name)  # a broken required table stops here, with its message
@@ -138,7 +138,7 @@ class ClientData:
     @classmethod
     def loaded(cls, params: Parameters, loads: dict[str, TableLoad], failed: dict[str, KitError], *,
                raws: dict[str, sources.RawSource] | None = None, inputs: dict[str, dict] | None = None) -> "ClientData":
-        """Tables loaded already (kit.cache reads them back from a run's cache): nothing is read from the sources."""
+        """Tables loaded already (kit.io.cache reads them back from a run's cache): nothing is read from the sources."""
         self = cls.__new__(cls)
         self.params, self.strict = params, False
         self._loads, self._failed, self._raws, self._inputs, self._frames = dict(loads), dict(failed), dict(raws or {}), inputs, {}
@@ -225,7 +225,7 @@ class ClientData:
 
     @property
     def notes(self) -> list[Note]:
-        """What loading decided about every loaded table (kit.notes)."""
+        """What loading decided about every loaded table (kit.io.notes)."""
         return [n for t in self.loads.values() for n in t.notes]
 
     def _require(self, name: str) -> TableLoad:
@@ -344,7 +344,7 @@ def _blank(col: str, dtype: pl.DataType) -> pl.Expr:
 def _parsers(text: pl.LazyFrame, table: schema.Table, src, mapping: dict[str, str], raw: sources.RawSource):
     """Per mapped column: the expression that parses it, and for columns that can fail to parse,
     the expression marking a failure and its (problem code, fix); and the notes of what was decided
-    from the whole column (kit.conventions)."""
+    from the whole column (kit.io.conventions)."""
     schema_in = text.collect_schema()
     where = f"sources.{raw.table}"
     cols = {canon: table.column(canon) or schema.Column(canon, schema.FLOAT) for canon in mapping}  # extra usage features are numeric

@@ -1,7 +1,7 @@
 """The proposed scorecard: measures, value ranges, weights and bands a client types into a CS platform.
 
 It is fitted on the earlier renewals, judged on the later ones, exported as `scorecard.json` plus
-platform-shaped tables, and back-tested exactly as exported (kit.backtest reads the file back).
+platform-shaped tables, and back-tested exactly as exported (kit.analyses.backtest reads the file back).
 
 Method (steps 2-6 see only the renewals dated before the cut):
 
@@ -13,7 +13,7 @@ Method (steps 2-6 see only the renewals dated before the cut):
    nothing dated on or after the cut reaches the fit.
 2. **Candidate measures.** Every signal of a score component (usage, support, billing, sentiment,
    relationship) that has a value for at least 1 - `weighting.max_missing_share` of the fit
-   renewals and whose univariate odds ratio points in its healthy direction (kit.catalog) with
+   renewals and whose univariate odds ratio points in its healthy direction (kit.analyses.catalog) with
    p < `weighting.significance`, the same evidence as the churn correlation notebook.
 3. **Value ranges.** Two cuts split a measure's values into a red, a yellow and a green range.
    Among cut pairs taken from the 5th to the 95th percentile (steps of 5), the pair with the
@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from kit import signals as sig
+from kit.analyses import signals as sig
 from kit.errors import KitError
 from kit.params import Bands, Component, Score, Scorecard, Tiers, Weighting
 
@@ -97,7 +97,7 @@ def split(frame: pl.DataFrame, test_share: float) -> Split:
 
 def candidates(fit: pl.DataFrame, names: list[str], weighting: Weighting) -> tuple[list[str], dict[str, str]]:
     """(signals that may become measures, {signal: why not}) on the fit renewals (method step 2)."""
-    from kit import weighting as wmod
+    from kit.analyses import weighting as wmod
 
     y = fit["churned"].cast(pl.Float64).to_numpy()
     keep, why = [], {}
@@ -227,7 +227,7 @@ def percents(weights: dict[str, float]) -> dict[str, int]:
 
 def _logit_weights(X: np.ndarray, y: np.ndarray, names: list[str]) -> dict[str, float]:
     """Minus each coefficient of churn on the range scores (0-1): points that lower churn weigh more."""
-    from kit import weighting as wmod
+    from kit.analyses import weighting as wmod
 
     fit = wmod.logistic(y, X, names)
     return {s: -float(b) for s, b in zip(names, fit.coef)}
@@ -325,7 +325,7 @@ def fit(frame: pl.DataFrame, names: list[str], settings: Scorecard, weighting: W
     components = components or {}
     y = frame["churned"].cast(pl.Float64).to_numpy()
     n_events = int((y >= 0.5).sum())
-    doc: dict[str, Any] = {"method": "kit.scorecard", "measures": [], "excluded": {}, "notes": []}
+    doc: dict[str, Any] = {"method": "kit.analyses.scorecard", "measures": [], "excluded": {}, "notes": []}
     if n_events < settings.min_churn_events or frame.height - n_events < settings.min_churn_events:
         doc["reason"] = (f"{n_events} churned and {frame.height - n_events} retained renewals before the cut; at least "
                          f"{settings.min_churn_events} of each are needed (scorecard.min_churn_events)")
@@ -399,15 +399,15 @@ def component_weights(measures: list[dict]) -> dict[str, float]:
 
 
 def _points(x: np.ndarray, rule: dict) -> np.ndarray:
-    """Range score of each value (missing: the no-value score); the numpy twin of kit.scoring.tier_score."""
+    """Range score of each value (missing: the no-value score); the numpy twin of kit.analyses.scoring.tier_score."""
     idx = np.searchsorted(np.asarray(rule["cuts"], dtype=float), np.nan_to_num(x, nan=0.0), side="left")
     out = np.asarray(rule["scores"], dtype=float)[idx]
     return np.where(np.isnan(x), rule["missing"] if "missing" in rule else rule["missing_score"], out)
 
 
 def points(doc: dict, frame: pl.DataFrame) -> np.ndarray:
-    """The composite score of every row of a signals frame, computed by kit.scoring from the document."""
-    from kit import scoring
+    """The composite score of every row of a signals frame, computed by kit.analyses.scoring from the document."""
+    from kit.analyses import scoring
 
     score = to_score(doc)
     f = frame
@@ -469,7 +469,7 @@ def _percent(v: float) -> str:
 def range_text(r: dict, signal: str | None = None) -> str:
     """A value range in words a platform rule takes: '<= 1.8', '> 1.8 and <= 2.3', '> 2.3'. With a `signal`
     measured as a fraction (a relative change), for people: '<= -0.33%' (the exports keep the fraction)."""
-    from kit import catalog
+    from kit.analyses import catalog
 
     num = _percent if signal in catalog.SIGNALS and catalog.SIGNALS[signal].percent else _num
     lo, hi = r["above"], r["up_to"]
@@ -525,7 +525,7 @@ def yaml_block(doc: dict) -> str:
             "tiers": {s: {"cuts": t.cuts, "scores": t.scores, "missing": t.missing} for s, t in c.tiers.items()},
         }
     head = [
-        "# Proposed scorecard (kit.scorecard): paste over `score:` in the parameters file once adopted,",
+        "# Proposed scorecard (kit.analyses.scorecard): paste over `score:` in the parameters file once adopted,",
         f"# so the back-test's `current` and the monthly maintenance check judge it. Fitted on renewals before {doc.get('cut')}.",
     ]
     body = yaml.safe_dump({"score": {"components": comps, "bands": {"red": score.bands.red, "green": score.bands.green}}},
@@ -537,7 +537,7 @@ def yaml_block(doc: dict) -> str:
 
 
 def auc_of(risk: np.ndarray, churned: np.ndarray) -> float | None:
-    from kit import weighting as wmod
+    from kit.analyses import weighting as wmod
 
     m = ~np.isnan(risk)
     v = wmod.auc(risk[m], churned[m].astype(bool))
@@ -547,7 +547,7 @@ def auc_of(risk: np.ndarray, churned: np.ndarray) -> float | None:
 def reference(fit_frame: pl.DataFrame, test: pl.DataFrame, names: list[str]) -> dict[str, Any]:
     """A logistic regression on the same candidate signals (median-imputed, standardised on the fit renewals):
     AUC before the cut (in sample) and after it (out of time). A yardstick, not a candidate."""
-    from kit import weighting as wmod
+    from kit.analyses import weighting as wmod
 
     if not names:
         return {"signals": [], "auc_in_sample": None, "auc_out_of_time": None, "note": "no candidate signal"}

@@ -1,10 +1,10 @@
 """The health score back-test: would the score have flagged past churn, early enough?
 
 Every account is scored every `backtest.score_every_days` (weekly) over the history, each score
-built only from records dated before its scoring date (kit.signals.build). Each past renewal is
+built only from records dated before its scoring date (kit.analyses.signals.build). Each past renewal is
 then judged by the scores before it, per candidate: the client's platform score (`health_scores`),
 the current weights, the proposed weights of the churn correlation run, equal weights, and the
-proposed scorecard (kit.scorecard), fitted here on the earlier renewals and read back from its file.
+proposed scorecard (kit.analyses.scorecard), fitted here on the earlier renewals and read back from its file.
 
 Definitions (shown in the report):
 
@@ -51,7 +51,7 @@ from typing import Any
 
 import polars as pl
 
-from kit import catalog, scoring
+from kit.analyses import catalog, scoring
 from kit.errors import KitError
 from kit.params import Component, Parameters, Score
 
@@ -355,7 +355,7 @@ def _dedupe_accounts(data) -> pl.DataFrame:
 def history_start(data, renewals: pl.DataFrame, s: Settings) -> date | None:
     """First scoring date: the window of the first renewal, but not before every event source has begun."""
     firsts = []
-    from kit import schema
+    from kit.io import schema
 
     for t in EVENT_TABLES:
         col = schema.TABLES[t].date_column
@@ -457,7 +457,7 @@ def signal_frame(data, points: pl.DataFrame, configs: dict[str, Score], every_si
     """Signals at every point (account_id, as_of), from records dated before each point: those the
     configurations use (signals that cannot be built stay missing and their components are
     re-weighted), and with `every_signal` every buildable candidate (for the scorecard)."""
-    from kit import signals
+    from kit.analyses import signals
 
     buildable = signals.available(data)
     used = dict.fromkeys(x for c in configs.values() for comp in c.components.values() for x in comp.signals)
@@ -519,7 +519,8 @@ def propose_scorecard(ctx, cut_split) -> tuple[Score | None, dict, str]:
 
     Returns (the scorecard as read back, its document, a note for the candidates table).
     """
-    from kit import __version__, scorecard, signals, weighting
+    from kit import __version__
+    from kit.analyses import scorecard, signals, weighting
 
     params = ctx.params
     names = signals.available(ctx.data)
@@ -537,7 +538,7 @@ def propose_scorecard(ctx, cut_split) -> tuple[Score | None, dict, str]:
 def _renewals(data, params: Parameters, as_of: date, accounts: pl.DataFrame) -> pl.DataFrame:
     """Renewals up to the period end with a boolean churn label (contraction counts as churn when
     weighting.contraction_as_churn is 0.5 or more) and the account's segment."""
-    from kit import signals
+    from kit.analyses import signals
 
     renewals = signals.renewal_points(data, params.lead_time_days, params.weighting.contraction_as_churn, until=as_of)
     renewals = renewals.with_columns((pl.col("churned").cast(pl.Float64) >= 0.5).alias("churned"))
@@ -580,7 +581,7 @@ def _scores_table(per_config: dict[str, pl.DataFrame], configs: dict[str, Score]
 
 def run(ctx) -> Result:
     """The back-test of a notebook context: writes backtest.json, scores.parquet and the scorecard files."""
-    from kit import scorecard
+    from kit.analyses import scorecard
 
     params, data = ctx.params, ctx.data
     s = Settings.of(params)
@@ -653,7 +654,7 @@ def run(ctx) -> Result:
 
 def reference(cut_split, sc_doc: dict, params: Parameters) -> dict:
     """What a fitted model and single signals reach on the same renewals (yardsticks, not candidates)."""
-    from kit import scorecard
+    from kit.analyses import scorecard
 
     names = [c for c in cut_split.fit.columns if c not in ("account_id", "as_of", "renewal_date", "churned", "segment")]
     singles = scorecard.single_signals(cut_split.fit, cut_split.test, names)

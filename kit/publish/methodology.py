@@ -14,17 +14,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from kit import catalog, present, schema
+from kit.analyses import catalog
+from kit.publish import present
+from kit.io import schema
 from kit.params import Parameters
 
-# ---------------------------------------------------------------------------- text and tables (kit.present)
+# ---------------------------------------------------------------------------- text and tables (kit.publish.present)
 
 esc = present.md_text  # text from data or parameters, safe inside Markdown prose
 Raw = present.HTML  # a cell formatted already
 
 
 def table(headers: Iterable[str], rows: Iterable[Iterable[Any]], *, wide: Iterable[int] = ()) -> str:
-    """A client-ready table (kit.present.rows_table): cells are escaped text unless `Raw` (HTML);
+    """A client-ready table (kit.publish.present.rows_table): cells are escaped text unless `Raw` (HTML);
     `wide` names the positions of columns holding sentences."""
     return present.rows_table(list(headers), rows, wide=wide).html
 
@@ -194,7 +196,7 @@ def _components(params: Parameters) -> str:
 
 def _tiers_text(signal: str, tiers) -> str:
     """A tiers rule in words: each range and its score, then the no-value score."""
-    from kit import scorecard
+    from kit.analyses import scorecard
 
     bounds = [None, *tiers.cuts, None]
     parts = [f"{scorecard.range_text({'above': bounds[i], 'up_to': bounds[i + 1]}, signal)}: {sc:g}" for i, sc in enumerate(tiers.scores)]
@@ -280,7 +282,7 @@ def _weights(params: Parameters, weights: dict | None, period: str | None) -> st
 
 def _scorecard(card: dict | None, period: str | None) -> str:
     """The proposed scorecard as a client admin types it into the CS platform (from scorecard.json)."""
-    from kit import scorecard
+    from kit.analyses import scorecard
 
     if not card or not card.get("measures"):
         return ""

@@ -1,11 +1,11 @@
-"""The back-test report's pieces: the verdict in words, small tables and Altair charts (kit.backtest computes)."""
+"""The back-test report's pieces: the verdict in words, small tables and Altair charts (kit.analyses.backtest computes)."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from kit import scoring
-from kit.backtest import CURRENT, EQUAL, PLATFORM, PROPOSED, SCORECARD, Result
+from kit.analyses import scoring
+from kit.analyses.backtest import CURRENT, EQUAL, PLATFORM, PROPOSED, SCORECARD, Result
 
 
 SEED_GREEN_SHARE = 0.20  # seed red flag: more than 20% of churned accounts were scored healthy
@@ -20,8 +20,8 @@ def _auc(x: float | None) -> str:
 
 
 def label(name: str) -> str:
-    """A candidate or a signal in words (kit.present's one table of labels)."""
-    from kit import present
+    """A candidate or a signal in words (kit.publish.present's one table of labels)."""
+    from kit.publish import present
 
     return present.label(name)
 
@@ -58,7 +58,7 @@ def weights_table(res: Result) -> pl.DataFrame:
 
 def scorecard_table(card: dict) -> pl.DataFrame:
     """The scorecard as a client admin types it: one row per measure, its weight, value ranges and scores."""
-    from kit import scorecard
+    from kit.analyses import scorecard
 
     rows = []
     for m in card.get("measures", []):
@@ -127,7 +127,7 @@ def band_order_ok(m: dict) -> bool:
 
 def calibration_chart(res: Result):
     """Churn rate by band after the cut, one panel per candidate (labels: renewals in the band)."""
-    from kit import charts
+    from kit.publish import charts
 
     alt = charts.alt()
     df = bands_frame(res).with_columns((pl.col("churn_rate") * 100).alias("churn rate %")).to_pandas()
@@ -151,7 +151,7 @@ def lead_times(res: Result) -> pl.DataFrame:
 
 
 def lead_time_chart(res: Result):
-    from kit import charts
+    from kit.publish import charts
 
     alt = charts.alt()
     goal = res.doc["lead_time_days"]
@@ -169,7 +169,7 @@ def lead_time_chart(res: Result):
 
 def sweep_chart(res: Result):
     """Recall, precision, false positive rate and early flags as the red threshold moves; dashed: the threshold in force."""
-    from kit import charts
+    from kit.publish import charts
 
     alt = charts.alt()
     metrics_ = {"red_recall": "recall (churn caught)", "red_precision": "precision (red that churned)",

@@ -32,7 +32,7 @@ from typing import Mapping
 
 import polars as pl
 
-from kit import catalog
+from kit.analyses import catalog
 from kit.errors import KitError
 from kit.params import Component, Score, Tiers
 
@@ -107,7 +107,7 @@ def components(signals: pl.DataFrame, config: Score) -> pl.DataFrame:
     for col in KEYS:
         if col not in signals.columns:
             raise KitError(f"the signals frame has no {col!r} column", where="scoring input",
-                           fix="build it with kit.signals.build(data, points)")
+                           fix="build it with kit.analyses.signals.build(data, points)")
     present = set(signals.columns)
     seg = pl.col("segment").cast(pl.String) if "segment" in present else pl.lit(None, dtype=pl.String)
     df = signals
@@ -195,7 +195,7 @@ def trend(scored: pl.DataFrame, days: int, *, date: str = "as_of") -> pl.DataFra
 
 
 def score(signals: pl.DataFrame, config: Score, weights: Mapping[str, float] | None = None) -> pl.DataFrame:
-    """The health score of every account and date in a signals frame (kit.signals.build output).
+    """The health score of every account and date in a signals frame (kit.analyses.signals.build output).
 
     Returns account_id, as_of, segment, arr, one 0-100 column per component, score, band,
     reweighted (the composite was re-weighted over present components), components_present,

@@ -34,9 +34,10 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from kit import catalog, schema
+from kit.analyses import catalog
+from kit.io import schema
 from kit.errors import KitError
-from kit.load import ClientData
+from kit.io.load import ClientData
 
 USAGE_WINDOW = 30  # days: usage level, logins per active user, features
 TICKET_WINDOW = 90  # days: ticket count, CSAT, days to resolve

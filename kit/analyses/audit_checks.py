@@ -3,7 +3,7 @@
 `Auditor(data, as_of, settings).run()` returns a list of `Check`s, passing ones included (they
 count in the score). Tables are read lazily where they can be large (usage): counts are
 aggregated in streaming passes and failing records are fetched only for checks that fail, at
-most `MAX_RECORDS` per check. Scoring and outputs live in `kit.audit`.
+most `MAX_RECORDS` per check. Scoring and outputs live in `kit.analyses.audit`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from kit import schema
-from kit.load import ROW, ClientData, TableLoad
+from kit.io import schema
+from kit.io.load import ROW, ClientData, TableLoad
 
 SEVERITIES = ("critical", "error", "warning")
 MAX_RECORDS = 100_000  # failing records listed per check (the count is always exact)

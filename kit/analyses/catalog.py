@@ -1,6 +1,6 @@
 """The candidate health signals the kit knows how to build, and their default components.
 
-Exact definitions (windows, what counts as "before the as-of date") are in kit.signals.DEFINITIONS.
+Exact definitions (windows, what counts as "before the as-of date") are in kit.analyses.signals.DEFINITIONS.
 `direction` says which way is healthy: +1 when a higher value means a healthier account,
 -1 when a higher value means more risk. The signals module builds them; the scoring module
 turns them into component scores; the parameters assign them to components.

@@ -10,9 +10,9 @@ import math
 
 import polars as pl
 
-from kit import charts, present
-from kit.audit import DIMENSION_TEXT, DIMENSION_WEIGHTS, SCORE_BANDS, AuditResult, band, formula_text
-from kit.audit_checks import SEVERITIES
+from kit.publish import charts, present
+from kit.analyses.audit import DIMENSION_TEXT, DIMENSION_WEIGHTS, SCORE_BANDS, AuditResult, band, formula_text
+from kit.analyses.audit_checks import SEVERITIES
 
 ARR_POINTS = 1500
 SEVERITY_COLOURS = {"critical": charts.PALETTE["red"], "error": charts.PALETTE["amber"], "warning": charts.PALETTE["yellow"]}
@@ -118,7 +118,7 @@ def findings_frame(r: AuditResult, limit: int = 10) -> pl.DataFrame:
 
 
 def findings_table(r: AuditResult, limit: int = 10):
-    """The most urgent findings as a client-ready table (kit.present)."""
+    """The most urgent findings as a client-ready table (kit.publish.present)."""
     return present.table(findings_frame(r, limit), kinds={"severity": "status", "field": "html"}, wide=("check",))
 
 

@@ -116,7 +116,7 @@ def validation(params, data) -> None:
     t = Table(title=f"{params.name} ({params.client}): sources")
     for col in ("table", "source", "rows", "status", "notes"):
         t.add_column(col, overflow="fold")
-    from kit.load import summary as table_summary
+    from kit.io.load import summary as table_summary
 
     loads = data.loads
     for row in table_summary(data).iter_rows(named=True):

@@ -1,7 +1,7 @@
 """Warm kernels for the batch runner: each notebook gets a fresh kernel, started ahead of time.
 
 Most of a short notebook's time is fixed cost: starting a Python kernel and importing polars,
-altair and the kit. The runner (kit.batch) hides it by starting the kernel of the next notebook
+altair and the kit. The runner (kit.run.batch) hides it by starting the kernel of the next notebook
 while earlier notebooks run, with the modules that notebook imports already imported:
 
 * one kernel per notebook, never reused: it is started for that notebook, executes it (through
@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-KIT = Path(__file__).resolve().parent
+KIT = Path(__file__).resolve().parents[1]  # the kit package
 ALWAYS = ("kit.notebook", "polars", "IPython.display")  # every notebook's first cells need these
 SKIP = ("adbc_driver",)  # database drivers: imported only when a source is a SQL query
 _PARSE_LOCK = threading.Lock()
@@ -59,8 +59,8 @@ def _imports(source: str) -> list[str]:
             out += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             out.append(node.module)
-            if node.module == "kit":
-                out += [f"kit.{a.name}" for a in node.names]
+            if node.module == "kit" or node.module.startswith("kit."):  # a name may be a module of the package
+                out += [f"{node.module}.{a.name}" for a in node.names]
     return out
 
 
@@ -68,7 +68,8 @@ def _kit_file(module: str) -> Path | None:
     parts = module.split(".")
     if parts[0] != "kit":
         return None
-    p = KIT.joinpath(*parts[1:]).with_suffix(".py") if len(parts) > 1 else KIT / "__init__.py"
+    folder = KIT.joinpath(*parts[1:])
+    p = folder / "__init__.py" if folder.is_dir() else folder.with_suffix(".py")
     return p if p.exists() else None
 
 
@@ -88,7 +89,7 @@ def _preload_cached(notebook: str, mtime: float) -> tuple[str, ...]:
         if m.startswith("kit") and path is None:
             continue  # a name imported from a kit module, not a module
         seen[m] = None
-        if path is not None and m != "kit.engine":
+        if path is not None and m != "kit.run.engine":
             stack += _imports(path.read_text(encoding="utf-8"))
     return tuple(seen)
 
@@ -113,7 +114,7 @@ def warm(modules: list[str]) -> None:
     for m in modules:
         try:
             if m == "altair":  # configured as the notebooks use it (static SVG, no slow IRI grammar)
-                importlib.import_module("kit.charts").alt()
+                importlib.import_module("kit.publish.charts").alt()
             else:
                 importlib.import_module(m)
         except BaseException:  # noqa: BLE001 - warming must never break a kernel
@@ -123,7 +124,7 @@ def warm(modules: list[str]) -> None:
 def kernel_arguments(modules: list[str]) -> list[str]:
     """ipykernel command-line arguments that warm the kernel at start-up, before it serves a client.
     An expression statement evaluating to None: no output, no name bound, no history entry."""
-    code = f"__import__('kit.engine', fromlist=['warm']).warm({modules!r})"
+    code = f"__import__('kit.run.engine', fromlist=['warm']).warm({modules!r})"
     return [f"--IPKernelApp.exec_lines={code}"]
 
 

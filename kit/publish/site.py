@@ -37,19 +37,20 @@ from typing import Any, Callable
 
 import yaml
 
-from kit import locks, methodology, present
+from kit.run import locks
+from kit.publish import methodology, present
 from kit import params as params_mod
 from kit.errors import KitError
-from kit.methodology import esc, num, pct, table
+from kit.publish.methodology import esc, num, pct, table
 from kit.periods import Period
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SHARED_CONFIG = REPO / "_quarto.yml"
 SITE = REPO / "_site"
 REPORTS = REPO / "reports"
 SOURCE_DIR = ".src"  # _site/.src/<client>/: the client's Quarto project source
 LOCK = ".render.lock"
-CSS = "kit.css"  # kit/present.css, linked by every page (format: html: css in _quarto.yml)
+CSS = "kit.css"  # kit/publish/present.css, linked by every page (format: html: css in _quarto.yml)
 FAVICON = "favicon.svg"  # website: favicon in _quarto.yml (without one, browsers ask for /favicon.ico: a 404)
 
 # analysis -> (executed notebook, artefact, page in the site, title)
@@ -275,8 +276,8 @@ def personal_values(params) -> set[str]:
     platform_logins.user, accounts.csm_owner, ...). A configured table with personal columns that
     cannot be read stops the publish: its names could not be replaced, and a client site must not
     show them (e-mail addresses alone would still be caught by pattern, user names would not)."""
-    from kit import schema
-    from kit.load import ClientData
+    from kit.io import schema
+    from kit.io.load import ClientData
 
     data = ClientData(params)
     values: set[str] = set()
@@ -363,7 +364,7 @@ def _clean_output(out):
 
     Quarto adds require.js and jQuery from cdnjs to any page with an output carrying text/html or
     application/javascript (it takes them for JavaScript widgets). The kit's own tables and text
-    display as Markdown (kit.present), so the executed notebooks hold none; an HTML output added by
+    display as Markdown (kit.publish.present), so the executed notebooks hold none; an HTML output added by
     hand is given to Quarto as the raw HTML block it would have made of it, without that trigger."""
     data = out.get("data")
     if data:
@@ -500,7 +501,7 @@ def _judged(cfg: dict) -> dict:
 
 
 def _write_home(ctx: _Ctx) -> None:
-    from kit import maintenance
+    from kit.analyses import maintenance
 
     p, r = ctx.params, ctx.reports
     audit_period, audit = ctx.json("audit.json")
@@ -623,8 +624,8 @@ def trends_chart(history) -> str | None:
     """A static SVG: each check's value by period in its unit (shares in %), with its red threshold."""
     import polars as pl
 
-    from kit import charts
-    from kit.maintenance import CHECKS
+    from kit.publish import charts
+    from kit.analyses.maintenance import CHECKS
 
     if history is None or history.is_empty() or "value" not in history.columns:
         return None
@@ -681,7 +682,7 @@ def _write_trends(ctx: _Ctx) -> None:
         parts.append("![Monthly check values by period](trends.svg){fig-alt=\"Each maintenance check's value by month, with its red threshold\"}")
     if "status" in history.columns:
         status = {(str(row["name"]), row["period"]): row["status"] for row in history.iter_rows(named=True)}
-        from kit.maintenance import CHECKS
+        from kit.analyses.maintenance import CHECKS
 
         seen = {n for n, _ in status}
         names = [n for n in CHECKS if n in seen] + sorted(seen - set(CHECKS))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from kit import locks
+from kit.run import locks
 
 FILE = "history.parquet"
 SCHEMA = {

@@ -50,7 +50,7 @@ GREEN, AMBER, RED, NOT_CHECKED = "green", "amber", "red", "not checked"
 STATUS_RANK = {NOT_CHECKED: 0, GREEN: 1, AMBER: 2, RED: 3}
 STALE_SOURCE_DAYS = 90  # a source absent from the sync log this long is no longer checked
 
-# name -> (unit, params.maintenance limit, what the value is); titles are in kit.present.LABELS
+# name -> (unit, params.maintenance limit, what the value is); titles are in kit.publish.present.LABELS
 CHECKS: dict[str, tuple[str, str, str]] = {
     "accuracy_audit": ("share", "churned_healthy_share",
                        "share of churned accounts that were scored healthy (green)"),
@@ -108,7 +108,7 @@ class Check:
 
     @property
     def title(self) -> str:
-        from kit import present
+        from kit.publish import present
 
         return present.label(self.name)
 
@@ -503,7 +503,7 @@ def _unmapped(data, table: str, *columns: str) -> str | None:
 
 def evaluate(data, params: Parameters, period: Period, *, history: pl.DataFrame | None = None,
              weights: dict | None = None) -> list[Check]:
-    """Every check for the period. `history`: earlier periods' records (kit.history); `weights`:
+    """Every check for the period. `history`: earlier periods' records (kit.run.history); `weights`:
     this run's weights.json (None if absent). Missing data makes a check "not checked", never an error."""
     m = params.maintenance
     checks: list[Check] = []
@@ -554,14 +554,14 @@ def report(period: Period, checks: list[Check]) -> dict:
 
 
 def format_value(value: float | None, unit: str) -> str:
-    """A check's value as the client reads it (kit.present, by the check's unit)."""
-    from kit import present
+    """A check's value as the client reads it (kit.publish.present, by the check's unit)."""
+    from kit.publish import present
 
     return present.fmt(value, present.UNIT_KINDS.get(unit, "number"))
 
 
 def format_threshold(threshold: dict | None, unit: str) -> str:
-    from kit import present
+    from kit.publish import present
 
     return present.threshold_text(threshold, present.UNIT_KINDS.get(unit, "number"))
 
@@ -569,7 +569,7 @@ def format_threshold(threshold: dict | None, unit: str) -> str:
 def status_frame(checks: list) -> pl.DataFrame:
     """One row per check (a Check or its maintenance.json record): title, status, value and
     threshold in words, detail, and the action when the check needs one."""
-    from kit import present
+    from kit.publish import present
 
     recs = [c.to_dict() if isinstance(c, Check) else c for c in checks if isinstance(c, (Check, dict))]
     unit = [r.get("unit") or CHECKS.get(str(r.get("name")), ("",))[0] for r in recs]
@@ -585,9 +585,9 @@ def status_frame(checks: list) -> pl.DataFrame:
 
 
 def status_table(checks: list, columns=("check", "status", "value", "threshold", "detail")):
-    """The red/amber/green table (kit.present: badges, formatted values). The report shows each
+    """The red/amber/green table (kit.publish.present: badges, formatted values). The report shows each
     check's detail (its sections give the actions); the site's home page shows the actions."""
-    from kit import present
+    from kit.publish import present
 
     kinds = {"check": "html", "value": "figure", "threshold": "html", "detail": "html", "action": "html"}
     return present.table(status_frame(checks), kinds=kinds, columns=columns, wide=("detail", "action"))
@@ -595,8 +595,8 @@ def status_table(checks: list, columns=("check", "status", "value", "threshold",
 
 def trend_chart(trend: pl.DataFrame, name: str, unit: str):
     """Value by period with its amber and red thresholds (Altair, static SVG)."""
-    from kit import present
-    from kit.charts import PALETTE, alt, status_scale
+    from kit.publish import present
+    from kit.publish.charts import PALETTE, alt, status_scale
 
     a = alt()
     t = trend.filter(pl.col("name") == name).sort("period")
@@ -640,7 +640,7 @@ def summary_text(checks: list[Check], period: Period) -> str:
 
 def show(check: Check, trend: pl.DataFrame, rows: int = 25) -> None:
     """A check's section: status, what it measures, trend chart, and what is behind a failure."""
-    from kit import present
+    from kit.publish import present
 
     what = CHECKS[check.name][2]
     lines = [f"{present.badge(check.status)} {what[:1].upper() + what[1:]}: **{format_value(check.value, check.unit)}** "

@@ -44,7 +44,7 @@ MISSING = "–"
 # ---------------------------------------------------------------------------- the table of labels
 
 LABELS: dict[str, str] = {
-    # maintenance checks (kit.maintenance.CHECKS) and their thresholds (params.maintenance)
+    # maintenance checks (kit.analyses.maintenance.CHECKS) and their thresholds (params.maintenance)
     "accuracy_audit": "Health score accuracy audit",
     "false_rate": "False positives / negatives",
     "refinement_trigger": "Refinement trigger",
@@ -83,14 +83,14 @@ LABELS: dict[str, str] = {
     "configuration": "Weights", "config": "Weights",
     "current": "Current weights", "proposed": "Proposed weights", "equal": "Equal weights",
     "platform": "Your platform score", "scorecard": "Proposed scorecard",
-    # the back-test's time split and the proposed scorecard (kit.backtest_report, kit.scorecard)
+    # the back-test's time split and the proposed scorecard (kit.analyses.backtest_report, kit.analyses.scorecard)
     "candidate": "Candidate", "fitted_on": "Fitted on", "auc_in_sample": "AUC before the cut",
     "auc_out_of_time": "AUC after the cut", "renewals_out_of_time": "Renewals after the cut", "model": "Model",
     "red_range": "Red (scores 0)", "yellow_range": "Yellow", "green_range": "Green (scores 100)",
     "no_value_score": "No value scores", "why_not": "Why it is not a measure",
     "red_renewals": "Renewals, red", "yellow_renewals": "Renewals, yellow", "green_renewals": "Renewals, green",
     "case": "Case", "count": "Count", "examples": "Examples", "meaning": "Meaning", "note": "Note",
-    # weighting (weights.json, kit.weighting)
+    # weighting (weights.json, kit.analyses.weighting)
     "rank": "Rank", "name": "Signal", "signal": "Signal", "component": "Component", "n": "Renewals",
     "missing_share": "Missing",
     "point_biserial": "Correlation r",
@@ -102,7 +102,7 @@ LABELS: dict[str, str] = {
     "ci_low": "95% interval, low", "ci_high": "95% interval, high",
     "current_within_interval": "Current within interval",
     "weight": "Weight", "definition": "Definition", "healthy when": "Healthy when",
-    # components and signals (kit.catalog)
+    # components and signals (kit.analyses.catalog)
     "usage": "Usage", "support": "Support", "billing": "Billing", "sentiment": "Sentiment",
     "relationship": "Relationship", "account": "Account",
     "active_users_per_seat": "Active users per seat",
@@ -121,7 +121,7 @@ LABELS: dict[str, str] = {
     "days_since_contact_activity": "Days since contact activity",
     "tenure_days": "Tenure (days)",
     "arr": "ARR",
-    # data audit (kit.audit_checks, kit.audit_report, kit.load.summary)
+    # data audit (kit.analyses.audit_checks, kit.analyses.audit_report, kit.io.load.summary)
     "severity": "Severity", "dimension": "Dimension", "table": "Table", "column": "Column", "field": "Field",
     "check": "Check", "failing": "Failing", "of": "Of", "share": "Share", "score": "Score", "checks": "Checks",
     "failing checks": "Failing checks", "rescaled weight": "Share of the score", "points": "Points",
@@ -161,7 +161,7 @@ LABELS: dict[str, str] = {
     "stale_source": "Stale source",
     "completeness": "Completeness", "uniqueness": "Uniqueness", "integrity": "Integrity", "validity": "Validity",
     "consistency": "Consistency", "freshness": "Freshness",
-    # canonical tables and columns (kit.schema)
+    # canonical tables and columns (kit.io.schema)
     "health_scores": "Health scores", "ctas": "CTAs", "sync_log": "Sync log", "platform_logins": "Platform logins",
     "team": "Team", "tickets": "Tickets", "invoices": "Invoices", "surveys": "Surveys",
     "account_name": "Account name", "parent_account_id": "Parent account", "csm_owner": "CSM owner", "seats": "Seats",
@@ -200,7 +200,7 @@ KINDS: dict[str, str] = {
     "red_share": "percent", "scorecard": "percent", "auc_in_sample": "auc", "auc_out_of_time": "auc",
     "renewals_out_of_time": "count", "no_value_score": "score", "red_renewals": "count", "yellow_renewals": "count",
     "green_renewals": "count", "candidate": "label",
-    # the back-test's comparison table names its columns in words (kit.backtest.comparison)
+    # the back-test's comparison table names its columns in words (kit.analyses.backtest.comparison)
     "churned scored green": "percent", "red precision": "percent", "red recall": "percent",
     "false positive rate": "percent", "false negative rate": "percent", "churned arr flagged red": "percent",
     "median days flagged ahead": "days", "re-weighted scores": "percent",
@@ -208,7 +208,7 @@ KINDS: dict[str, str] = {
     "dimension": "label", "check": "label", "severity": "label",
 }
 
-# maintenance units (kit.maintenance.CHECKS) -> kinds
+# maintenance units (kit.analyses.maintenance.CHECKS) -> kinds
 UNIT_KINDS = {"share": "percent", "count": "count", "hours": "hours", "months": "months", "weight": "points"}
 
 BADGE_STATUSES = ("red", "amber", "yellow", "green", "not checked")

@@ -19,7 +19,7 @@ read one way, then reads the whole column the same way:
   currency than the column's main one are unparseable. `85%` reads as 85.
 * identifiers: `100001.0` reads as `100001`; `1.00001E+11` (a spreadsheet's rounding) is unparseable.
 
-Every decision is a `Note` (kit.notes): `validate` prints it, the audit reports it.
+Every decision is a `Note` (kit.io.notes): `validate` prints it, the audit reports it.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from datetime import datetime
 
 import polars as pl
 
-from kit.notes import Note
+from kit.io.notes import Note
 
 DATE_FORMATS = (
     "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%m/%d/%y", "%d/%m/%y",

@@ -1,7 +1,7 @@
 """Reading a source as the client exported it: files (CSV, Parquet, Excel) or a database query.
 
 This layer knows nothing of canonical names; it returns the client's columns, a fingerprint of
-the input and notes about how it was read. `kit.load` maps and parses.
+the input and notes about how it was read. `kit.io.load` maps and parses.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from pathlib import Path
 
 import polars as pl
 
-from kit import database, layout
-from kit.database import expand_env, mask_uri  # noqa: F401  (re-exported: params and manifest use them)
+from kit.io import database, layout
+from kit.io.database import expand_env, mask_uri  # noqa: F401  (re-exported: params and manifest use them)
 from kit.errors import SourceError
-from kit.layout import normalise_name
-from kit.notes import Note
+from kit.io.layout import normalise_name
+from kit.io.notes import Note
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -68,7 +68,7 @@ def read(table: str, src, params) -> RawSource:
 
 def expected_names(table: str, src) -> set[str]:
     """Normalised column names a header of this table should carry: mapped client names and canonical ones."""
-    from kit import schema
+    from kit.io import schema
 
     names = set(src.columns) | set(schema.TABLES[table].column_names)
     if table == "usage":
@@ -389,7 +389,7 @@ def _first_line(e: Exception) -> str:
 
 
 # ---------------------------------------------------------------------------- databases
-# The logic (engine choice, ${VAR} expansion, timeouts, error messages) is in kit.database.
+# The logic (engine choice, ${VAR} expansion, timeouts, error messages) is in kit.io.database.
 
 
 def _read_sql(table: str, src) -> RawSource:

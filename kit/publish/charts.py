@@ -15,7 +15,7 @@ PALETTE = {"red": "#d62728", "amber": "#ff9f1c", "yellow": "#f2c14e", "green": "
 def alt():
     """The altair module, configured for static SVG output."""
     global _READY
-    from kit.engine import skip_iri_grammar
+    from kit.run.engine import skip_iri_grammar
 
     skip_iri_grammar()  # altair imports jsonschema
     import altair

@@ -19,13 +19,15 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
-from kit import NOTEBOOKS, cache, export, history, locks, manifest
+from kit import NOTEBOOKS
+from kit.io import cache
+from kit.run import export, history, locks, manifest
 from kit import params as params_mod
 from kit.errors import KitError, ParametersError, RunError
-from kit.load import ClientData, earliest
+from kit.io.load import ClientData, earliest
 from kit.periods import Period
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO / "notebooks"
 REPORTS = REPO / "reports"
 FILES = {"audit": "01_audit.ipynb", "weights": "02_weights.ipynb", "backtest": "03_backtest.ipynb", "maintenance": "04_maintenance.ipynb"}
@@ -118,7 +120,7 @@ def run_client(
         warm = _warm_up(names, Path(notebooks_dir), tmp, jobs, {})  # the first kernels import while the data is read
         try:
             progress(params.client, "", "inputs")
-            # the client's data, read once for the whole run: every notebook reads this cache (kit.cache);
+            # the client's data, read once for the whole run: every notebook reads this cache (kit.io.cache);
             # an unusable accounts table stops the run here, with its reason
             data = cache.write(ClientData(params), tmp)
             check_period(data, per)
@@ -274,9 +276,9 @@ def _keep_failed(tmp: Path, failed: Path) -> Path:
 
 
 def _warm_up(pending: list[str], notebooks_dir: Path, run_dir: Path, jobs: int, warm: dict) -> dict:
-    """Start the kernels of the next notebooks to run (kit.engine.WarmKernel), up to 2 x `jobs`
+    """Start the kernels of the next notebooks to run (kit.run.engine.WarmKernel), up to 2 x `jobs`
     kernels alive (`warm` holds those started already, running ones included)."""
-    from kit import engine
+    from kit.run import engine
 
     for n in [n for n in pending if n not in warm and (notebooks_dir / FILES[n]).exists()][: max(0, 2 * max(1, jobs) - len(warm))]:
         warm[n] = engine.WarmKernel(notebooks_dir / FILES[n], run_dir)
@@ -286,7 +288,7 @@ def _warm_up(pending: list[str], notebooks_dir: Path, run_dir: Path, jobs: int, 
 def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jobs: int, progress, warm: dict | None = None) -> list[NotebookResult]:
     """Run notebooks respecting DEPENDS, up to `jobs` at a time, each in a fresh kernel.
 
-    Each notebook's kernel is started ahead (kit.engine.WarmKernel: imports done, nothing else)
+    Each notebook's kernel is started ahead (kit.run.engine.WarmKernel: imports done, nothing else)
     while earlier notebooks run (the first ones while the runner reads the data: `warm`), at most
     2 x `jobs` kernels alive at once; a notebook whose dependency failed is skipped and its kernel
     shut down unused. Notebooks run in threads of this process: the work happens in the kernels, so
@@ -294,7 +296,7 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
     """
     import queue
 
-    from kit import engine
+    from kit.run import engine
 
     results: dict[str, NotebookResult] = {}
     pending = list(names)  # not started yet, in dependency order
@@ -355,7 +357,7 @@ def execute(name: str, source: str, target: str, parameters: dict, log_path: str
     its HTML. Returns, never raises."""
     import threading
 
-    from kit import engine
+    from kit.run import engine
 
     engine.skip_iri_grammar()  # nbformat's schema validator imports jsonschema
     import papermill as pm

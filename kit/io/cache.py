@@ -27,9 +27,10 @@ from pathlib import Path
 
 import polars as pl
 
-from kit import errors, schema, sources
-from kit.load import ROW, ClientData, Problem, TableLoad
-from kit.notes import Note
+from kit import errors
+from kit.io import schema, sources
+from kit.io.load import ROW, ClientData, Problem, TableLoad
+from kit.io.notes import Note
 from kit.params import Parameters
 
 FOLDER = ".cache"

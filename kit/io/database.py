@@ -183,7 +183,7 @@ def daily_usage_query(query: str, columns: dict[str, str], login_events: list[st
     """Wrap a raw-events query in a GROUP BY account and day, computed by the database.
 
     `columns` maps the query's columns onto EVENT_ROLES (client column -> role). The result has
-    the canonical daily usage columns and matches `kit.load.aggregate_events` on the same events:
+    the canonical daily usage columns and matches `kit.io.load.aggregate_events` on the same events:
     distinct active users, login events and all events per account and calendar day (UTC), rows
     without account or timestamp left out. Standard SQL (tested on PostgreSQL).
     """

@@ -1,0 +1,1 @@
+"""The analyses behind the four notebooks: audit, signals and weighting, scores, scorecard, back-test, maintenance."""
