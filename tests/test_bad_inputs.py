@@ -273,7 +273,7 @@ def test_validate_reads_every_row_to_the_last(client, kit):
     rows[-1][1] = "31/31/2026"
     path = c.write_rows("health_scores", rows)
     o = kit("validate", "--strict", c.params())
-    clear(o, 1, str(path), "column 'Snapshot Date' (date): 1 values are not dates (e.g. '31/31/2026')", fix="date_format",
+    clear(o, 1, str(path), "column 'Snapshot Date' (date): 1 value is not a date (e.g. '31/31/2026')", fix="date_format",
           reason="unparseable_date")
     path.write_text(path.read_text() + "0015g0000001,2026-10-31,70,oops\n")
     o = kit("validate", c.params())

@@ -52,12 +52,24 @@ class Problem:
         "unparseable_id": "ids are in scientific notation (a spreadsheet rounded them; digits are lost)",
         "unknown_label": "values are not known labels",
     }
+    WHAT_ONE = {  # the same, said of a single value
+        "unparseable_date": "value is not a date",
+        "unparseable_datetime": "value is not a date/time",
+        "unparseable_number": "value is not a number",
+        "unparseable_integer": "value is not a whole number",
+        "unparseable_bool": "value is not true/false",
+        "unparseable_id": "id is in scientific notation (a spreadsheet rounded it; digits are lost)",
+        "unknown_label": "value is not a known label",
+    }
 
     @property
     def text(self) -> str:
         """What is wrong, without where: `3 values are not dates (e.g. 'x', 'y')`."""
         ex = f" (e.g. {', '.join(repr(x) for x in self.examples[:3])})" if self.examples else ""
-        return f"{self.count:,} {self.WHAT.get(self.code, self.code.replace('_', ' '))}{ex}"
+        what = self.WHAT.get(self.code, self.code.replace("_", " "))
+        if self.count == 1:  # "1 value is not a date", not "1 values are not dates"
+            what = self.WHAT_ONE.get(self.code, what)
+        return f"{self.count:,} {what}{ex}"
 
     @property
     def message(self) -> str:
