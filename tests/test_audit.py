@@ -511,3 +511,19 @@ def test_salesforce_id_hint_only_when_most_orphans_are_the_other_length_of_known
     assert salesforce_id_hint(known, pl.Series(["001000000000009AAA", "ZZ", "YY"]), "tickets") == ""  # not the same accounts
     assert "15-character ones" in salesforce_id_hint(pl.Series(["001000000000001AAA"]), pl.Series(["001000000000001"]), "tickets")
     assert salesforce_id_hint(pl.Series(["A1", "A2"]), pl.Series(["ZZ"]), "tickets") == ""
+
+
+def test_counts_of_failing_records_are_drawn_on_whole_number_ticks(tmp_path):
+    """A check failing on one record drew an axis of 0, 0.1, ... 1.0: records come whole."""
+    import re
+
+    import vl_convert as vlc
+
+    from kit.analyses import audit_report
+
+    p = write_client(tmp_path, clean_frames())
+    r = audit.run(ClientData(p), date(2023, 1, 31), period="2023-01")
+    dimension = next(c.dimension for c in r.findings if c.failing == 1)
+    svg = vlc.vegalite_to_svg(audit_report.checks_chart(r, dimension).to_json())
+    ticks = re.findall(r">([-\d.,]+)</text>", svg)
+    assert ticks and all(re.fullmatch(r"[\d,]+", t) for t in ticks), ticks
