@@ -176,7 +176,10 @@ def _inject_future(tables: dict[str, pl.DataFrame], pts: pl.DataFrame) -> dict[s
 def test_no_leakage_future_records_change_nothing(demo_data, demo_params):
     names = ["accounts", "usage", "tickets", "invoices", "surveys", "contacts", "renewals"]
     tables = {n: demo_data.table(n) for n in names}
-    pts = signals.renewal_points(demo_data, 90).select("account_id", "as_of").head(400)
+    # points after every export's first record: a record injected before it would move where the export begins
+    # (and so which counts it covers), which is what the export says, not a leak from the future
+    first = max(tables[t].select(pl.col(c).min().cast(pl.Date)).item() for t, c in (("tickets", "created_at"), ("invoices", "issued_at")))
+    pts = signals.renewal_points(demo_data, 90).filter(pl.col("as_of") > first).select("account_id", "as_of").head(400)
     before = signals.build(FrameData(tables, demo_params), pts)
     after = signals.build(FrameData(_inject_future(tables, pts), demo_params), pts)
     assert before.height == pts.height
@@ -210,3 +213,36 @@ def test_demo_signals_point_the_planted_way(demo_data):
     for s in ("logins_per_active_user", "tickets_90d", "late_invoices_365d", "latest_nps"):
         r = pl.DataFrame({"x": b[s], "y": y}).drop_nulls().select(pl.corr("x", "y")).item()
         assert r * signals.direction_of(s) < -0.05, (s, r)
+
+
+def test_a_later_export_start_gives_unknown_counts_never_smaller_ones(demo_data, demo_params):
+    """Planted truth: cut the ticket and invoice exports so they begin later. A windowed count is given
+    only where the shorter export holds its whole window (or the account's whole life); elsewhere it is
+    null, not a smaller number. Tickets in the 90 days it gives equal the full export's exactly."""
+    start = D(2025, 6, 1)
+    tables = {n: demo_data.table(n) for n in ["accounts", "usage", "tickets", "invoices", "surveys", "contacts", "renewals"]}
+    cut = dict(tables)
+    cut["tickets"] = tables["tickets"].filter(pl.col("created_at").dt.date() >= start)
+    cut["invoices"] = tables["invoices"].filter(pl.col("issued_at") >= start)
+    accounts = tables["accounts"].select("account_id", pl.col("created_at").cast(pl.Date)).unique("account_id")
+    pts = accounts.select("account_id").join(pl.DataFrame({"as_of": [D(2025, 7, 1), D(2025, 10, 1), D(2026, 7, 1)]}), how="cross")
+    names = list(signals.COUNTED_SINCE_EXPORT)
+    full = signals.build(FrameData(tables, demo_params), pts, names)
+    short = signals.build(FrameData(cut, demo_params), pts, names)
+    assert signals.export_starts(FrameData(cut, demo_params), names) == {"tickets": start, "invoices": start}
+    created = pts.join(accounts, on="account_id", how="left")["created_at"]
+    exists = created.is_null() | (created < pts["as_of"])
+    for s in names:
+        window = signals.COUNTED_SINCE_EXPORT[s][2]
+        covered = ((pts["as_of"] - timedelta(days=window)) >= start) | (created >= start).fill_null(False)
+        known = short[s].is_not_null()
+        assert not (known & ~covered).any(), s  # never a count of a window the export does not hold
+        assert known.sum() > 0 and (~covered & exists).sum() > 0, s  # both cases occur
+    s = "tickets_90d"
+    known = short[s].is_not_null()
+    covered = ((pts["as_of"] - timedelta(days=90)) >= start) | (created >= start).fill_null(False)
+    assert (known == (covered & exists)).all()
+    assert (short[s].filter(known) == full[s].filter(known)).all()  # what is given is right
+    # without the rule these would have been counted: lower than the truth for every older account with tickets
+    older = (pts["as_of"] == D(2025, 7, 1)) & (created < start).fill_null(False)
+    assert full[s].filter(older).sum() > 0 and short[s].filter(older).null_count() == older.sum()

@@ -22,6 +22,12 @@ How each table's records are dated (what "strictly before as_of" is applied to):
 * accounts: created_at for tenure; ARR at the as-of date is the ARR after the latest renewal
   before it (renewals table), else the CRM's current ARR (a snapshot: the best available).
 
+An export covers its table from its first record on. A count over a window that begins before
+that day (tickets in the 90 days, late invoices in the 365 days, open urgent tickets) would count
+only the part the export holds: too low, and lowest for the earliest renewals, which then look
+healthy to every fit. So such a count is null (unknown) unless the account was created on or after
+the export's first record (then the export holds its whole life). See `COUNTED_SINCE_EXPORT`.
+
 Implementation: per table, daily cumulative sums per account, looked up at the window edges with
 backward as-of joins (no Python loop per point), so 200,000 points over 2 years of daily usage
 for thousands of accounts take seconds. Usage is read lazily.
@@ -29,7 +35,7 @@ for thousands of accounts take seconds. Usage is read lazily.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import polars as pl
@@ -44,6 +50,15 @@ TICKET_WINDOW = 90  # days: ticket count, CSAT, days to resolve
 BILLING_WINDOW = 365  # days: late invoices, days late
 NPS_MAX_AGE = 365  # days: latest NPS older than this is ignored
 HIGH_PRIORITIES = ("high", "urgent")
+# counts that an export starting inside their window would understate: signal -> (table, dating column, window days)
+COUNTED_SINCE_EXPORT = {
+    "tickets_90d": ("tickets", "created_at", TICKET_WINDOW),
+    # open urgent tickets: null in the export's first 90 days; one opened before the export and still open is
+    # not in it (most are solved within 90 days), so this count can still be short for the oldest accounts
+    "open_high_priority_tickets": ("tickets", "created_at", TICKET_WINDOW),
+    "late_invoices_365d": ("invoices", "issued_at", BILLING_WINDOW),
+}
+NOT_COVERED = "null when the window begins before the export's first {what}, unless the account was created after it"
 NPS_RANGE = (0.0, 10.0)
 
 DEFINITIONS: dict[str, str] = {
@@ -53,12 +68,14 @@ DEFINITIONS: dict[str, str] = {
     "logins_per_active_user": "logins / active-user days over the 30 days before the as-of date (null when no active users)",
     "active_users_change_30d": "relative change in mean daily active users: the 30 days before the as-of date vs the "
     "30 days before those ((last - previous) / previous; null when the previous window has no active users)",
-    "tickets_90d": "support tickets created in the 90 days before the as-of date (0 when none)",
-    "open_high_priority_tickets": "high or urgent tickets created before the as-of date and not solved before it",
+    "tickets_90d": "support tickets created in the 90 days before the as-of date (0 when none; "
+    + NOT_COVERED.format(what="ticket") + ")",
+    "open_high_priority_tickets": "high or urgent tickets created before the as-of date and not solved before it ("
+    + NOT_COVERED.format(what="ticket").replace("the window begins", "the 90 days before the as-of date begin") + ")",
     "mean_csat_90d": "mean CSAT of tickets solved in the 90 days before the as-of date (null when none was rated)",
     "days_to_resolve_90d": "mean days from creation to resolution of tickets solved in the 90 days before the as-of date",
     "late_invoices_365d": "invoices paid late in the 365 days before the as-of date, plus invoices overdue and unpaid "
-    "at the as-of date (null without any invoice issued before it)",
+    "at the as-of date (null without any invoice issued before it; " + NOT_COVERED.format(what="invoice") + ")",
     "mean_days_late_365d": "mean days late over the invoices paid in the 365 days before the as-of date (0 when on "
     "time) and the invoices overdue at the as-of date (days overdue so far)",
     "latest_nps": "the latest NPS response (0-10) in the 365 days before the as-of date; values outside 0-10 are ignored",
@@ -237,16 +254,39 @@ def build(data: ClientData, points: pl.DataFrame, signals: list[str] | None = No
         parts.append(_contact_signals(data, base, codes, wanted))
     parts.append(_account_signals(data, base, codes))
 
-    out = base.select("_pid", "account_id", "as_of", "segment", "_exists")
+    out = base.select("_pid", "account_id", "as_of", "segment", "created_at", "_exists")
     for p in parts:
         out = out.join(p, on="_pid", how="left")
     out = out.sort("_pid")
-    # nothing is known of an account before it exists
+    # nothing is known of an account before it exists, nor a count the export does not cover
+    starts = export_starts(data, [s for s in signals if s in COUNTED_SINCE_EXPORT])
     sig_exprs = [
-        pl.when(pl.col("_exists")).then(pl.col(s).cast(pl.Float64)).otherwise(None).alias(s) for s in signals if s != "arr"
+        pl.when(pl.col("_exists") & _covered(s, starts)).then(pl.col(s).cast(pl.Float64)).otherwise(None).alias(s)
+        for s in signals if s != "arr"
     ]
     arr = pl.when(pl.col("_exists")).then(pl.col("arr").cast(pl.Float64)).otherwise(None).alias("arr")
     return out.select("account_id", "as_of", "segment", arr, *sig_exprs)
+
+
+def export_starts(data: ClientData, signals: list[str]) -> dict[str, date | None]:
+    """The day of the first record of each table behind `signals` (COUNTED_SINCE_EXPORT): where the export begins."""
+    out: dict[str, date | None] = {}
+    for s in signals:
+        table, column, _ = COUNTED_SINCE_EXPORT[s]
+        if table not in out:
+            first = data.lazy(table).select(pl.col(column).min()).collect().item()
+            out[table] = first.date() if isinstance(first, datetime) else first
+    return out
+
+
+def _covered(signal: str, starts: dict[str, date | None]) -> pl.Expr:
+    """True where the export holds the signal's whole window: it begins on or after the export's first
+    record, or the account was created on or after it."""
+    if signal not in COUNTED_SINCE_EXPORT or starts.get(COUNTED_SINCE_EXPORT[signal][0]) is None:
+        return pl.lit(True)
+    table, _, window = COUNTED_SINCE_EXPORT[signal]
+    since = pl.lit(starts[table], pl.Date)
+    return ((pl.col("as_of") - pl.duration(days=window)) >= since) | (pl.col("created_at") >= since).fill_null(False)
 
 
 def _accounts(data: ClientData) -> pl.DataFrame:
