@@ -233,7 +233,7 @@ def test_a_later_export_start_gives_unknown_counts_never_smaller_ones(demo_data,
     created = pts.join(accounts, on="account_id", how="left")["created_at"]
     exists = created.is_null() | (created < pts["as_of"])
     for s in names:
-        window = signals.COUNTED_SINCE_EXPORT[s][2]
+        window = signals.COUNTED_SINCE_EXPORT[s][1]
         covered = ((pts["as_of"] - timedelta(days=window)) >= start) | (created >= start).fill_null(False)
         known = short[s].is_not_null()
         assert not (known & ~covered).any(), s  # never a count of a window the export does not hold

@@ -354,21 +354,12 @@ def _dedupe_accounts(data) -> pl.DataFrame:
 
 def history_start(data, renewals: pl.DataFrame, s: Settings) -> date | None:
     """First scoring date: the window of the first renewal, but not before every event source has begun."""
-    firsts = []
-    from kit.io import schema
+    from kit.analyses import signals
 
-    for t in EVENT_TABLES:
-        col = schema.TABLES[t].date_column
-        if data.has(t) and col and col in data.lazy(t).collect_schema().names():
-            v = data.lazy(t).select(pl.col(col).min()).collect().item()
-            if v is not None:
-                firsts.append(v.date() if hasattr(v, "date") and callable(v.date) else v)
-    first_renewal = renewals["renewal_date"].min() if renewals.height else None
-    candidates_ = [d for d in [*firsts] if d is not None]
-    window = first_renewal - timedelta(days=s.window_start_days) if first_renewal else None
-    if window is None and not candidates_:
-        return None
-    return max([d for d in [window, *candidates_] if d is not None])
+    starts = [d for d in (signals.first_record(data, t) for t in EVENT_TABLES) if d is not None]
+    if renewals.height:
+        starts.append(renewals["renewal_date"].min() - timedelta(days=s.window_start_days))
+    return max(starts) if starts else None
 
 
 def scoring_points(accounts: pl.DataFrame, renewals: pl.DataFrame, start: date, end: date, every: int) -> pl.DataFrame:

@@ -50,13 +50,13 @@ TICKET_WINDOW = 90  # days: ticket count, CSAT, days to resolve
 BILLING_WINDOW = 365  # days: late invoices, days late
 NPS_MAX_AGE = 365  # days: latest NPS older than this is ignored
 HIGH_PRIORITIES = ("high", "urgent")
-# counts that an export starting inside their window would understate: signal -> (table, dating column, window days)
+# counts that an export starting inside their window would understate: signal -> (table, window days)
 COUNTED_SINCE_EXPORT = {
-    "tickets_90d": ("tickets", "created_at", TICKET_WINDOW),
+    "tickets_90d": ("tickets", TICKET_WINDOW),
     # open urgent tickets: null in the export's first 90 days; one opened before the export and still open is
     # not in it (most are solved within 90 days), so this count can still be short for the oldest accounts
-    "open_high_priority_tickets": ("tickets", "created_at", TICKET_WINDOW),
-    "late_invoices_365d": ("invoices", "issued_at", BILLING_WINDOW),
+    "open_high_priority_tickets": ("tickets", TICKET_WINDOW),
+    "late_invoices_365d": ("invoices", BILLING_WINDOW),
 }
 NOT_COVERED = "null when the window begins before the export's first {what}, unless the account was created after it"
 NPS_RANGE = (0.0, 10.0)
@@ -268,15 +268,19 @@ def build(data: ClientData, points: pl.DataFrame, signals: list[str] | None = No
     return out.select("account_id", "as_of", "segment", arr, *sig_exprs)
 
 
+def first_record(data: ClientData, table: str) -> date | None:
+    """The day of a table's first record by its dating column (schema): where its export begins.
+    None when the table is not available or has no dated record."""
+    column = schema.TABLES[table].date_column
+    if not data.has(table) or not column or column not in data.lazy(table).collect_schema().names():
+        return None
+    first = data.lazy(table).select(pl.col(column).min()).collect().item()
+    return first.date() if isinstance(first, datetime) else first
+
+
 def export_starts(data: ClientData, signals: list[str]) -> dict[str, date | None]:
-    """The day of the first record of each table behind `signals` (COUNTED_SINCE_EXPORT): where the export begins."""
-    out: dict[str, date | None] = {}
-    for s in signals:
-        table, column, _ = COUNTED_SINCE_EXPORT[s]
-        if table not in out:
-            first = data.lazy(table).select(pl.col(column).min()).collect().item()
-            out[table] = first.date() if isinstance(first, datetime) else first
-    return out
+    """Where the export of each table behind `signals` (COUNTED_SINCE_EXPORT) begins."""
+    return {table: first_record(data, table) for table in dict.fromkeys(COUNTED_SINCE_EXPORT[s][0] for s in signals)}
 
 
 def _covered(signal: str, starts: dict[str, date | None]) -> pl.Expr:
@@ -284,7 +288,7 @@ def _covered(signal: str, starts: dict[str, date | None]) -> pl.Expr:
     record, or the account was created on or after it."""
     if signal not in COUNTED_SINCE_EXPORT or starts.get(COUNTED_SINCE_EXPORT[signal][0]) is None:
         return pl.lit(True)
-    table, _, window = COUNTED_SINCE_EXPORT[signal]
+    table, window = COUNTED_SINCE_EXPORT[signal]
     since = pl.lit(starts[table], pl.Date)
     return ((pl.col("as_of") - pl.duration(days=window)) >= since) | (pl.col("created_at") >= since).fill_null(False)
 
