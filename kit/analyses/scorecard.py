@@ -128,12 +128,14 @@ def candidates(fit: pl.DataFrame, names: list[str], weighting: Weighting) -> tup
 # ---------------------------------------------------------------------------- 3. value ranges
 
 
-def _loglik(k: np.ndarray, n: np.ndarray) -> float:
-    """Binomial log-likelihood of k churned among n in each range, at each range's own churn rate."""
-    p = np.divide(k, n, out=np.zeros(len(k)), where=n > 0)
+def _loglik(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Binomial log-likelihood of k churned among n in each range (last axis), at each range's own churn
+    rate: one figure per row of ranges."""
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    p = np.divide(k, n, out=np.zeros(k.shape), where=n > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(k > 0, k * np.log(np.where(p > 0, p, 1)), 0.0) + np.where(n - k > 0, (n - k) * np.log(np.where(p < 1, 1 - p, 1)), 0.0)
-    return float(t.sum())
+        t = np.where(k > 0, k * np.log(np.where(p > 0, p, 1)), 0.0) + np.where(n - k > 0, (n - k) * np.log1p(-np.where(p < 1, p, 0)), 0.0)
+    return t.sum(axis=-1)
 
 
 def range_counts(x: np.ndarray, y: np.ndarray, cuts: list[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -165,13 +167,12 @@ def best_cuts(x: np.ndarray, y: np.ndarray, direction: int, min_share: float) ->
     k = np.stack([churn[i], churn[j] - churn[i], y.sum() - churn[j]], axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         rates = k / n
-        ll = np.where(k > 0, k * np.log(rates), 0.0) + np.where(n - k > 0, (n - k) * np.log1p(-rates), 0.0)
     falling = rates[:, 0] > rates[:, 1]  # churn falls as values rise (healthy direction +1) ...
     ordered = (falling & (rates[:, 1] > rates[:, 2])) if direction > 0 else ((rates[:, 0] < rates[:, 1]) & (rates[:, 1] < rates[:, 2]))
     ok = (n.min(axis=1) >= min_share * len(x)) & ordered
     if not ok.any():
         return None
-    total = np.where(ok, ll.sum(axis=1), -np.inf)
+    total = np.where(ok, _loglik(k, n), -np.inf)
     best = int(np.argmax(total))  # the first of equals: the lowest cuts
     return [float(grid[i[best]]), float(grid[j[best]])]
 
