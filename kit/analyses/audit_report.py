@@ -312,7 +312,7 @@ def section(r: AuditResult, dimension: str) -> list:
 
     md(dimension_text(r, dimension))
     drawn = [c for c in [checks_chart(r, dimension)] + [f(r) for f in SECTION_CHARTS[dimension]] if c is not None]
-    _display(drawn)
+    present.show(*drawn)
     return drawn
 
 
@@ -321,7 +321,7 @@ def overview(r: AuditResult) -> list:
 
     md(overview_text(r))
     drawn = [score_chart(r), dimension_chart(r)]
-    _display(drawn)
+    present.show(*drawn)
     return drawn
 
 
@@ -337,10 +337,3 @@ def formula(r: AuditResult):
         (pl.col("score") * pl.col("weight") / total).alias("points"),
     )
     return present.table(frame, kinds={"band": "status", "weight": "percent"})
-
-
-def _display(items: list) -> None:
-    from IPython.display import display
-
-    for item in items:
-        display(item)

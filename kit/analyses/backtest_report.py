@@ -6,6 +6,7 @@ import polars as pl
 
 from kit.analyses import scoring
 from kit.analyses.backtest import CURRENT, EQUAL, PLATFORM, PROPOSED, SCORECARD, Result
+from kit.publish.present import label
 
 
 SEED_GREEN_SHARE = 0.20  # seed red flag: more than 20% of churned accounts were scored healthy
@@ -17,13 +18,6 @@ def _pct(x: float | None) -> str:
 
 def _auc(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.2f}"
-
-
-def label(name: str) -> str:
-    """A candidate or a signal in words (kit.publish.present's one table of labels)."""
-    from kit.publish import present
-
-    return present.label(name)
 
 
 def fitted_on(res: Result, name: str) -> str:
@@ -43,7 +37,7 @@ def comparison(res: Result) -> pl.DataFrame:
             "auc_in_sample": m.get("auc_in_sample"), "auc_out_of_time": m.get("auc_out_of_time"),
             "renewals_out_of_time": o["renewals"], "red_share": o["red_share"], "red_recall": o["red_recall"],
             "red_precision": o["red_precision"], "churned_green_share": o["churned_green_share"],
-            "flagged_90d_share": o["flagged_90d_share"],
+            f"flagged {res.doc['lead_time_days']}+ days ahead": o["flagged_90d_share"],  # the goal is lead_time_days
         })
     return pl.DataFrame(rows, infer_schema_length=None)
 

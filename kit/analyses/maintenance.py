@@ -45,6 +45,7 @@ import polars as pl
 
 from kit.params import HIGHER_IS_WORSE, LOWER_IS_WORSE, Limit, Maintenance, Parameters
 from kit.periods import Period
+from kit.publish import present
 
 GREEN, AMBER, RED, NOT_CHECKED = "green", "amber", "red", "not checked"
 STATUS_RANK = {NOT_CHECKED: 0, GREEN: 1, AMBER: 2, RED: 3}
@@ -108,7 +109,6 @@ class Check:
 
     @property
     def title(self) -> str:
-        from kit.publish import present
 
         return present.label(self.name)
 
@@ -555,13 +555,11 @@ def report(period: Period, checks: list[Check]) -> dict:
 
 def format_value(value: float | None, unit: str) -> str:
     """A check's value as the client reads it (kit.publish.present, by the check's unit)."""
-    from kit.publish import present
 
     return present.fmt(value, present.UNIT_KINDS.get(unit, "number"))
 
 
 def format_threshold(threshold: dict | None, unit: str) -> str:
-    from kit.publish import present
 
     return present.threshold_text(threshold, present.UNIT_KINDS.get(unit, "number"))
 
@@ -569,7 +567,6 @@ def format_threshold(threshold: dict | None, unit: str) -> str:
 def status_frame(checks: list) -> pl.DataFrame:
     """One row per check (a Check or its maintenance.json record): title, status, value and
     threshold in words, detail, and the action when the check needs one."""
-    from kit.publish import present
 
     recs = [c.to_dict() if isinstance(c, Check) else c for c in checks if isinstance(c, (Check, dict))]
     unit = [r.get("unit") or CHECKS.get(str(r.get("name")), ("",))[0] for r in recs]
@@ -587,7 +584,6 @@ def status_frame(checks: list) -> pl.DataFrame:
 def status_table(checks: list, columns=("check", "status", "value", "threshold", "detail")):
     """The red/amber/green table (kit.publish.present: badges, formatted values). The report shows each
     check's detail (its sections give the actions); the site's home page shows the actions."""
-    from kit.publish import present
 
     kinds = {"check": "html", "value": "figure", "threshold": "html", "detail": "html", "action": "html"}
     return present.table(status_frame(checks), kinds=kinds, columns=columns, wide=("detail", "action"))
@@ -595,7 +591,6 @@ def status_table(checks: list, columns=("check", "status", "value", "threshold",
 
 def trend_chart(trend: pl.DataFrame, name: str, unit: str):
     """Value by period with its amber and red thresholds (Altair, static SVG)."""
-    from kit.publish import present
     from kit.publish.charts import PALETTE, alt, status_scale
 
     a = alt()
@@ -640,7 +635,6 @@ def summary_text(checks: list[Check], period: Period) -> str:
 
 def show(check: Check, trend: pl.DataFrame, rows: int = 25) -> None:
     """A check's section: status, what it measures, trend chart, and what is behind a failure."""
-    from kit.publish import present
 
     what = CHECKS[check.name][2]
     lines = [f"{present.badge(check.status)} {what[:1].upper() + what[1:]}: **{format_value(check.value, check.unit)}** "

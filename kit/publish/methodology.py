@@ -31,14 +31,6 @@ def table(headers: Iterable[str], rows: Iterable[Iterable[Any]], *, wide: Iterab
     return present.rows_table(list(headers), rows, wide=wide).html
 
 
-def num(value: Any, digits: int = 2) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return present.fmt(value, "number") if digits == 2 else present.fmt(value, "score") if digits == 1 else present.fmt(round(value, digits), "text")
-    return present.fmt(value)
-
-
 def pct(value: Any, digits: int = 0) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return present.MISSING
@@ -49,12 +41,12 @@ def pct(value: Any, digits: int = 0) -> str:
 
 # check key -> (what is checked, how a value is shown, cadence)
 CHECKS: dict[str, tuple[str, str, str]] = {
-    "churned_healthy_share": ("Health score accuracy audit: share of churned accounts that were scored green", "pct", "monthly"),
-    "false_rate": ("Refinement trigger: false positive or false negative rate of red", "pct", "monthly"),
+    "churned_healthy_share": ("Health score accuracy audit: share of churned accounts that were scored green", "percent", "monthly"),
+    "false_rate": ("Refinement trigger: false positive or false negative rate of red", "percent", "monthly"),
     "sync_failures": ("Integration sync validation: failed syncs per source in the month", "count", "monthly"),
     "sync_staleness_hours": ("Integration sync validation: hours since a source's last successful sync", "hours", "monthly"),
-    "cta_completion": ("CTA completion rate: share of CTAs completed on time", "pct", "monthly"),
-    "csm_active_share": ("Platform usage: share of the CS team active on the platform daily", "pct", "monthly"),
+    "cta_completion": ("CTA completion rate: share of CTAs completed on time", "percent", "monthly"),
+    "csm_active_share": ("Platform usage: share of the CS team active on the platform daily", "percent", "monthly"),
     "unscored_accounts": ("Coverage: active accounts with no health score in the month", "count", "monthly"),
     "recalibration_drift": ("Health score recalibration: largest gap between a weight in force and the weight churn data supports", "points", "quarterly"),
 }
@@ -71,10 +63,6 @@ ACTIONS: dict[str, str] = {
 }
 
 
-def show_limit(value: float, how: str) -> str:
-    return present.fmt(value, {"pct": "percent"}.get(how, how))
-
-
 def limit_text(params: Parameters, key: str) -> tuple[str, str]:
     """(amber, red) thresholds of a maintenance check, in words."""
     from kit.params import Maintenance
@@ -82,8 +70,8 @@ def limit_text(params: Parameters, key: str) -> tuple[str, str]:
     lim = getattr(params.maintenance, key)
     how = CHECKS[key][1]
     op = ">" if Maintenance.DIRECTIONS[key] == "higher" else "<"
-    amber = f"{op} {show_limit(lim.amber, how)}" if lim.amber != lim.red else "n/a"
-    red = f"{op} {show_limit(lim.red, how)}"
+    amber = f"{op} {present.fmt(lim.amber, how)}" if lim.amber != lim.red else "n/a"
+    red = f"{op} {present.fmt(lim.red, how)}"
     return amber, red
 
 

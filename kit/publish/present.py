@@ -69,7 +69,6 @@ LABELS: dict[str, str] = {
     "false_negative_rate": "False negative rate",
     "arr_flagged_share": "Churned ARR flagged red",
     "lead_time_days_median": "Median days flagged ahead",
-    "flagged_90d_share": "Flagged 90+ days ahead",
     "reweighted_share": "Re-weighted scores",
     "renewals": "Renewals",
     "churned": "Churned",
@@ -184,7 +183,7 @@ LABELS: dict[str, str] = {
 KINDS: dict[str, str] = {
     "auc": "auc", "churned_green_share": "percent", "red_precision": "percent", "red_recall": "percent",
     "false_positive_rate": "percent", "false_negative_rate": "percent", "arr_flagged_share": "percent",
-    "flagged_90d_share": "percent", "reweighted_share": "percent", "lead_time_days_median": "days",
+    "reweighted_share": "percent", "lead_time_days_median": "days",
     "renewals": "count", "churned": "count", "accounts": "count", "churn_rate": "percent", "arr": "money",
     "churned_arr": "money", "red_threshold": "score", "red_churn_rate": "percent", "yellow_churn_rate": "percent",
     "green_churn_rate": "percent", "count": "count", "n": "count", "rank": "count", "missing_share": "percent",
@@ -198,12 +197,8 @@ KINDS: dict[str, str] = {
     "score_date": "date", "last_score_date": "date", "due_at": "date", "closed_at": "date", "created_at": "date",
     "date": "date", "last_success": "datetime",
     "red_share": "percent", "scorecard": "percent", "auc_in_sample": "auc", "auc_out_of_time": "auc",
-    "renewals_out_of_time": "count", "no_value_score": "score", "red_renewals": "count", "yellow_renewals": "count",
+    "renewals_out_of_time": "count", "no_value_score": "count", "red_renewals": "count", "yellow_renewals": "count",
     "green_renewals": "count", "candidate": "label",
-    # the back-test's comparison table names its columns in words (kit.analyses.backtest.comparison)
-    "churned scored green": "percent", "red precision": "percent", "red recall": "percent",
-    "false positive rate": "percent", "false negative rate": "percent", "churned arr flagged red": "percent",
-    "median days flagged ahead": "days", "re-weighted scores": "percent",
     "configuration": "label", "config": "label", "component": "label", "name": "label", "signal": "label",
     "dimension": "label", "check": "label", "severity": "label",
 }
@@ -235,7 +230,7 @@ def label(key: Any) -> str:
 
 def kind_of(key: Any) -> str | None:
     k = key_of(key)
-    if k.startswith("flagged ") and k.endswith(" days ahead"):  # "flagged 90+ days ahead": the goal is a parameter
+    if k.startswith("flagged ") and k.endswith(" days ahead"):  # "flagged 120+ days ahead": the goal is lead_time_days
         return "percent"
     return KINDS.get(k)
 

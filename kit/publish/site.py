@@ -41,7 +41,7 @@ from kit.run import locks
 from kit.publish import methodology, present
 from kit import params as params_mod
 from kit.errors import KitError
-from kit.publish.methodology import esc, num, pct, table
+from kit.publish.methodology import esc, pct, table
 from kit.periods import Period
 
 REPO = Path(__file__).resolve().parents[2]
@@ -516,11 +516,11 @@ def _write_home(ctx: _Ctx) -> None:
     parts.append("## Headline figures")
     rows = []
     score = (audit or {}).get("score") if isinstance(audit, dict) else None
-    rows.append(["Data quality score", f"{num(score, 1)} / 100" if isinstance(score, (int, float)) else "not available yet", audit_period or "–"])
+    rows.append(["Data quality score", f"{present.fmt(score, 'score')} / 100" if isinstance(score, (int, float)) else "not available yet", audit_period or "–"])
     cname, cfg = _best_config(backtest if isinstance(backtest, dict) else None)
     cfg = _judged(cfg)
     label = f" ({present.label(cname).lower()})" if cname else ""
-    rows.append([f"Back-test AUC{label}", num(cfg.get("auc"), 2) if "auc" in cfg else "not available yet", bt_period or "–"])
+    rows.append([f"Back-test AUC{label}", present.fmt(cfg.get("auc"), "auc") if "auc" in cfg else "not available yet", bt_period or "–"])
     rows.append([
         f"Churned accounts scored green{label}",
         pct(cfg.get("churned_green_share"), 0) if "churned_green_share" in cfg else "not available yet",
@@ -530,7 +530,7 @@ def _write_home(ctx: _Ctx) -> None:
     if isinstance(backtest, dict) and isinstance(backtest.get("configs"), dict) and len(backtest["configs"]) > 1:
         best = backtest.get("best")
         crow = [
-            [present.label(n) + (" (best)" if n == best else ""), num(_judged(c).get("auc"), 2), pct(_judged(c).get("churned_green_share"))]
+            [present.label(n) + (" (best)" if n == best else ""), present.fmt(_judged(c).get("auc"), "auc"), pct(_judged(c).get("churned_green_share"))]
             for n, c in backtest["configs"].items() if isinstance(c, dict)
         ]
         after = any(isinstance(c, dict) and c.get("out_of_time") for c in backtest["configs"].values())
