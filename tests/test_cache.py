@@ -69,6 +69,8 @@ def test_cache_round_trip_equals_a_direct_load(client, tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     written = cache.write(ClientData(p), run_dir)
+    # the unusable table is in the cache too: no notebook of the run goes back to the source for it
+    assert json.loads((run_dir / cache.FOLDER / cache.INDEX).read_text())["unavailable"]["surveys"]["code"] == "file_not_found"
     read = cache.read(run_dir, p)
     expected = view(direct)
     assert_same_view(view(written), expected)

@@ -43,8 +43,9 @@ def write(data: ClientData, run_dir: Path) -> ClientData:
     the notebooks will see it (read from the cache)."""
     folder = Path(run_dir) / FOLDER
     folder.mkdir()
+    configured = data.loads  # loads every configured table: the optional ones that fail land in _failed
     loads, tables, unusable = {}, {}, dict(data._failed)
-    for name, t in data.loads.items():
+    for name, t in configured.items():
         try:
             on_disk = _write_table(folder, t)
         except pl.exceptions.PolarsError as e:  # the export fails while it is read in full: as when loading fails
