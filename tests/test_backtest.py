@@ -463,3 +463,18 @@ def test_head_to_head_uses_the_same_renewals_after_the_cut():
         assert h[key] == pytest.approx(stats.mannwhitneyu(s[~y], s[y]).statistic / (y.sum() * (~y).sum()))
     assert h["ci_low"] < h["difference"] < h["ci_high"]
     assert backtest.head_to_head({"scorecard": a}, cut) is None
+
+
+def test_the_candidates_table_names_the_clients_own_lead_time_goal():
+    """A client on 120 days reads 'Flagged 120+ days ahead', as a percentage, not the demo's 90."""
+    from kit.analyses import backtest_report
+    from kit.publish import present
+
+    figures = {"renewals": 10, "red_share": 0.3, "red_recall": 0.6, "red_precision": 0.2, "churned_green_share": 0.1,
+               "flagged_90d_share": 0.45}
+    doc = {"lead_time_days": 120, "split": {"cut": date(2026, 4, 1)},
+           "configs": {"current": {**figures, "auc_in_sample": 0.7, "auc_out_of_time": 0.68, "out_of_time": figures}}}
+    frame = backtest_report.comparison(backtest.Result(True, doc=doc))
+    assert "flagged 120+ days ahead" in frame.columns and not any("90" in c for c in frame.columns)
+    html = present.table(frame).html
+    assert "Flagged 120+ days ahead" in html and "45%" in html and "0.45" not in html
