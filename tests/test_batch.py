@@ -26,6 +26,35 @@ def test_a_run_leaves_the_working_directory_alone(demo_run):
     assert Path(demo_run.folder).parent.resolve() not in Path(cwd).resolve().parents
 
 
+def test_a_cold_kernel_runs_in_the_run_folder_without_moving_the_process(tmp_path):
+    """Without a warm kernel (warm-up failed), the notebook still runs in run_dir, and the runner's
+    working directory never changes meanwhile: other notebooks and other clients share the process."""
+    import threading
+    import time
+
+    nbs = tiny_notebooks(tmp_path / "nb", extra="import os\npathlib.Path(run_dir, 'cwd.txt').write_text(os.getcwd())")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    before, seen, done = os.getcwd(), set(), threading.Event()
+
+    def watch():
+        while not done.is_set():
+            seen.add(os.getcwd())
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        r = batch.execute("audit", str(nbs / batch.FILES["audit"]), str(run_dir / "out.ipynb"),
+                          {"params_path": "x.yml", "period": DEMO_PERIOD, "run_dir": str(run_dir)}, str(tmp_path / "audit.log"))
+    finally:
+        done.set()
+        watcher.join()
+    assert r.status == "ok", r.error
+    assert Path((run_dir / "cwd.txt").read_text()).resolve() == run_dir.resolve()
+    assert seen == {before}
+
+
 def test_demo_batch_outputs_and_manifest(demo_run, demo_params_file, demo_dir):
     folder = Path(demo_run.folder)
     assert folder.name == DEMO_PERIOD and folder.parent.name == "demo"

@@ -374,12 +374,14 @@ def execute(name: str, source: str, target: str, parameters: dict, log_path: str
     try:
         if not Path(source).exists():
             raise FileNotFoundError(f"notebook {source} not found")
-        # A warm kernel already runs in run_dir. papermill's `cwd` changes the whole process's working
-        # directory: notebooks running side by side restored each other's, leaving the process in a
-        # temporary run folder that was then renamed (the next run in the process failed).
+        # The kernel runs in run_dir (a warm one was started there; a cold one is started there by nbclient
+        # from resources). Never papermill's `cwd`: it changes the whole process's working directory, and
+        # notebooks running side by side (or clients on one Dask worker) restored each other's, leaving
+        # the process in a temporary run folder that was then renamed.
         pm.execute_notebook(
             source, target, parameters=parameters, kernel_name="python3", log_output=True,
-            progress_bar=False, start_timeout=180, **({"km": km} if km is not None else {"cwd": parameters["run_dir"]}),
+            progress_bar=False, start_timeout=180, resources={"metadata": {"path": parameters["run_dir"]}},
+            **({"km": km} if km is not None else {}),
         )
     except pm.PapermillExecutionError as e:
         error = {
