@@ -366,3 +366,19 @@ def test_nothing_after_the_cut_changes_the_fit():
     assert a == b
     ya, yb = split.test["churned"].to_numpy(), split2.test["churned"].to_numpy()
     assert scorecard.auc_of(-scorecard.points(a, split.test), ya) != scorecard.auc_of(-scorecard.points(b, split2.test), yb)
+
+
+def test_the_methodology_page_shows_each_measures_share_of_the_whole_score(demo_params):
+    """signal_weights are relative inside a component: {1, 3} in a component weighing 40% are 10% and 30% of
+    the score (the page once printed them raw, as 100% and 300%)."""
+    from kit.publish import methodology
+
+    tiers = {"cuts": [1.0, 2.0], "scores": [0, 50, 100]}
+    usage = params.Component(weight=0.4, signals=["logins_per_active_user", "active_users_per_seat"], transform="tiers",
+                             tiers={"logins_per_active_user": tiers, "active_users_per_seat": tiers},
+                             signal_weights={"logins_per_active_user": 1, "active_users_per_seat": 3})
+    support = params.Component(weight=0.6, signals=["tickets_90d"])
+    p = demo_params.model_copy(update={"score": demo_params.score.model_copy(update={"components": {"usage": usage, "support": support}})})
+    page = methodology._components(p)
+    section = page[page.index("### Usage"):page.index("### Support")]
+    assert "10%" in section and "30%" in section and "100%" not in section and "300%" not in section

@@ -168,6 +168,8 @@ def _components(params: Parameters) -> str:
     )
     for cname, comp in params.score.components.items():
         rows = []
+        # signal_weights are relative inside the component: each signal's share of the whole score
+        within = sum(comp.signal_weights.values()) if comp.signal_weights else 0.0
         for s in comp.signals:
             desc, direction = _signal_text(s)
             rule = []
@@ -175,9 +177,9 @@ def _components(params: Parameters) -> str:
                 th = comp.thresholds.get(s)
                 rule = [f"{th[0]:g} → 0, {th[1]:g} → 100" if th else ""]
             elif comp.transform == "tiers":
-                rule = [_tiers_text(s, comp.tiers[s]), pct(comp.signal_weights.get(s)) if comp.signal_weights else ""]
+                rule = [_tiers_text(s, comp.tiers[s]), pct(comp.weight * comp.signal_weights.get(s, 0.0) / within) if within else ""]
             rows.append([present.label(s), desc, direction] + rule)
-        headers = ["Signal", "What it measures", "Direction"] + {"thresholds": ["Thresholds"], "tiers": ["Ranges and scores", "Weight"]}.get(comp.transform, [])
+        headers = ["Signal", "What it measures", "Direction"] + {"thresholds": ["Thresholds"], "tiers": ["Ranges and scores", "Share of the score"]}.get(comp.transform, [])
         out.append(f"### {esc(present.label(cname))} ({pct(comp.weight)})\n\n" + table(headers, rows, wide=(1,)))
     return "\n\n".join(out)
 
