@@ -7,6 +7,7 @@ what a client should never meet, one line per finding:
 * a console error or an uncaught script error, a failed request or an HTTP error,
 * a broken link (a page or file of the site that does not exist, an anchor not on its page),
 * an element wider than the window (unless a scrolling container inside the window holds it),
+* a table of the kit whose columns scroll sideways in its container (a column out of sight),
 * an internal id (`accuracy_audit`, `red_precision`, `weighting.max_missing_share`), a Python
   repr (`{'amber': 0.15}`, `['a']`, None, nan, True, 0.7132684) or markup escaped twice (`&#39;`)
   in the visible text. Text in code elements is exempt: code is how a report shows a name to type
@@ -80,6 +81,10 @@ TOO_WIDE_JS = """() => {
       }
     }
     if (!held) out.push(describe(e) + ' spans ' + Math.round(r.left) + '..' + Math.round(r.right) + ' px');
+  }
+  for (const t of document.querySelectorAll('.kit-table')) {  // scrolls: its last columns are out of sight
+    if (t.scrollWidth > t.clientWidth + 1 && t.checkVisibility())
+      out.push('table cut off (' + t.scrollWidth + ' px in ' + t.clientWidth + ' px): ' + t.innerText.trim().slice(0, 40).replace(/\\s+/g, ' '));
   }
   return out.slice(0, 10);
 }"""

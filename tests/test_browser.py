@@ -66,13 +66,15 @@ def test_the_reader_finds_what_a_client_must_not_meet(tmp_path, chromium):
         "<p>Status of accuracy_audit: {'amber': 0.15} with None and 0.7132684</p>"
         "<p><code>renewal_date</code> is a column to type; the integration&amp;#39;s log</p>"
         "<div style='width:2000px'>wide</div><div style='overflow-x:auto;width:500px'><div style='width:2000px'>held</div></div>"
+        "<div class='kit-table' style='overflow-x:auto;width:500px'><table style='width:900px'><tr><td>Segment</td></tr></table></div>"
         "<a href='missing.html'>gone</a><a href='#nowhere'>anchor</a>"
         "<script>console.error('boom')</script></body></html>"
     )
     findings = "\n".join(browser.read_site(chromium, tmp_path))
     for expected in ("request leaving the site: https://cdn.example.invalid/x.js", "internal id 'accuracy_audit'",
                      "Python dict", "Python None", "Python long float", "console error: boom",
-                     "broken link", "missing.html", "#nowhere", "div spans", "markup escaped twice '&#39;'"):
+                     "broken link", "missing.html", "#nowhere", "div spans", "markup escaped twice '&#39;'",
+                     "table cut off (900 px in 500 px): Segment"):
         assert expected in findings, expected
     assert "renewal_date" not in findings  # code is exempt
     assert findings.count("spans") == 1  # the held one scrolls inside its container

@@ -169,3 +169,14 @@ def test_markdown_reads_the_same_under_nbconvert_and_quarto(demo_run):
     differ = [(p[:80], structure(markdown2html_mistune(p)), structure(q)) for p, q in zip(pieces, quarto)
               if structure(markdown2html_mistune(p)) != structure(q)]
     assert differ == []
+
+
+def test_a_transposed_table_lets_its_text_rows_wrap():
+    """Candidates side by side: a row of words (which renewals a candidate was fitted on) may wrap in the
+    right-aligned columns, numbers stay on one line; each metric is formatted once, by its kind."""
+    frame = pl.DataFrame({"candidate": ["current", "scorecard"], "fitted_on": ["not fitted (set by hand)", "renewals before 2026-04-09"],
+                          "auc_out_of_time": [0.7512, 0.7403]})
+    html = present.table(frame, transpose="candidate").html
+    assert html.count('<span class="kit-wrap">') == 2
+    assert '<span class="kit-wrap">not fitted (set by hand)</span>' in html
+    assert "0.75" in html and "0.74" in html and "kit-wrap\">0.7" not in html

@@ -183,14 +183,16 @@ def sweep_chart(res: Result):
 
 
 def segment_table(res: Result) -> pl.DataFrame:
-    """Per segment and candidate (in the candidates' order): renewals, churn per band, AUC, recall, churned green."""
+    """Per segment and candidate (in the candidates' order): renewals, churn per band, AUC, recall, churned green,
+    and a note where a figure is not defined (the column is left out when no row has one)."""
     if res.segments is None:
         return pl.DataFrame()
     order = {n: i for i, n in enumerate(res.doc["configs"])}
-    return (res.segments.with_columns(pl.col("config").replace_strict(order, default=99).alias("_order"))
-            .sort("segment", "_order")
-            .select("segment", pl.col("config").alias("candidate"), "renewals", "churned", "red_churn_rate", "yellow_churn_rate",
-                    "green_churn_rate", "auc", "red_recall", "churned_green_share", "note"))
+    t = (res.segments.with_columns(pl.col("config").replace_strict(order, default=99).alias("_order"))
+         .sort("segment", "_order")
+         .select("segment", pl.col("config").alias("candidate"), "renewals", "churned", "red_churn_rate", "yellow_churn_rate",
+                 "green_churn_rate", "auc", "red_recall", "churned_green_share", "note"))
+    return t if (t["note"].fill_null("") != "").any() else t.drop("note")
 
 
 def edge_table(res: Result) -> pl.DataFrame:

@@ -481,8 +481,11 @@ def table(
     if transpose:  # one row per metric, one column per value of `transpose`
         names = [str(v) for v in frame.get_column(transpose).to_list()]
         rows = [c for c in cols if c != transpose]
+        # each metric formatted once, by its kind; a text metric may wrap in the right-aligned (numeric) columns
+        shown = {c: fmt_values(frame.get_column(c).to_list(), kind(c)) for c in rows}
+        shown = {c: [f'<span class="kit-wrap">{v}</span>' for v in vs] if kind(c) in TEXT_KINDS else vs for c, vs in shown.items()}
         columns_ = [[head(c) for c in rows]]
-        columns_ += [[fmt(frame.get_column(c)[i], kind(c)) for c in rows] for i in range(len(names))]
+        columns_ += [[shown[c][i] for c in rows] for i in range(len(names))]
         heads = [""] + [text(labels.get(n) or label(n)) for n in names]
         right = [False] + [True] * len(names)
         wide_ = [False] * (len(names) + 1)
