@@ -527,3 +527,4 @@ def test_counts_of_failing_records_are_drawn_on_whole_number_ticks(tmp_path):
     svg = vlc.vegalite_to_svg(audit_report.checks_chart(r, dimension).to_json())
     ticks = re.findall(r">([-\d.,]+)</text>", svg)
     assert ticks and all(re.fullmatch(r"[\d,]+", t) for t in ticks), ticks
+    assert len(ticks) == len(set(ticks)), ticks  # no 0.5 printed as a second "1"

@@ -192,7 +192,7 @@ def checks_chart(r: AuditResult, dimension: str):
         for c in failing
     ])
     return alt.Chart(df).mark_bar().encode(
-        x=alt.X("failing:Q", title="failing records", axis=alt.Axis(format=",d", tickMinStep=1)),  # records are whole
+        x=alt.X("failing:Q", title="failing records", axis=charts.whole_axis(df["failing"].max())),
         y=alt.Y("check:N", sort="-x", title=None),
         color=alt.Color("severity:N", scale=_severity_scale()),
         tooltip=["check", "failing", "total", alt.Tooltip("share:Q", format=".2%"), "severity"],

@@ -155,7 +155,7 @@ def lead_time_chart(res: Result):
           .group_by("candidate", "days ahead").len("churned renewals").to_pandas())
     bars = alt.Chart().mark_bar(color=charts.PALETTE["red"]).encode(
         x=alt.X("days ahead:Q", bin=alt.Bin(step=step), title="days flagged ahead", axis=alt.Axis(values=[0, 90, 180, 270, 360])),
-        y=alt.Y("sum(churned renewals):Q", title="churned renewals", axis=alt.Axis(format=",d", tickMinStep=1)), tooltip=["candidate", "days ahead", "churned renewals"])
+        y=alt.Y("sum(churned renewals):Q", title="churned renewals"), tooltip=["candidate", "days ahead", "churned renewals"])
     rule = alt.Chart().mark_rule(strokeDash=[4, 4]).encode(x=alt.datum(goal))
     return alt.layer(bars, rule, data=df).properties(width=150, height=160).facet(
         column=alt.Column("candidate:N", sort=[label(n) for n in res.doc["configs"]], title=None))

@@ -31,3 +31,13 @@ def status_scale():
     a = alt()
     return a.Scale(domain=["green", "yellow", "amber", "red", "not checked"],
                    range=[PALETTE["green"], PALETTE["yellow"], PALETTE["amber"], PALETTE["red"], PALETTE["grey"]])
+
+
+def whole_axis(largest: float):
+    """An axis of whole numbers (records, renewals) up to `largest`: Vega's own ticks for a small
+    range are 0.5 apart, and formatting them as whole numbers would print one twice."""
+    a = alt()
+    top = int(largest) if largest == largest else 0  # NaN: no data
+    if top <= 10:
+        return a.Axis(values=list(range(0, max(top, 1) + 1)), format=",d")
+    return a.Axis(format=",d")  # beyond 10 the nice steps are whole already
