@@ -266,12 +266,32 @@ class Scorecard(Strict):
     test_share: float = Field(1 / 3, gt=0, lt=1, description="share of renewals, the latest by date, kept out of the fit")
     max_measures: int = Field(8, ge=1, description="at most this many measures (signals)")
     min_weight: float = Field(0.03, ge=0, lt=1, description="measures weighing less than this are dropped")
-    min_tier_share: float = Field(0.05, gt=0, lt=1 / 3, description="each value range holds at least this share of renewals")
+    min_tier_share: float = Field(0.05, gt=0, le=0.2, description="each value range holds at least this share of the renewals with a value")
     max_red_share: float = Field(0.35, gt=0, le=1, description="red may flag at most this share of renewals")
     red_tolerance: float = Field(0.02, ge=0, lt=1, description="red thresholds this close to the best recall minus false positive rate count as equally good")
     green_churn_ratio: float = Field(0.5, gt=0, le=1, description="green: churn rate at most this times the base rate")
     max_churned_green: float = Field(0.10, ge=0, le=1, description="green: holds at most this share of churned renewals (95% upper bound)")
     min_churn_events: int = Field(20, ge=1, description="fewer churned renewals before the cut than this: no scorecard")
+    cv_folds: int = Field(5, ge=2, le=20, description="time blocks of the fit renewals that cross-validate the tiers and the composite")
+    band_blocks: int = Field(2, ge=1, description="the bands are fitted on the latest this many time blocks before the cut")
+
+
+class Search(Strict):
+    """How the signal search chooses candidate signals on earlier renewals (kit.analyses.search)."""
+
+    windows: list[int] = Field([30, 60, 90, 180, 365], min_length=1, description="windows, in days before the as-of date, the family is built over")
+    max_candidates: int = Field(12, ge=1, description="at most this many candidate signals")
+    pin: list[str] = Field(default_factory=list, description="signals that are always candidates (names of kit.analyses.catalog)")
+    forbid: list[str] = Field(
+        default_factory=list, description="signals never tried: names or patterns such as `feature_api_calls_*` or `*_days_since`"
+    )
+
+    @field_validator("windows")
+    @classmethod
+    def _positive(cls, v: list[int]) -> list[int]:
+        if any(w <= 0 for w in v):
+            raise _fix(f"windows {v} must be positive numbers of days", "e.g. windows: [30, 60, 90, 180, 365]")
+        return sorted(set(v))
 
 
 class Limit(Strict):
@@ -350,6 +370,7 @@ class Parameters(Strict):
     weighting: Weighting = Field(default_factory=Weighting)
     backtest: Backtest = Field(default_factory=Backtest)
     scorecard: Scorecard = Field(default_factory=Scorecard)
+    search: Search = Field(default_factory=Search)
     maintenance: Maintenance = Field(default_factory=Maintenance)
     publish: Publish = Field(default_factory=Publish)
 
@@ -383,13 +404,14 @@ class Parameters(Strict):
         problems = []
         for name, src in self.sources.items():
             problems += _mapping_problems(name, src)
-        known = set(catalog.SIGNALS) | {catalog.FEATURE_PREFIX + f for f in self.usage_features}
-        for cname, comp in self.score.components.items():
-            unknown = [s for s in comp.signals if s not in known]
+        features = self.usage_features
+        for key, names in [*((f"score.components.{c}.signals", comp.signals) for c, comp in self.score.components.items()),
+                           ("search.pin", self.search.pin)]:
+            unknown = [s for s in names if catalog.signal(s, features) is None]
             if unknown:
                 problems.append(
-                    f"score.components.{cname}.signals: unknown signal(s) {unknown} "
-                    f"(known: {', '.join(sorted(known))})"
+                    f"{key}: unknown signal(s) {unknown} (the named ones: {', '.join(sorted(catalog.SIGNALS))}; or "
+                    "<measure>_<aggregation>_<window>d such as active_users_per_seat_90d, see the README's signal search)"
                 )
         if problems:
             raise _fix("; ".join(problems), "map onto canonical names listed in the README's data contract")

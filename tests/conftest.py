@@ -104,3 +104,24 @@ def demo_run(demo_params_file, tmp_path_factory):
     result = batch.run_client(demo_params_file, DEMO_PERIOD, out=out, jobs=2)
     assert result.status == "ok", result.failure
     return result
+
+
+# ---------------------------------------------------------------------------- the planted second client
+
+
+@pytest.fixture(scope="session")
+def planted_params_file(tmp_path_factory) -> Path:
+    """Lakeside Learning (tests/planted_client.py): effects the fixed catalogue could not see, planted."""
+    from tests import planted_client
+
+    return planted_client.build(tmp_path_factory.mktemp("lakeside"), DEMO_END)
+
+
+@pytest.fixture(scope="session")
+def planted_params(planted_params_file) -> params.Parameters:
+    return params.load(planted_params_file)
+
+
+@pytest.fixture(scope="session")
+def planted_data(planted_params) -> ClientData:
+    return ClientData(planted_params)

@@ -212,13 +212,68 @@ def test_demo_signals_point_the_planted_way(demo_data):
     y = pts["churned"]
     for s in ("logins_per_active_user", "tickets_90d", "late_invoices_365d", "latest_nps"):
         r = pl.DataFrame({"x": b[s], "y": y}).drop_nulls().select(pl.corr("x", "y")).item()
-        assert r * signals.direction_of(s) < -0.05, (s, r)
+        assert r * catalog.direction_of(s) < -0.05, (s, r)
+
+
+def test_family_values_by_hand(demo_params):
+    """The generated family on the tiny client, each aggregation computed by hand at 2 March 2025."""
+    d = tiny(demo_params)
+    names = ["active_users_sum_30d", "active_users_mean_active_30d", "active_users_share_active_30d", "active_users_max_30d",
+             "active_users_days_since", "active_users_per_seat_30d", "feature_api_calls_per_user_30d",
+             "feature_api_calls_per_seat_30d", "tickets_sum_30d", "tickets_change_30d", "tickets_days_since", "csat_min_90d",
+             "resolution_days_max_90d", "high_priority_tickets_sum_90d", "late_invoices_sum_90d", "nps_mean_365d",
+             "nps_min_365d", "contact_activity_sum_30d"]
+    pts = pl.DataFrame({"account_id": ["A", "B"], "as_of": [D(2025, 3, 2), D(2025, 3, 2)]})
+    a, b = signals.build(d, pts, names).row(0, named=True), signals.build(d, pts, names).row(1, named=True)
+    # usage window [31 Jan, 2 Mar): 31 Jan at 4 active users, then 29 days at 2; every day has activity
+    assert a["active_users_sum_30d"] == 4 + 29 * 2
+    assert a["active_users_mean_active_30d"] == pytest.approx(62 / 30)
+    assert a["active_users_share_active_30d"] == 1.0 and a["active_users_max_30d"] == 4
+    assert a["active_users_days_since"] == 1  # the last day with active users is 1 March
+    assert a["active_users_per_seat_30d"] == pytest.approx(62 / 30 / 10) == pytest.approx(signals.build(d, pts, ["active_users_per_seat"])["active_users_per_seat"][0])
+    assert a["feature_api_calls_per_user_30d"] == pytest.approx(30 / 62)  # one call a day over 62 active-user days
+    assert a["feature_api_calls_per_seat_30d"] == pytest.approx(1 / 10)
+    # tickets created in [31 Jan, 2 Mar): t2, t3, t4; none in the 30 days before; the last one on 20 Feb
+    assert a["tickets_sum_30d"] == 3 and a["tickets_change_30d"] == 3 and a["tickets_days_since"] == 10
+    # solved in [2 Dec, 2 Mar): t1 (csat 1, 2 days), t2 (csat 4, 2 days); t3 and t4 are urgent/high
+    assert a["csat_min_90d"] == 1 and a["resolution_days_max_90d"] == pytest.approx(2.0)
+    assert a["high_priority_tickets_sum_90d"] == 2
+    # invoices paid in [2 Dec, 2 Mar): i4, on time; i3 is overdue at 2 March
+    assert a["late_invoices_sum_90d"] == 1
+    # responses in the year before: 9, 6 and 3 (the survey export begins after the account was created)
+    assert a["nps_mean_365d"] == pytest.approx(6.0) and a["nps_min_365d"] == 3
+    assert a["contact_activity_sum_30d"] == 1  # c2's latest activity (20 Feb) is in the window; c1's (10 Jan) is not
+    assert all(b[n] is None for n in names)  # B does not exist yet
+
+
+def test_days_since_count_up_to_a_year_and_are_unknown_where_the_export_is_too_short(demo_params):
+    d = tiny(demo_params)
+    pts = pl.DataFrame({"account_id": ["A", "A", "Z", "Z"], "as_of": [D(2026, 1, 20), D(2026, 3, 1), D(2025, 3, 2), D(2026, 3, 1)]})
+    got = signals.build(d, pts, ["tickets_days_since"])["tickets_days_since"].to_list()
+    # A: the last ticket was on 20 Feb 2025: 334 days, then more than a year: the cap. Z (unknown, no ticket): the
+    # export began on 1 Dec 2024, so in March 2025 a year without tickets cannot be known; in March 2026 it can
+    assert got == [334, signals.RECENCY_CAP, None, signals.RECENCY_CAP]
+
+
+def test_every_signal_of_the_family_has_a_definition_a_label_and_a_direction(demo_data):
+    from kit.publish import present
+
+    fam = signals.family(demo_data)
+    assert len(fam) > 150 and len(set(fam)) == len(fam)
+    for name in fam:
+        s = catalog.parse(name)
+        assert s is not None and s.name == name and s.direction in (-1, 1) and s.description
+        assert catalog.label_of(name) == present.label(name) and "_" not in present.label(name)
+        assert catalog.name_of(s.measure, s.aggregation, s.window) == name  # names are unambiguous
+    for old, new in catalog.ALIASES.items():  # the original catalogue's names are members of the family
+        assert new in fam or new.startswith("nps_latest") and catalog.parse(new) is not None
 
 
 def test_a_later_export_start_gives_unknown_counts_never_smaller_ones(demo_data, demo_params):
-    """Planted truth: cut the ticket and invoice exports so they begin later. A windowed count is given
-    only where the shorter export holds its whole window (or the account's whole life); elsewhere it is
-    null, not a smaller number. Tickets in the 90 days it gives equal the full export's exactly."""
+    """Planted truth: cut the ticket and invoice exports so they begin later. A windowed count (or change, or
+    highest or lowest value) is given only where the shorter export holds its whole window (or the account's
+    whole life); elsewhere it is null, not a smaller number. Tickets in the 90 days it gives equal the full
+    export's exactly."""
     start = D(2025, 6, 1)
     tables = {n: demo_data.table(n) for n in ["accounts", "usage", "tickets", "invoices", "surveys", "contacts", "renewals"]}
     cut = dict(tables)
@@ -226,14 +281,15 @@ def test_a_later_export_start_gives_unknown_counts_never_smaller_ones(demo_data,
     cut["invoices"] = tables["invoices"].filter(pl.col("issued_at") >= start)
     accounts = tables["accounts"].select("account_id", pl.col("created_at").cast(pl.Date)).unique("account_id")
     pts = accounts.select("account_id").join(pl.DataFrame({"as_of": [D(2025, 7, 1), D(2025, 10, 1), D(2026, 7, 1)]}), how="cross")
-    names = list(signals.COUNTED_SINCE_EXPORT)
+    names = ["tickets_90d", "open_high_priority_tickets", "late_invoices_365d", "tickets_sum_60d", "tickets_change_90d",
+             "resolution_days_max_180d", "csat_min_90d", "late_invoices_sum_90d"]
     full = signals.build(FrameData(tables, demo_params), pts, names)
     short = signals.build(FrameData(cut, demo_params), pts, names)
-    assert signals.export_starts(FrameData(cut, demo_params), names) == {"tickets": start, "invoices": start}
+    assert {t: signals.first_record(FrameData(cut, demo_params), t) for t in ("tickets", "invoices")} == {"tickets": start, "invoices": start}
     created = pts.join(accounts, on="account_id", how="left")["created_at"]
     exists = created.is_null() | (created < pts["as_of"])
     for s in names:
-        window = signals.COUNTED_SINCE_EXPORT[s][1]
+        window = signals.counted_days(s)
         covered = ((pts["as_of"] - timedelta(days=window)) >= start) | (created >= start).fill_null(False)
         known = short[s].is_not_null()
         assert not (known & ~covered).any(), s  # never a count of a window the export does not hold
