@@ -270,22 +270,52 @@ def test_no_future_data_enters_a_score(demo_dir, demo_params, tmp_path):
 
 
 def test_demo_scorecard_meets_the_brief(demo_backtest):
-    """Bands in risk order; at most 35% red; at most 10% of churn green; red catches 60%+; lead time off the window edge;
-    out of time about as good as the best single signal and close to a fitted logistic regression."""
+    """Out of time: bands in risk order, at most 35% red, the red share before the cut held within 5 points, at
+    most 10% of churn green, red catches 60%+; lead time off the window edge; the AUC against the
+    yardsticks (kit.analyses.yardsticks) as the issue sets them."""
     doc, _, _ = demo_backtest
-    assert {"platform", "scorecard", "current", "equal"} <= set(doc["configs"])
+    check_brief(doc)
+
+
+def check_brief(doc: dict) -> None:
+    assert {"scorecard", "current", "equal"} <= set(doc["configs"])
     sc = doc["configs"]["scorecard"]
-    for part in (sc, sc["out_of_time"]):
-        rates = [part["bands"][b]["churn_rate"] for b in ("red", "yellow", "green")]
-        assert rates[0] > rates[1] > rates[2], rates
-        assert part["red_share"] <= 0.35
-        assert part["churned_green_share"] <= 0.10
-        assert part["red_recall"] >= 0.60
+    o = sc["out_of_time"]
+    rates = [o["bands"][b]["churn_rate"] for b in ("red", "yellow", "green")]
+    assert rates[0] > rates[1] > rates[2], rates
+    assert o["red_share"] <= 0.35 and o["churned_green_share"] <= 0.10 and o["red_recall"] >= 0.60, o
+    assert abs(sc["in_sample"]["red_share"] - o["red_share"]) <= 0.05, (sc["in_sample"]["red_share"], o["red_share"])
     assert sc["lead_time_days_median"] is not None
     assert sc["lead_time_days_median"] < doc["window_start_days"] - 2 * doc["score_every_days"]  # not piled at the edge
-    single = doc["reference"]["best_single_signal"]
-    assert sc["auc_out_of_time"] >= single["auc_out_of_time"] - 0.01
-    assert doc["reference"]["logistic"]["auc_out_of_time"] - sc["auc_out_of_time"] <= 0.03
+    ref = doc["reference"]
+    auc = sc["auc_out_of_time"]
+    assert auc >= ref["best_single_signal"]["auc_out_of_time"] - 0.005
+    assert auc >= ref["gradient_boosting"]["auc_out_of_time"] - 0.02
+    assert auc >= ref["logistic"]["auc_out_of_time"] - LOGISTIC_MARGIN, (auc, ref["logistic"]["auc_out_of_time"])
+
+
+LOGISTIC_MARGIN = 0.005  # the issue's margin against a logistic regression on the same candidate signals
+
+
+@pytest.fixture(scope="module")
+def planted_backtest(planted_params_file, tmp_path_factory):
+    """weights then backtest on the planted second client (tests/planted_client.py)."""
+    from pathlib import Path
+
+    from kit.run import batch
+
+    out = tmp_path_factory.mktemp("planted-reports")
+    result = batch.run_client(planted_params_file, DEMO_PERIOD, out=out, only=["weights", "backtest"])
+    assert result.status == "ok", result.failure
+    return json.loads((Path(result.folder) / "backtest.json").read_text())
+
+
+def test_planted_scorecard_meets_the_brief(planted_backtest):
+    """The same brief on a client whose effects the old catalogue could not see: the scorecard's measures include
+    the planted sparse-activity mean and a usage measure of presence or recency."""
+    check_brief(planted_backtest)
+    chosen = planted_backtest["search"]["chosen"]
+    assert any(s.startswith("feature_avg_grade_mean_active_") for s in chosen)
 
 
 def test_demo_best_is_the_highest_out_of_time_auc_among_honest_candidates(demo_backtest):
@@ -306,20 +336,20 @@ def _gainsight_rules(folder):
 
 
 def _score_by_rules(rules, values: dict) -> float:
-    """The overall score an admin's platform computes from the Gainsight table: sum of weight x range score."""
+    """The overall score an admin's platform computes from the Gainsight table (one row per measure and range):
+    sum over measures of weight x the score of the range the value falls in."""
     total = 0.0
-    for r in rules:
-        v = values[r["measure"]]
+    for measure in dict.fromkeys(r["measure"] for r in rules):
+        mine = [r for r in rules if r["measure"] == measure]
+        v = values[measure]
         if v is None:
-            s = float(r["no_value_score"])
+            s = float(next(r for r in mine if r["no_value"] == "true")["score"])
         else:
-            s = None
-            for colour in ("red", "yellow", "green"):
-                conds = [c.split(" ") for c in r[f"{colour}_range"].split(" and ")]
-                if all(v <= float(n) if op == "<=" else v > float(n) for op, n in conds):
-                    s = float(r[f"{colour}_score"])
-            assert s is not None
-        total += int(r["weight_percent"]) / 100 * s
+            hits = [r for r in mine if r["no_value"] != "true"
+                    and all(v <= float(n) if op == "<=" else v > float(n) for op, n in (c.split(" ") for c in r["range"].split(" and ")))]
+            assert len(hits) == 1
+            s = float(hits[0]["score"])
+        total += int(mine[0]["weight_percent"]) / 100 * s
     return total
 
 
@@ -330,7 +360,7 @@ def test_demo_scorecard_is_back_tested_exactly_as_exported(demo_backtest, demo_d
     doc, scores, folder = demo_backtest
     rules = _gainsight_rules(folder)
     sample = scores.filter(pl.col("config") == "scorecard").sample(400, seed=1)
-    sig = signals.build(demo_data, sample.select("account_id", pl.col("date").alias("as_of")), [r["measure"] for r in rules])
+    sig = signals.build(demo_data, sample.select("account_id", pl.col("date").alias("as_of")), list(dict.fromkeys(r["measure"] for r in rules)))
     for row, got in zip(sig.iter_rows(named=True), sample["score"].to_list()):
         assert got == pytest.approx(_score_by_rules(rules, row))
 
@@ -388,35 +418,6 @@ def test_demo_nothing_after_the_cut_reaches_the_scorecard(demo_backtest, demo_di
         assert rewritten[key] == before[key], key
     assert rewritten["evaluated_on"]["churned"] != before["evaluated_on"]["churned"]
     assert after.doc["configs"]["scorecard"]["auc_out_of_time"] != doc["configs"]["scorecard"]["auc_out_of_time"]
-
-
-def test_delong_matches_its_definition_and_a_paired_bootstrap():
-    """Placement values by double loops (the definition, ties half) give the same AUCs and standard error; a paired
-    bootstrap (an independent method) gives about the same interval."""
-    import numpy as np
-
-    rng = np.random.default_rng(4)
-    y = rng.random(400) < 0.2
-    a = np.round(y * 0.8 + rng.normal(size=400), 1)  # rounded: ties between cases
-    b = np.round(y * 0.4 + rng.normal(size=400) + 0.5 * a, 1)
-    auc_a, auc_b, se = backtest.delong(a, b, y)
-
-    def placements(r):
-        pos, neg = r[y], r[~y]
-        psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
-        return psi.mean(axis=1), psi.mean(axis=0)
-
-    (xa, ya), (xb, yb) = placements(a), placements(b)
-    m, n = y.sum(), (~y).sum()
-    var = (np.var(xa - xb, ddof=1) / m) + (np.var(ya - yb, ddof=1) / n)
-    assert (auc_a, auc_b) == pytest.approx((xa.mean(), xb.mean()))
-    assert se == pytest.approx(np.sqrt(var))
-    diffs = []
-    for _ in range(2000):
-        i = rng.integers(0, 400, 400)
-        diffs.append(backtest.delong(a[i], b[i], y[i])[0] - backtest.delong(a[i], b[i], y[i])[1])
-    assert np.std(diffs) == pytest.approx(se, rel=0.15)
-    assert backtest.delong(a, a, y)[2] == 0
 
 
 def test_demo_adopted_scorecard_is_judged_as_the_current_score(demo_backtest, demo_params_file, tmp_path):

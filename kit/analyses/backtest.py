@@ -51,16 +51,14 @@ from typing import Any
 
 import polars as pl
 
-from kit.analyses import catalog, scoring
+from kit.analyses import catalog, scorecard, scoring, search, signals, split, stats, yardsticks
 from kit.errors import KitError
 from kit.params import Component, Parameters, Score
 
 CURRENT, PROPOSED, EQUAL = "current", "proposed", "equal"
 PLATFORM, SCORECARD = "platform", "scorecard"
 ORDER = (PLATFORM, CURRENT, PROPOSED, EQUAL, SCORECARD)  # how candidates are listed
-EVENT_TABLES = ("usage", "tickets", "invoices", "surveys")  # whose first record starts the history
 EXAMPLES = 5
-Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -159,18 +157,6 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den else None
 
 
-def auc(score: pl.Series, churned: pl.Series) -> float | None:
-    """P(retained score > churned score) + half the ties: the Mann-Whitney U statistic / (n1 n2)."""
-    df = pl.DataFrame({"s": score, "c": churned}).drop_nulls()
-    n_c = int(df["c"].sum())
-    n_r = df.height - n_c
-    if not n_c or not n_r:
-        return None
-    ranks = df["s"].rank("average")
-    r_retained = float(ranks.filter(~df["c"]).sum())
-    return (r_retained - n_r * (n_r + 1) / 2) / (n_r * n_c)
-
-
 def metrics(table: pl.DataFrame, s: Settings) -> dict[str, Any]:
     """Every point metric, band table and lead-time figure of one configuration (see module doc)."""
     t = table.filter(pl.col("lead_score").is_not_null())
@@ -207,7 +193,7 @@ def metrics(table: pl.DataFrame, s: Settings) -> dict[str, Any]:
         out[f"arr_{prefix}_precision"] = _ratio(atp, atp + afp)
         out[f"arr_{key}flagged_share" if prefix == "red" else "arr_red_yellow_flagged_share"] = _ratio(atp, arr_c)
         out[f"arr_{key}false_positive_rate"] = _ratio(afp, arr_r)
-    out["auc"] = auc(t["lead_score"], churned)
+    out["auc"] = stats.auc_or_none(-t["lead_score"].to_numpy(), churned.to_numpy())
 
     gone = t.filter(pl.col("churned"))
     flagged = gone["flag_lead_days"].drop_nulls()
@@ -354,9 +340,7 @@ def _dedupe_accounts(data) -> pl.DataFrame:
 
 def history_start(data, renewals: pl.DataFrame, s: Settings) -> date | None:
     """First scoring date: the window of the first renewal, but not before every event source has begun."""
-    from kit.analyses import signals
-
-    starts = [d for d in (signals.first_record(data, t) for t in EVENT_TABLES) if d is not None]
+    starts = [d for d in (signals.exports_begin(data),) if d is not None]
     if renewals.height:
         starts.append(renewals["renewal_date"].min() - timedelta(days=s.window_start_days))
     return max(starts) if starts else None
@@ -444,15 +428,12 @@ def edge_cases(table: pl.DataFrame, scored_accounts: pl.Series, renewals: pl.Dat
     }
 
 
-def signal_frame(data, points: pl.DataFrame, configs: dict[str, Score], every_signal: bool = False) -> pl.DataFrame:
+def signal_frame(data, points: pl.DataFrame, configs: dict[str, Score], extra: list[str] = ()) -> pl.DataFrame:
     """Signals at every point (account_id, as_of), from records dated before each point: those the
     configurations use (signals that cannot be built stay missing and their components are
-    re-weighted), and with `every_signal` every buildable candidate (for the scorecard)."""
-    from kit.analyses import signals
-
-    buildable = signals.available(data)
+    re-weighted), and the `extra` ones (the search's candidates, for the scorecard)."""
     used = dict.fromkeys(x for c in configs.values() for comp in c.components.values() for x in comp.signals)
-    wanted = [x for x in dict.fromkeys([*used, *(buildable if every_signal else [])]) if x in set(buildable)]
+    wanted = [x for x, why in signals.requirements(data, list(dict.fromkeys([*used, *extra]))).items() if why is None]
     return signals.build(data, points, wanted)
 
 
@@ -505,17 +486,16 @@ def platform_scores(data, as_of: date) -> tuple[pl.DataFrame | None, str]:
     return out, "the client's recorded platform score (health_scores), judged on its own bands"
 
 
-def propose_scorecard(ctx, cut_split) -> tuple[Score | None, dict, str]:
+def propose_scorecard(ctx, cut_split: split.Split, names: list[str]) -> tuple[Score | None, dict, str]:
     """Fit the scorecard on the renewals before the cut, write its files, and read it back from disk.
 
     Returns (the scorecard as read back, its document, a note for the candidates table).
     """
     from kit import __version__
-    from kit.analyses import scorecard, signals, weighting
+    from kit.analyses import weighting
 
     params = ctx.params
-    names = signals.available(ctx.data)
-    doc = scorecard.fit(cut_split.fit, names, params.scorecard, params.weighting, weighting.components_from_params(params))
+    doc = scorecard.fit(cut_split.fit, names, params.scorecard, weighting.components_from_params(params))
     doc = {"kit_version": __version__, "client": params.client, "period": ctx.period.label, "scale": "0-100",
            "lead_time_days": params.lead_time_days, **cut_split.describe(), **doc}
     scorecard.write(doc, ctx.run_dir)
@@ -526,11 +506,19 @@ def propose_scorecard(ctx, cut_split) -> tuple[Score | None, dict, str]:
     return cfg, read_back, f"fitted on the {doc['fitted_on']['renewals']:,} renewals before {cut_split.cut} (scorecard.json)"
 
 
+def searched(ctx, renewals: pl.DataFrame, cut: date) -> search.Result:
+    """The signal search of this period: the churn correlation notebook's (weights.json) when it was run with
+    the same settings and cut, else run here on the same renewals."""
+    stored = (ctx.read_json("weights.json") or {}).get("search")
+    if stored and stored.get("settings") == search.settings_of(ctx.params, cut):
+        return search.Result.from_json(stored)
+    points = signals.renewal_points(ctx.data, ctx.params.lead_time_days, ctx.params.weighting.contraction_as_churn, until=ctx.as_of)
+    return search.run(ctx.data, ctx.params, points, cut)
+
+
 def _renewals(data, params: Parameters, as_of: date, accounts: pl.DataFrame) -> pl.DataFrame:
     """Renewals up to the period end with a boolean churn label (contraction counts as churn when
     weighting.contraction_as_churn is 0.5 or more) and the account's segment."""
-    from kit.analyses import signals
-
     renewals = signals.renewal_points(data, params.lead_time_days, params.weighting.contraction_as_churn, until=as_of)
     renewals = renewals.with_columns((pl.col("churned").cast(pl.Float64) >= 0.5).alias("churned"))
     if "segment" in accounts.columns and "segment" not in renewals.columns:
@@ -572,8 +560,6 @@ def _scores_table(per_config: dict[str, pl.DataFrame], configs: dict[str, Score]
 
 def run(ctx) -> Result:
     """The back-test of a notebook context: writes backtest.json, scores.parquet and the scorecard files."""
-    from kit.analyses import scorecard
-
     params, data = ctx.params, ctx.data
     s = Settings.of(params)
     base = {"as_of": ctx.as_of, "lead_time_days": s.lead_time_days, "window_start_days": s.window_start_days,
@@ -600,13 +586,16 @@ def run(ctx) -> Result:
     if lead.height == 0:
         return unavailable(f"no renewal has a scoring date {s.lead_time_days} days before it inside the history")
 
+    # the signal search, on the renewals before the cut
+    cut = split.cut_date(renewals["renewal_date"], params.scorecard.test_share)
+    found = searched(ctx, renewals, cut)
     # every candidate scored at the same weekly points from the same signals
     configs, notes = candidates(params, ctx.read_json("weights.json"))
-    sig = signal_frame(data, points, configs, every_signal=True)
+    sig = signal_frame(data, points, configs, found.chosen)
     per_config = score_configs(sig, configs)
     # the scorecard: fitted before the cut, read back from disk, scored like every other candidate
-    cut_split = scorecard.split(lead.join(sig, on=["account_id", "as_of"], how="left"), params.scorecard.test_share)
-    sc_cfg, sc_doc, notes[SCORECARD] = propose_scorecard(ctx, cut_split)
+    cut_split = split.split(lead.join(sig, on=["account_id", "as_of"], how="left"), cut)
+    sc_cfg, sc_doc, notes[SCORECARD] = propose_scorecard(ctx, cut_split, found.chosen)
     if sc_cfg is not None:
         configs[SCORECARD] = sc_cfg
         per_config[SCORECARD] = score_configs(sig, {SCORECARD: sc_cfg})[SCORECARD]
@@ -633,7 +622,8 @@ def run(ctx) -> Result:
         "not_available": {k: v for k, v in notes.items() if v.startswith("not available")},
         "scorecard": {"file": scorecard.FILE, "measures": len(sc_doc["measures"]), "bands": sc_doc.get("bands"),
                       "components": sc_doc.get("components"), "reason": sc_doc.get("reason")},
-        "reference": reference(cut_split, sc_doc, ctx.params),
+        "search": {"tried": found.tried, "measures": found.measures, "chosen": found.chosen, "cut": found.cut},
+        "reference": yardsticks.all_of(cut_split.fit, cut_split.test, found.chosen, 1 - params.weighting.max_missing_share),
         "comparison": head_to_head(ev["tables"], cut_split.cut, SCORECARD, PLATFORM if PLATFORM in judged else CURRENT),
         "edge_cases": edge_cases(ev["tables"][CURRENT], points["account_id"].unique(), renewals, seg_current),
     }
@@ -641,51 +631,6 @@ def run(ctx) -> Result:
     ctx.write_json("backtest.json", doc)
     scores.write_parquet(ctx.path("scores.parquet"), compression="lz4")
     return Result(True, "", doc, scores, ev["tables"], ev["sweeps"], ev["segments"], sc_doc)
-
-
-def reference(cut_split, sc_doc: dict, params: Parameters) -> dict:
-    """What a fitted model and single signals reach on the same renewals (yardsticks, not candidates)."""
-    from kit.analyses import scorecard
-
-    names = [c for c in cut_split.fit.columns if c not in ("account_id", "as_of", "renewal_date", "churned", "segment")]
-    singles = scorecard.single_signals(cut_split.fit, cut_split.test, names)
-    enough = 1 - params.weighting.max_missing_share
-    usable = [r for r in singles if (r["with_value_in_sample"] or 0) >= enough and r["auc_in_sample"] is not None]
-    best = max(usable, key=lambda r: r["auc_in_sample"]) if usable else None
-    return {
-        "logistic": scorecard.reference(cut_split.fit, cut_split.test, sc_doc.get("candidates", [])),
-        "best_single_signal": best,
-        "single_signals": singles,
-        "note": ("logistic: a logistic regression on the scorecard's candidate signals (median-imputed, standardised), "
-                 "fitted before the cut; best single signal: the highest AUC before the cut among signals with a value for "
-                 f"at least {enough:.0%} of renewals, judged after it"),
-    }
-
-
-def delong(risk_a, risk_b, event) -> tuple[float, float, float]:
-    """(AUC of a, AUC of b, standard error of their difference) on the same cases, by DeLong's method.
-
-    DeLong, DeLong & Clarke-Pearson (1988), in the mid-rank form of Sun & Xu (2014): each churned
-    case's and each retained case's placement value comes from ranks, and the two AUCs' covariance
-    from the covariances of those placements. Ties count half, as in the AUC itself.
-    """
-    import numpy as np
-    from scipy.stats import rankdata
-
-    event = np.asarray(event, dtype=bool)
-    m, n = int(event.sum()), int((~event).sum())
-    aucs, v10, v01 = [], [], []
-    for r in (np.asarray(risk_a, dtype=float), np.asarray(risk_b, dtype=float)):
-        pos, neg = r[event], r[~event]
-        all_ranks = rankdata(r)
-        tx, ty = rankdata(pos), rankdata(neg)
-        v10.append((all_ranks[event] - tx) / n)  # per churned case: share of retained cases it outranks
-        v01.append(1 - (all_ranks[~event] - ty) / m)  # per retained case: share of churned cases that outrank it
-        aucs.append(float(v10[-1].mean()))
-    s10, s01 = np.cov(np.vstack(v10)), np.cov(np.vstack(v01))
-    cov = s10 / m + s01 / n
-    var = float(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1])
-    return aucs[0], aucs[1], math.sqrt(max(var, 0.0))
 
 
 def head_to_head(tables: dict[str, pl.DataFrame], cut: date, a: str = SCORECARD, b: str = PLATFORM) -> dict | None:
@@ -699,7 +644,7 @@ def head_to_head(tables: dict[str, pl.DataFrame], cut: date, a: str = SCORECARD,
     out = {"a": a, "b": b, "renewals": j.height, "churned": int(y.sum())}
     if y.sum() < 2 or (~y).sum() < 2:
         return {**out, "note": "too few churned or retained renewals scored by both after the cut"}
-    auc_a, auc_b, se = delong(-j["a"].to_numpy(), -j["b"].to_numpy(), y)  # risk = minus health
+    auc_a, auc_b, se = stats.delong(-j["a"].to_numpy(), -j["b"].to_numpy(), y)  # risk = minus health
     diff = auc_a - auc_b
     return {**out, "auc_a": auc_a, "auc_b": auc_b, "difference": diff, "se": se,
-            "ci_low": diff - Z95 * se, "ci_high": diff + Z95 * se, "method": "DeLong's paired test"}
+            "ci_low": diff - stats.Z95 * se, "ci_high": diff + stats.Z95 * se, "method": "DeLong's paired test"}

@@ -51,44 +51,38 @@ def weights_table(res: Result) -> pl.DataFrame:
 
 
 def scorecard_table(card: dict) -> pl.DataFrame:
-    """The scorecard as a client admin types it: one row per measure, its weight, value ranges and scores."""
+    """The scorecard as a client admin types it: one row per measure and value range (and one for no value),
+    with the measure's weight, the range's score and colour, and its evidence before the cut."""
     from kit.analyses import scorecard
 
-    rows = []
-    for m in card.get("measures", []):
-        by = {r["colour"]: r for r in m["ranges"]}
-        rows.append({
-            "component": m["component"], "signal": m["signal"], "weight": m["weight"],
-            "red_range": scorecard.range_text(by["red"], m["signal"]),
-            "yellow_range": f"{scorecard.range_text(by['yellow'], m['signal'])}: scores {by['yellow']['score']:g}",
-            "green_range": scorecard.range_text(by["green"], m["signal"]),
-            "no_value_score": m["missing_score"],
-        })
-    return pl.DataFrame(rows, infer_schema_length=None)
+    rows = [{"measure": label(r["measure"]), "weight": r["weight"], "range": r["range"], "range_score": r["score"],
+             "band": r["colour"], "fit_renewals": r["fit_renewals"], "fit_churn_rate": r["fit_churn_rate"]}
+            for r in scorecard.tier_rows(card, people=True)]
+    return pl.DataFrame(rows, schema={"measure": pl.String, "weight": pl.Float64, "range": pl.String, "range_score": pl.Int64,
+                                      "band": pl.String, "fit_renewals": pl.Int64, "fit_churn_rate": pl.Float64})
 
 
 def measures_table(card: dict) -> pl.DataFrame:
-    """What each measure means and the evidence of its ranges before the cut (renewals, churn rate per range)."""
+    """What each measure means, how many ranges it has and why (held-out log-likelihood per number of ranges)."""
     rows = []
     for m in card.get("measures", []):
-        ev = m["fit_evidence"]
-        colour = [r["colour"] for r in m["ranges"]]
-        rates = dict(zip(colour, ev["churn_rate"]))
-        counts = dict(zip(colour, ev["renewals"]))
-        rows.append({"signal": m["signal"], "definition": m["definition"],
-                     **{f"{c}_churn_rate": rates[c] for c in ("red", "yellow", "green")},
-                     **{f"{c}_renewals": counts[c] for c in ("red", "yellow", "green")}})
-    return pl.DataFrame(rows, infer_schema_length=None)
+        held = m["fit_evidence"].get("heldout_loglik_by_tiers") or {}
+        rows.append({"measure": label(m["signal"]), "component": m["component"], "definition": m["definition"],
+                     "ranges": len(m["cuts"]) + 1,
+                     "heldout": ", ".join(f"{t}: {v:,.1f}" for t, v in held.items()) if held else "not cross-validated"})
+    return pl.DataFrame(rows, schema={"measure": pl.String, "component": pl.String, "definition": pl.String, "ranges": pl.Int64,
+                                      "heldout": pl.String})
 
 
 def excluded_table(card: dict) -> pl.DataFrame:
-    """Signals that did not become measures, and why."""
-    why = {**card.get("excluded", {}), **{n.split(":")[0]: n.split(": ", 1)[1] for n in card.get("notes", [])}}
-    return pl.DataFrame({"signal": list(why), "why_not": list(why.values())}, schema={"signal": pl.String, "why_not": pl.String})
+    """Candidates that did not become measures, and why."""
+    why = {**card.get("excluded", {}), **{n.split(":")[0]: n.split(": ", 1)[1] for n in card.get("notes", []) if ": " in n}}
+    why = {k: v for k, v in why.items() if k in card.get("candidates", why)}
+    return pl.DataFrame({"signal": [label(k) for k in why], "why_not": list(why.values())}, schema={"signal": pl.String, "why_not": pl.String})
 
 
 def yardsticks(res: Result) -> pl.DataFrame:
-    """What a fitted model and the best single signal reach on the same renewals, next to the scorecard."""
+    """What fitted models and the best single signal reach on the same renewals, next to the scorecard."""
     ref = res.doc["reference"]
     rows = []
     sc = res.doc["configs"].get(SCORECARD)
@@ -99,6 +93,10 @@ def yardsticks(res: Result) -> pl.DataFrame:
     if lg.get("signals"):
         rows.append({"model": f"a logistic regression on the same {len(lg['signals'])} candidate signals (a fitted model)",
                      "auc_in_sample": lg["auc_in_sample"], "auc_out_of_time": lg["auc_out_of_time"]})
+    gb = ref.get("gradient_boosting") or {}
+    if gb.get("auc_out_of_time") is not None:
+        rows.append({"model": f"gradient-boosted trees on the same {len(gb['signals'])} candidate signals (a black box)",
+                     "auc_in_sample": gb["auc_in_sample"], "auc_out_of_time": gb["auc_out_of_time"]})
     b = ref.get("best_single_signal")
     if b:
         rows.append({"model": f"the best single signal before the cut: {label(b['signal'])}",
@@ -257,13 +255,28 @@ def summary_text(res: Result) -> str:
                          + ". Churn rate by band: " + ", ".join(f"{k} {_pct(v['churn_rate'])} of {v['accounts']:,}" for k, v in m["bands"].items())
                          + (", in risk order." if band_order_ok(m) else ": **not in risk order**."))
     ref = d.get("reference") or {}
-    lg, single = ref.get("logistic") or {}, ref.get("best_single_signal")
+    lg, gb, single = ref.get("logistic") or {}, ref.get("gradient_boosting") or {}, ref.get("best_single_signal")
     if sc is not None and lg.get("auc_out_of_time") is not None:
         cost = lg["auc_out_of_time"] - sc["auc_out_of_time"]
         lines.append(f"- What transparency costs: a logistic regression on the same candidate signals reaches AUC "
                      f"{_auc(lg['auc_out_of_time'])}, the scorecard {_auc(sc['auc_out_of_time'])} "
-                     + (f"({cost:.2f} less)" if cost > 0 else "(no less)")
+                     + (f"({cost:.2f} less)" if cost >= 0.005 else "(no less)")
+                     + (f"; gradient-boosted trees, a black box, reach {_auc(gb['auc_out_of_time'])}" if gb.get("auc_out_of_time") is not None else "")
                      + (f"; the best single signal before the cut ({label(single['signal']).lower()}) reaches {_auc(single['auc_out_of_time'])}." if single else "."))
+    card = res.scorecard or {}
+    fitted = (card.get("bands") or {}).get("fitted_on")
+    if sc is not None and fitted:
+        lines.append(f"- Red share held out of time: {_pct(sc['in_sample']['red_share'])} of the renewals before the cut were red "
+                     f"({_pct(fitted['red_share'])} of the latest {fitted['renewals']:,}, from {fitted['from']} to {fitted['to']}, "
+                     f"which the bands were fitted on), {_pct(sc['out_of_time']['red_share'])} of the renewals after it.")
+    if card.get("reduced_to_best_measure"):
+        lines.append(f"- The scorecard is a single measure, {label(card['reduced_to_best_measure']).lower()}: "
+                     + next((n for n in card.get("notes", []) if n.startswith("the weighted composite")), "") + ".")
+    found = d.get("search") or {}
+    if found.get("tried"):
+        lines.append(f"- Signals searched: {found['tried']:,} candidate signals of {found['measures']} measures were tried on the "
+                     f"renewals before the cut, and {len(found['chosen'])} chosen (the churn correlation notebook shows the search); "
+                     "figures before the cut are optimistic for what was chosen there, the figures after it are not.")
     if sc is not None:
         m = sc
         med = m["lead_time_days_median"]

@@ -44,12 +44,6 @@ NO_SEGMENT = "(no segment)"
 GROUP = "_group"
 
 
-def direction(signal: str) -> int:
-    """+1 when higher is healthier (usage features included), -1 when higher means risk."""
-    s = catalog.SIGNALS.get(signal)
-    return s.direction if s else +1
-
-
 def weights_of(config: Score, override: Mapping[str, float] | None = None) -> dict[str, float]:
     """Component weights, from the override when given (missing components weigh 0), summing to 1."""
     raw = {c: float(comp.weight) for c, comp in config.components.items()}
@@ -82,7 +76,7 @@ def _signal_expr(signal: str, comp: Component, present: set[str]) -> pl.Expr:
             raise KitError(f"thresholds of {signal} are equal ({lo:g})", where="score.components",
                            fix="give two different values: [value scoring 0, value scoring 100]")
         return (100 * (x - lo) / (hi - lo)).clip(0, 100)
-    return _percentile(x * direction(signal))
+    return _percentile(x * catalog.direction_of(signal))
 
 
 def tier_score(x: pl.Expr, tiers: Tiers) -> pl.Expr:

@@ -29,20 +29,17 @@ Method (each step is reported):
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import polars as pl
 
-from kit.analyses import catalog, signals as sig
+from kit.analyses import catalog, search, signals as sig, split, stats
+from kit.analyses.stats import EVENT_CUT, Z95, Fit, correlated_groups, logistic, point_biserial, univariate, vif
 from kit.publish import present
 from kit.params import Parameters, Weighting
 
-Z95 = 1.959963984540054
-EVENT_CUT = 0.5
 MIN_CLASS = 2  # a model needs at least this many events and non-events
-RIDGE_ALPHA = 0.01
 NO_COMPONENT = "account"  # tenure and ARR: candidates and controls, not part of any score component
 DECILES = {"signal": pl.String, "decile": pl.Int64, "low": pl.Float64, "high": pl.Float64, "n": pl.Int64, "churn_rate": pl.Float64}
 CORRELATION = {"a": pl.String, "b": pl.String, "r": pl.Float64}  # long form: one row per pair of signals
@@ -71,19 +68,6 @@ class SignalResult:
 
 
 @dataclass
-class Fit:
-    """A logistic regression fit: coefficients (log-odds per unit of each column), how it was obtained."""
-
-    names: list[str]
-    coef: np.ndarray
-    se: np.ndarray | None
-    pvalues: np.ndarray | None
-    method: str  # "maximum likelihood" | "ridge-penalised (fallback)"
-    converged: bool
-    note: str = ""
-
-
-@dataclass
 class Result:
     status: str  # "ok" | "insufficient_data"
     n: int
@@ -100,6 +84,7 @@ class Result:
     segment_note: str = ""
     bootstrap: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
+    search: search.Result | None = None  # how the candidates were chosen (None: given, not searched)
 
     @property
     def retained(self) -> list[str]:
@@ -138,114 +123,11 @@ class Result:
             "segment_weights": self.segments,
             "segment_note": self.segment_note,
             "bootstrap": self.bootstrap,
+            "search": self.search.to_json() if self.search else None,
         }
 
 
 # ---------------------------------------------------------------------------- statistics
-
-
-def standardise(x: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """(x - mean) / sample SD (ddof=1)."""
-    mean = float(np.mean(x))
-    sd = float(np.std(x, ddof=1)) if len(x) > 1 else 0.0
-    return (x - mean) / (sd if sd > 0 else 1.0), mean, sd
-
-
-def point_biserial(x: np.ndarray, y: np.ndarray) -> float:
-    """Pearson correlation of a signal with the (0/1 or weighted) churn outcome."""
-    xc, yc = x - x.mean(), y - y.mean()
-    den = math.sqrt(float(xc @ xc) * float(yc @ yc))
-    return float(xc @ yc / den) if den > 0 else float("nan")
-
-
-def auc(risk: np.ndarray, event: np.ndarray) -> float:
-    """Probability that a random churn event has a higher risk than a random non-event (ties count half)."""
-    event = event.astype(bool)
-    n1, n0 = int(event.sum()), int((~event).sum())
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    order = np.argsort(risk, kind="mergesort")
-    r = risk[order]
-    ranks = np.empty(len(r))
-    # average ranks over ties
-    starts = np.r_[0, np.flatnonzero(r[1:] != r[:-1]) + 1]
-    ends = np.r_[starts[1:], len(r)]
-    avg = (starts + ends + 1) / 2.0  # 1-based average rank of each tie block
-    ranks[order] = np.repeat(avg, ends - starts)
-    return float((ranks[event].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
-def logistic(y: np.ndarray, X: np.ndarray, names: list[str], *, ridge_fallback: bool = True) -> Fit:
-    """Logistic regression of y (0..1) on X (a constant is added): statsmodels Logit, Newton's method.
-
-    Falls back to a ridge-penalised fit when maximum likelihood does not converge (e.g. perfect
-    separation); the Fit says so in `method` and `note`.
-    """
-    import statsmodels.api as sm
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError, PerfectSeparationWarning
-
-    Xc = sm.add_constant(X, has_constant="add")
-    problem = ""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", category=ConvergenceWarning)
-        warnings.simplefilter("error", category=PerfectSeparationWarning)
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-        try:
-            res = sm.Logit(y, Xc).fit(method="newton", maxiter=100, disp=0)
-            ok = bool(res.mle_retvals.get("converged", False)) and np.all(np.isfinite(res.params)) and np.all(np.isfinite(res.bse))
-            if ok and np.max(np.abs(res.params[1:])) > 20:
-                ok, problem = False, "coefficients diverge (near-perfect separation)"
-            if ok:
-                return Fit(names, np.asarray(res.params[1:]), np.asarray(res.bse[1:]), np.asarray(res.pvalues[1:]), "maximum likelihood", True)
-            problem = problem or "the fit did not converge"
-        except (PerfectSeparationError, PerfectSeparationWarning) as e:
-            problem = f"perfect separation ({e.__class__.__name__})"
-        except ConvergenceWarning as e:
-            problem = f"the fit did not converge ({str(e).splitlines()[0]})"
-        except (np.linalg.LinAlgError, ValueError) as e:
-            problem = f"the fit failed ({e})"
-    if not ridge_fallback:
-        return Fit(names, np.full(len(names), np.nan), None, None, "failed", False, problem)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = sm.GLM(y, Xc, family=sm.families.Binomial()).fit_regularized(alpha=RIDGE_ALPHA, L1_wt=0.0, maxiter=500)
-    note = (
-        f"Maximum likelihood failed: {problem}. Fell back to a ridge-penalised fit (alpha {RIDGE_ALPHA}): "
-        "coefficients are shrunk towards 0 and have no standard errors or p-values."
-    )
-    return Fit(names, np.asarray(res.params[1:]), None, None, "ridge-penalised (fallback)", False, note)
-
-
-def vif(X: np.ndarray) -> np.ndarray:
-    """Variance inflation factor of each column (with a constant in the design)."""
-    import statsmodels.api as sm
-    from statsmodels.stats.outliers_influence import variance_inflation_factor
-
-    if X.shape[1] < 2:
-        return np.ones(X.shape[1])
-    Xc = sm.add_constant(X, has_constant="add")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.array([variance_inflation_factor(Xc, i + 1) for i in range(X.shape[1])])
-
-
-def correlated_groups(corr: np.ndarray, names: list[str], threshold: float) -> list[list[str]]:
-    """Connected groups of signals whose absolute correlation exceeds the threshold (2 or more signals)."""
-    parent = list(range(len(names)))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(len(names)):
-        for j in range(i + 1, len(names)):
-            if abs(corr[i, j]) > threshold:
-                parent[find(i)] = find(j)
-    groups: dict[int, list[str]] = {}
-    for i, n in enumerate(names):
-        groups.setdefault(find(i), []).append(n)
-    return [g for g in groups.values() if len(g) > 1]
 
 
 def deciles(frame: pl.DataFrame, name: str) -> pl.DataFrame:
@@ -263,19 +145,6 @@ def deciles(frame: pl.DataFrame, name: str) -> pl.DataFrame:
         .with_columns(pl.lit(name).alias("signal"), (pl.int_range(pl.len()) + 1).cast(pl.Int64).alias("decile"))
         .select("signal", "decile", "low", "high", "n", "churn_rate")
     )
-
-
-def univariate(x: np.ndarray, y: np.ndarray, direction: int) -> dict:
-    """Point-biserial r, odds ratio per SD with 95% CI and p-value, AUC (risk oriented by direction)."""
-    z, _, sd = standardise(x)
-    out = {"point_biserial": point_biserial(x, y), "auc": auc(-direction * x, y >= EVENT_CUT)}
-    fit = logistic(y, z[:, None], ["x"], ridge_fallback=False)
-    if fit.converged:
-        b, se = float(fit.coef[0]), float(fit.se[0])
-        out.update(odds_ratio=math.exp(b), odds_ratio_ci=[math.exp(b - Z95 * se), math.exp(b + Z95 * se)], p_value=float(fit.pvalues[0]))
-    else:
-        out.update(odds_ratio=None, odds_ratio_ci=None, p_value=None, note=fit.note)
-    return out
 
 
 # ---------------------------------------------------------------------------- weights
@@ -348,19 +217,26 @@ def _weights_with_ci(fit: Fit, names, frame, medians, means, sds, components, di
 
 
 def analyse(data, params: Parameters, *, until=None, frame: pl.DataFrame | None = None) -> Result:
-    """Run the whole analysis for a client. `frame` (points + signals + churned) may be given directly."""
+    """Run the whole analysis for a client: the signal search on the renewals before the cut, then every
+    figure of its candidates over all renewals. `frame` (points + signals + churned) may be given directly,
+    and then its signal columns are the candidates (no search)."""
     w = params.weighting
     current = {c: comp.weight for c, comp in params.score.components.items()}
     comp_of = components_from_params(params)
+    found = None
     if frame is None:
         points = sig.renewal_points(data, params.lead_time_days, w.contraction_as_churn, until=until)
-        names = [s for s in sig.available(data)]
-        built = sig.build(data, points.select("account_id", "as_of"), [s for s in names if s != "arr"])
+        if points.height:
+            cut = split.cut_date(points["renewal_date"], params.scorecard.test_share)
+            found = search.run(data, params, points, cut)
+        names = found.chosen if found else []
+        built = sig.build(data, points.select("account_id", "as_of"), names)
         frame = pl.concat([points.select("renewal_date", "outcome", "churned"), built], how="horizontal")
-        names = [s for s in names]
     else:
         names = [c for c in frame.columns if c not in ("account_id", "as_of", "segment", "renewal_date", "outcome", "churned", "arr_before")]
-    return analyse_frame(frame, names, w, current, comp_of)
+    result = analyse_frame(frame, names, w, current, comp_of)
+    result.search = found
+    return result
 
 
 def components_from_params(params: Parameters) -> dict[str, str]:
@@ -383,8 +259,8 @@ def analyse_frame(frame: pl.DataFrame, names: list[str], w: Weighting, current: 
 
 def _analyse_frame(frame, names, w, current, comp_of) -> Result:
     comp_of = comp_of or {}
-    components = {s: comp_of.get(s, sig.component_of(s)) for s in names}
-    directions = {s: sig.direction_of(s) for s in names}
+    components = {s: comp_of.get(s, catalog.component_of(s)) for s in names}
+    directions = {s: catalog.direction_of(s) for s in names}
     y_all = frame["churned"].cast(pl.Float64).to_numpy()
     n = frame.height
     events = int((y_all >= EVENT_CUT).sum())
@@ -404,7 +280,7 @@ def _analyse_frame(frame, names, w, current, comp_of) -> Result:
         mask = x_full.is_not_null().to_numpy()
         x = x_full.to_numpy()[mask]
         y = y_all[mask]
-        r = SignalResult(s, components[s], directions[s], sig.definition_of(s), int(mask.sum()), float(1 - mask.mean()) if n else 1.0)
+        r = SignalResult(s, components[s], directions[s], catalog.definition_of(s), int(mask.sum()), float(1 - mask.mean()) if n else 1.0)
         results.append(r)
         dec_frames.append(deciles(frame.with_columns(x_full.alias(s)), s))
         if r.n == 0:
@@ -753,3 +629,34 @@ def segment_table(result: Result) -> pl.DataFrame:
     if not rows:
         return pl.DataFrame(schema={"component": pl.String})
     return pl.DataFrame(rows).pivot(on="segment", index="component", values="weight")
+
+
+# ---------------------------------------------------------------------------- the signal search, as the client reads it
+
+
+def search_text(result: Result) -> str:
+    """How the candidates were found, in words (Markdown)."""
+    f = result.search
+    if f is None:
+        return "The candidate signals were given, not searched."
+    if not f.fitted_on:
+        return "No renewal before the time cut could be measured, so no signal was searched."
+    return (f"**{f.tried:,} candidate signals** were built from {f.measures} measures of the client's data (every "
+            f"aggregation at windows of {', '.join(str(w) for w in f.settings.get('windows', []))} days) at the "
+            f"**{f.fitted_on:,} renewals before {f.cut:%d %B %Y}** ({f.churned:,} churned), and **{len(f.chosen)} chosen** as "
+            "candidates: per measure the strongest of each kind (level, presence, trend), near-duplicates folded into the "
+            "strongest, at most `search.max_candidates`. The later renewals are kept out of the search, as they are out "
+            "of every fit in the back-test: selecting among many signals flatters the figures of what was chosen on the "
+            "renewals it was chosen on, so the figures that judge the choice are the back-test's after the cut.")
+
+
+def search_table(result: Result, chosen: bool = True, rows: int = 40):
+    """The chosen candidates (or the strongest of the others, with the reason) as the client reads them."""
+    f = result.search
+    picked = [r for r in (f.rows if f else []) if r.chosen == chosen and (chosen or r.gain is not None)][:rows]
+    frame = pl.DataFrame([{"signal": r.signal, "signal_kind": r.kind, "share_with_value": r.coverage, "gain": r.gain, "auc": r.auc,
+                           "verdict": r.verdict if not chosen else catalog.definition_of(r.signal)} for r in picked],
+                         schema={"signal": pl.String, "signal_kind": pl.String, "share_with_value": pl.Float64, "gain": pl.Float64,
+                                 "auc": pl.Float64, "verdict": pl.String})
+    labels = {"verdict": "Definition"} if chosen else {"verdict": "Why it is not a candidate"}
+    return present.table(frame, kinds={"verdict": "prose"}, labels=labels, wide=("verdict",))
