@@ -274,7 +274,7 @@ class _Generator:
                 "Ticket ID": [f"ZD-{100001 + i}" for i in range(m)],
                 "Organization External ID": self.ids[ai],
                 "Created at": fmt(created),
-                "Solved at": np.where(open_, None, fmt(resolved)),
+                "Solved at": pl.Series(np.where(open_, None, fmt(resolved)).tolist(), dtype=pl.String),
                 "Priority": priority,
                 "Satisfaction Score": np.where(has_csat, csat, np.nan),
             },

@@ -86,6 +86,7 @@ def page(params: Parameters, *, weights: dict | None = None, weights_period: str
         _sources(params),
         _components(params),
         _weights(params, weights, weights_period),
+        _search(weights, weights_period),
         _scorecard(card, card_period),
         _bands(params),
         _reading(params),
@@ -141,11 +142,9 @@ def _sources(params: Parameters) -> str:
 
 
 def _signal_text(name: str) -> tuple[str, str]:
-    sig = catalog.SIGNALS.get(name)
+    sig = catalog.signal(name)
     if sig:
         return sig.description, "higher is healthier" if sig.direction > 0 else "higher is riskier"
-    if name.startswith(catalog.FEATURE_PREFIX):
-        return f"product usage feature: {name.removeprefix(catalog.FEATURE_PREFIX).replace('_', ' ')} (last 30 days)", "higher is healthier"
     return name, ""
 
 
@@ -270,32 +269,54 @@ def _weights(params: Parameters, weights: dict | None, period: str | None) -> st
     return "\n\n".join(out)
 
 
+def _search(weights: dict | None, period: str | None) -> str:
+    """How the candidate signals were found (weights.json `search`): what was tried, what was chosen, how to steer it."""
+    found = (weights or {}).get("search")
+    if not isinstance(found, dict) or not found.get("tried"):
+        return ""
+    rows = [[present.label(s), esc(catalog.definition_of(s))] for s in found.get("chosen", [])]
+    windows = ", ".join(str(w) for w in (found.get("settings") or {}).get("windows", []))
+    return "\n\n".join([
+        "## How the candidate signals were found",
+        f"The signals are searched from the data, not taken from a fixed list (weighting evidence of {esc(period or 'the latest run')}). "
+        f"For each of the **{found['measures']} activities** the data records (each usage column, tickets, CSAT, days to resolve, "
+        "late invoices, NPS, contacts' activity) the kit builds a family of signals: totals, means over all days and over the "
+        "days with a record, highest and lowest values, the share of days with a record, days since the last record, the change "
+        f"against the window before, per seat and per active user, over windows of {esc(windows)} days. "
+        f"**{found['tried']:,} signals were tried** on the {found['fitted_on']:,} renewals before {esc(found['cut'])} only (the later "
+        "ones judge the result): per activity the strongest of each kind (how much, how often or how recently, which way), a "
+        "signal counted only when churned renewals rank riskier on it even after allowing for the many signals tried on its "
+        "activity, near-duplicates folded into the strongest. "
+        f"**{len(found.get('chosen', []))} became candidates**:",
+        table(["Candidate signal", "Definition"], rows, wide=(1,)),
+        "To steer the search, the parameters file takes `search: {pin: [...], forbid: [...]}`: a pinned signal is always a "
+        "candidate, a forbidden one (a name, or a pattern such as `feature_api_calls_*` or `*_days_since`) is never tried; "
+        "`search.windows` sets the windows and `search.max_candidates` the number of candidates.",
+    ])
+
+
 def _scorecard(card: dict | None, period: str | None) -> str:
     """The proposed scorecard as a client admin types it into the CS platform (from scorecard.json)."""
     from kit.analyses import scorecard
 
     if not card or not card.get("measures"):
         return ""
-    rows = []
-    for m in card["measures"]:
-        by = {r["colour"]: r for r in m["ranges"]}
-        sig = m["signal"]
-        rows.append([present.label(m["component"]), present.label(sig), pct(m["weight"]), scorecard.range_text(by["red"], sig),
-                     f"{scorecard.range_text(by['yellow'], sig)} (scores {by['yellow']['score']:g})",
-                     scorecard.range_text(by["green"], sig), f"{m['missing_score']:g}"])
+    rows = [[present.label(r["measure"]), pct(r["weight"]), r["range"], f"{r['score']:g}", Raw(present.badge(r["colour"]))]
+            for r in scorecard.tier_rows(card, people=True)]
     b, fit, ev = card["bands"], card["fitted_on"], card["evaluated_on"]
     return "\n\n".join([
         "## The proposed scorecard",
-        f"A scorecard the CS platform can run as it is (back-test of {esc(period or 'the latest run')}): each measure "
-        "scores 0 in its red range, 100 in its green range and the stated score in between; the overall score is the "
-        "weighted sum of the measures' scores, 0 to 100. A value equal to a range's upper bound belongs to that range. "
+        f"A scorecard the CS platform can run as it is (back-test of {esc(period or 'the latest run')}): each measure's "
+        "value falls in one of its ranges (2 to 5, as many as the evidence supports), which earns a score from 0 to 100, "
+        "and a measure without a value earns its *no value* score; the overall score is the weighted sum of the "
+        "measures' scores, 0 to 100. A value equal to a range's upper bound belongs to that range. "
         f"It was fitted on {fit['renewals']:,} renewals from {esc(fit['from'])} to {esc(fit['to'])} and judged on "
         f"{ev['renewals']:,} later renewals ({esc(ev['from'])} to {esc(ev['to'])}) that it had not seen; the back-test "
         "report shows how it did.",
-        table(["Component", "Measure", "Weight", "Red (scores 0)", "Yellow", "Green (scores 100)", "No value scores"], rows),
+        table(["Measure", "Weight", "Value range", "Score", "Band"], rows, wide=(2,)),
         f"Bands of the overall score: red below **{b['red']:g}**, green from **{b['green']:g}**. How they were chosen: {esc(b['criterion'])}.",
-        "To adopt it: in Gainsight, one measure per row of `scorecard_gainsight.csv` with its weight and a rule per "
-        "range; in ChurnZero, one factor per measure with the point grid of `scorecard_churnzero.csv`; in the kit, "
+        "To adopt it: in Gainsight, one measure per group of rows of `scorecard_gainsight.csv`, with its weight and a rule "
+        "per range; in ChurnZero, one factor per measure with the point grid of `scorecard_churnzero.csv`; in the kit, "
         "paste `proposed_scorecard.yml` over `score:` in the parameters file, so the back-test and the monthly "
         "maintenance check judge the adopted scorecard.",
     ])

@@ -33,6 +33,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from kit.analyses import catalog
+
 CSS_FILE = Path(__file__).with_name("present.css")
 # the site's icon: a green/amber/red health mark, drawn inline (no file to fetch from anywhere)
 FAVICON_SVG = (
@@ -88,6 +90,10 @@ LABELS: dict[str, str] = {
     "red_range": "Red (scores 0)", "yellow_range": "Yellow", "green_range": "Green (scores 100)",
     "no_value_score": "No value scores", "why_not": "Why it is not a measure",
     "red_renewals": "Renewals, red", "yellow_renewals": "Renewals, yellow", "green_renewals": "Renewals, green",
+    "measure": "Measure", "range": "Value range", "fit_renewals": "Renewals before the cut",
+    "fit_churn_rate": "Churn before the cut", "ranges": "Ranges", "heldout": "Held-out log-likelihood by number of ranges",
+    "signal_kind": "Kind", "share_with_value": "With a value", "gain": "Churn information (log-likelihood gain)",
+    "verdict": "Verdict", "range_score": "Score",
     "case": "Case", "count": "Count", "examples": "Examples", "meaning": "Meaning", "note": "Note",
     # weighting (weights.json, kit.analyses.weighting)
     "rank": "Rank", "name": "Signal", "signal": "Signal", "component": "Component", "n": "Renewals",
@@ -198,7 +204,8 @@ KINDS: dict[str, str] = {
     "date": "date", "last_success": "datetime",
     "red_share": "percent", "scorecard": "percent", "auc_in_sample": "auc", "auc_out_of_time": "auc",
     "renewals_out_of_time": "count", "no_value_score": "count", "red_renewals": "count", "yellow_renewals": "count",
-    "green_renewals": "count", "candidate": "label",
+    "green_renewals": "count", "candidate": "label", "fit_renewals": "count", "fit_churn_rate": "percent",
+    "ranges": "count", "share_with_value": "percent", "gain": "ratio", "measure": "label", "range_score": "count",
     "configuration": "label", "config": "label", "component": "label", "name": "label", "signal": "label",
     "dimension": "label", "check": "label", "severity": "label",
 }
@@ -222,8 +229,9 @@ def label(key: Any) -> str:
     k = key_of(key)
     if k in LABELS:
         return LABELS[k]
-    if k.startswith("feature_"):
-        return "Usage feature: " + k.removeprefix("feature_").replace("_", " ")
+    generated = catalog.label_of(k)
+    if generated:
+        return generated
     text = str(key).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
 

@@ -484,10 +484,11 @@ def _write_methodology(ctx: _Ctx) -> None:
 
 
 def _best_config(backtest: dict | None) -> tuple[str | None, dict]:
+    """The candidate the back-test recommends (its best out of time), else the score in force."""
     configs = (backtest or {}).get("configs") or {}
     if not isinstance(configs, dict) or not configs:
         return None, {}
-    for name in ("current", (backtest or {}).get("best")):
+    for name in ((backtest or {}).get("best"), "current"):
         if name in configs:
             return name, configs[name]
     name = next(iter(configs))
@@ -519,7 +520,8 @@ def _write_home(ctx: _Ctx) -> None:
     rows.append(["Data quality score", f"{present.fmt(score, 'score')} / 100" if isinstance(score, (int, float)) else "not available yet", audit_period or "–"])
     cname, cfg = _best_config(backtest if isinstance(backtest, dict) else None)
     cfg = _judged(cfg)
-    label = f" ({present.label(cname).lower()})" if cname else ""
+    recommended = isinstance(backtest, dict) and cname == backtest.get("best")
+    label = f" ({present.label(cname).lower()}{', recommended' if recommended else ''})" if cname else ""
     rows.append([f"Back-test AUC{label}", present.fmt(cfg.get("auc"), "auc") if "auc" in cfg else "not available yet", bt_period or "–"])
     rows.append([
         f"Churned accounts scored green{label}",
