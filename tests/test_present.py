@@ -58,7 +58,7 @@ def test_p_values_in_scientific_notation(p):
 def test_labels_come_from_one_table_and_unknown_keys_read_as_words():
     assert present.label("red_precision") == "Red precision"
     assert present.label("csm_active_share") == "Platform usage (CSM daily active)"
-    assert present.label("feature_api_calls") == "Usage feature: api calls"
+    assert present.label("feature_api_calls") == "Api calls per day (30 days)"  # a generated signal of the catalogue's grammar
     assert present.label("some_new_metric") == "Some new metric"
     from kit.analyses.maintenance import CHECKS
 
