@@ -6,7 +6,7 @@ import polars as pl
 
 from kit.analyses import scoring
 from kit.analyses.backtest import CURRENT, EQUAL, PLATFORM, PROPOSED, SCORECARD, Result
-from kit.publish.present import label
+from kit.publish.present import fmt, label
 
 
 SEED_GREEN_SHARE = 0.20  # seed red flag: more than 20% of churned accounts were scored healthy
@@ -55,10 +55,14 @@ def scorecard_table(card: dict) -> pl.DataFrame:
     with the measure's weight, the range's score and colour, and its evidence before the cut."""
     from kit.analyses import scorecard
 
-    rows = [{"measure": label(r["measure"]), "weight": r["weight"], "range": r["range"], "range_score": r["score"],
-             "band": r["colour"], "fit_renewals": r["fit_renewals"], "fit_churn_rate": r["fit_churn_rate"]}
-            for r in scorecard.tier_rows(card, people=True)]
-    return pl.DataFrame(rows, schema={"measure": pl.String, "weight": pl.Float64, "range": pl.String, "range_score": pl.Int64,
+    rows, last = [], None
+    for r in scorecard.tier_rows(card, people=True):
+        first = r["measure"] != last  # a measure's name and weight on its first row only: the rows below are its ranges
+        last = r["measure"]
+        rows.append({"measure": label(r["measure"]) if first else "", "weight": fmt(r["weight"], "percent") if first else "",
+                     "range": r["range"], "range_score": r["score"], "band": r["colour"], "fit_renewals": r["fit_renewals"],
+                     "fit_churn_rate": r["fit_churn_rate"]})
+    return pl.DataFrame(rows, schema={"measure": pl.String, "weight": pl.String, "range": pl.String, "range_score": pl.Int64,
                                       "band": pl.String, "fit_renewals": pl.Int64, "fit_churn_rate": pl.Float64})
 
 
@@ -262,7 +266,7 @@ def summary_text(res: Result) -> str:
                      f"{_auc(lg['auc_out_of_time'])}, the scorecard {_auc(sc['auc_out_of_time'])} "
                      + (f"({cost:.2f} less)" if cost >= 0.005 else "(no less)")
                      + (f"; gradient-boosted trees, a black box, reach {_auc(gb['auc_out_of_time'])}" if gb.get("auc_out_of_time") is not None else "")
-                     + (f"; the best single signal before the cut ({label(single['signal']).lower()}) reaches {_auc(single['auc_out_of_time'])}." if single else "."))
+                     + (f"; the best single signal before the cut, {label(single['signal']).lower()}, reaches {_auc(single['auc_out_of_time'])}." if single else "."))
     card = res.scorecard or {}
     fitted = (card.get("bands") or {}).get("fitted_on")
     if sc is not None and fitted:

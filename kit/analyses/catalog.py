@@ -57,6 +57,7 @@ class Measure:
     label: str  # "Active users"
     aggregations: tuple[str, ...]
     kind: str = "count"  # count: a day's total; value: each record's value (a mean is over records)
+    total: str = ""  # what a total over a window counts, when the words of a day's value do not say it
 
 
 # what each aggregation keeps: level (how much), presence (how often, how recently), trend (which way)
@@ -70,8 +71,8 @@ USAGE_AGGREGATIONS = ("sum", "mean", "mean_active", "max", "share_active", "chan
 MEASURES: dict[str, Measure] = {
     m.name: m
     for m in (
-        Measure("active_users", "usage", "usage", +1, "daily active users", "Active users",
-                tuple(a for a in USAGE_AGGREGATIONS if a != "per_user")),
+        Measure("active_users", "usage", "usage", +1, "active users", "Active users",
+                tuple(a for a in USAGE_AGGREGATIONS if a != "per_user"), total="active-user days (the daily active users added up)"),
         Measure("logins", "usage", "usage", +1, "logins", "Logins", USAGE_AGGREGATIONS),
         Measure("tickets", "tickets", "support", -1, "support tickets opened", "Tickets", ("sum", "change", "days_since")),
         Measure("high_priority_tickets", "tickets", "support", -1, "high or urgent tickets opened", "High-priority tickets", ("sum",)),
@@ -196,7 +197,7 @@ def describe(m: Measure, agg: str, w: int | None) -> str:
     what = m.words
     if agg == "sum":
         extra = ", plus invoices overdue and unpaid at the as-of date" if m.name == "late_invoices" else ""
-        return f"{what} in {span}{extra} (0 when none; unknown when the window begins before the export does)"
+        return f"{m.total or what} in {span}{extra} (0 when none; unknown when the window begins before the export does)"
     if agg == "mean":
         if m.kind == "value":
             return f"mean of the {what} in {span} (unknown when there is none)"

@@ -153,7 +153,8 @@ def choose(frame: pl.DataFrame | None, y: np.ndarray, names: list[str], params: 
         alpha = w.significance / len(rows)
         for r in rows:
             if r.gain is not None and r.p_value >= alpha:
-                r.verdict = f"not significant once {len(rows)} signals of its measure are tried (p = {r.p_value:.2g}, needs < {alpha:.2g})"
+                r.verdict = (f"not significant once {len(rows)} signals of its measure are tried (p = {r.p_value:.2g}; "
+                             f"it must be below {w.significance:g} / {len(rows)})")
         for kind in KIND_ORDER:
             ok = [r for r in rows if r.kind == kind and r.gain is not None and not r.verdict]
             if not ok:

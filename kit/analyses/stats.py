@@ -430,16 +430,24 @@ def readable_cuts(cuts: list[float], x: np.ndarray, y: np.ndarray, direction: in
         exact = shortest_between(c, hi)  # the previous cut is below c: it is below the first value above it
         choice = exact
         if significant_digits(exact) > 3:
-            for digits in (2, 3):
-                r = _round_significant(c, digits)
-                trial = [*out, r, *cuts[i + 1:]]
-                if (not out or r > out[-1]) and all(b > a for a, b in zip(trial, trial[1:])):
-                    n, k = range_counts(x, y, trial)
-                    if n.min() >= min_count and in_risk_order(k / n, direction):
-                        choice = r
-                        break
+            for digits in (2, 3):  # the nearest readable numbers either side, the closer first
+                step = 10.0 ** (math.floor(math.log10(abs(c))) - digits + 1) if c else 1.0
+                near = sorted({_round_significant(c, digits), _round_significant(math.floor(c / step) * step, digits),
+                               _round_significant(math.ceil(c / step) * step, digits)}, key=lambda r: abs(r - c))
+                r = next((r for r in near if _keeps_order([*out, r, *cuts[i + 1:]], x, y, direction, min_count)), None)
+                if r is not None:
+                    choice = r
+                    break
         out.append(choice)
     return out
+
+
+def _keeps_order(cuts: list[float], x: np.ndarray, y: np.ndarray, direction: int, min_count: float) -> bool:
+    """The cuts ascend, every range holds at least min_count values and churn falls in risk order."""
+    if any(b <= a for a, b in zip(cuts, cuts[1:])):
+        return False
+    n, k = range_counts(x, y, cuts)
+    return bool(n.min() >= min_count) and in_risk_order(k / n, direction)
 
 
 def shortest_between(lo: float, hi: float) -> float:

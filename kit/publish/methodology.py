@@ -301,8 +301,12 @@ def _scorecard(card: dict | None, period: str | None) -> str:
 
     if not card or not card.get("measures"):
         return ""
-    rows = [[present.label(r["measure"]), pct(r["weight"]), r["range"], f"{r['score']:g}", Raw(present.badge(r["colour"]))]
-            for r in scorecard.tier_rows(card, people=True)]
+    rows, last = [], None
+    for r in scorecard.tier_rows(card, people=True):
+        first = r["measure"] != last  # a measure's name and weight on its first row only: the rows below are its ranges
+        last = r["measure"]
+        rows.append([present.label(r["measure"]) if first else "", pct(r["weight"]) if first else "", r["range"],
+                     f"{r['score']:g}", Raw(present.badge(r["colour"]))])
     b, fit, ev = card["bands"], card["fitted_on"], card["evaluated_on"]
     return "\n\n".join([
         "## The proposed scorecard",
