@@ -12,6 +12,8 @@ Sections, each against a naive baseline or an older commit measured in the same 
    signal building + scoring, the event log's aggregation (streaming), and signal building by
    kit.analyses.signals vs a straightforward pandas implementation (benchmarks/pandas_signals.py);
    large_run: the large client's whole batch (`python -m kit run --jobs 1`), wall time and peak
+   memory (vs `--before`); large_analyses: that client's churn correlation and back-test work on
+   loaded data (weighting.run with the signal search, then backtest.run), seconds of each and peak
    memory (vs `--before`);
 4. clients: twenty demo-sized clients, `run --all --jobs 2` and `run --all --cluster` on a local
    Dask cluster of two one-thread workers (kit.run.cluster.local): clients per minute (and `--before`,
@@ -26,7 +28,7 @@ Every measurement is a separate process (wall time and peak RSS from os.wait4: t
 process among the runner and the kernels it started); figures are medians of --reps runs (3;
 --quick: 1 run, smaller sizes). `--before COMMIT` also measures the kit and the notebooks of that
 commit (extracted with git archive, first on the runner's and the kernels' path) in sections 1, 2,
-large_run, 4 and 5, each of its runs interleaved with one of the current tree (in alternating
+large_run, large_analyses, 4 and 5, each of its runs interleaved with one of the current tree (in alternating
 order), so a busy spell of the machine hits both alike. Prints a table and writes
 benchmarks/results/bench-<time>.json with the load average before and after. Large data is
 generated once into benchmarks/results/data/.
@@ -54,7 +56,7 @@ DEMO_PARAMS = REPO / "parameters" / "demo.yml"
 DEMO_DATA = REPO / "data" / "demo"
 PERIOD = "2026-10"
 GIB = 1024**3
-SECTIONS = ["overhead", "demo", "large", "large_run", "clients", "backtest", "site"]
+SECTIONS = ["overhead", "demo", "large", "large_run", "large_analyses", "clients", "backtest", "site"]
 
 
 # ---------------------------------------------------------------------------- measuring
@@ -163,6 +165,29 @@ def section_backtest(reps: int, tmp: Path, before: Path | None, commit: str | No
     if before is not None:
         res["kit_before"] = {"seconds": median(runs["kit_before"]), "commit": commit}
     return res
+
+
+def section_large_analyses(reps: int, tmp: Path, quick: bool, before: Path | None, commit: str | None) -> dict:
+    """The large client's churn correlation and back-test work (the signal search included) on loaded data, each
+    run in a fresh process: seconds of each and the process's peak memory, against `--before` interleaved."""
+    from benchmarks import data as bdata
+
+    params = write_params(tmp / "large" / "large.yml", bdata.large_client("quick" if quick else "full"), "large")
+
+    def stage(kit_dir: Path | None = None) -> dict:
+        code = ("import json, sys; " + (f"sys.path.insert(0, {str(kit_dir)!r}); " if kit_dir else "")
+                + f"from benchmarks import stages; print(json.dumps(stages.main('analyses', {str(params)!r}, {PERIOD!r}), default=str))")
+        r = measure([PY, "-c", code], env={"PYTHONPATH": str(REPO)})
+        return {**json.loads(r["stdout"].strip().splitlines()[-1]), "peak_rss": r["peak_rss"]}
+
+    runs = interleaved({"kit": stage, "kit_before": (lambda: stage(before)) if before else None}, reps)
+    out = {}
+    for k, v in runs.items():
+        out[k] = {key: median(v, key) for key in ("weights_seconds", "backtest_seconds", "seconds", "peak_rss")}
+        out[k]["runs"] = [r["seconds"] for r in v]
+    if before is not None:
+        out["kit_before"]["commit"] = commit
+    return out
 
 
 def check_ok(out: Path, clients: int = 1) -> None:
@@ -395,6 +420,16 @@ def table(res: dict) -> str:
                 vs = f"{g['kit']['seconds'] / g['kit_before']['seconds']:.2f}x before, " if key == "kit" and "kit_before" in g else ""
                 add("3 large_run", f"whole batch, --jobs 1{' (before)' if key == 'kit_before' else ''}", g[key]["seconds"], "s",
                     f"{vs}peak {g[key]['peak_rss'] / GIB:.2f} GiB")
+    if "large_analyses" in res:
+        g = res["large_analyses"]
+        for key in ("kit_before", "kit"):
+            if key in g:
+                tag = " (before)" if key == "kit_before" else ""
+                vs = (f"{g['kit']['seconds'] / g['kit_before']['seconds']:.2f}x before, memory "
+                      f"{g['kit']['peak_rss'] / g['kit_before']['peak_rss']:.2f}x, " if key == "kit" and "kit_before" in g else "")
+                add("3 large_analyses", f"weights + back-test{tag}", g[key]["seconds"], "s",
+                    f"{vs}weights {g[key]['weights_seconds']:.0f} s, back-test {g[key]['backtest_seconds']:.0f} s, "
+                    f"peak {g[key]['peak_rss'] / GIB:.2f} GiB")
     if "backtest" in res:
         b = res["backtest"]
         if "kit_before" in b:
@@ -426,7 +461,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="1 run each, smaller sizes (development)")
     ap.add_argument("--reps", type=int, help="runs per figure (default 3, --quick 1)")
     ap.add_argument("--only", nargs="+", choices=SECTIONS)
-    ap.add_argument("--before", metavar="COMMIT", help="also measure the kit and notebooks of this commit (sections overhead, demo, large_run, clients, backtest)")
+    ap.add_argument("--before", metavar="COMMIT", help="also measure the kit and notebooks of this commit (sections overhead, demo, large_run, large_analyses, clients, backtest)")
     args = ap.parse_args(argv)
     reps = args.reps or (1 if args.quick else 3)
     sections = args.only or SECTIONS
@@ -449,6 +484,8 @@ def main(argv=None) -> int:
                 res[s] = section_large(reps, tmp, args.quick)
             elif s == "large_run":
                 res[s] = section_large_run(reps, tmp, args.quick, before)
+            elif s == "large_analyses":
+                res[s] = section_large_analyses(reps, tmp, args.quick, before, args.before)
             elif s == "clients":
                 res[s] = section_clients(reps, tmp, args.quick, before)
             elif s == "backtest":

@@ -1,7 +1,8 @@
 """One stage of the large-client benchmark, in its own process (so its peak memory is its own).
 
 `python -m benchmarks.stages STAGE PARAMS PERIOD` prints one JSON line of timings (seconds).
-Stages: load, audit, signals (every signal the current score uses, then scoring), kit_subset and
+Stages: load, audit, signals (every signal the current score uses, then scoring), analyses (the churn
+correlation and back-test notebooks' work on loaded data: weighting.run then backtest.run), kit_subset and
 pandas_subset (the same signals by kit.analyses.signals.build and by the pandas baseline), events (the raw
 event log aggregated to daily usage by the kit's lazy path), backtest (kit.analyses.backtest.run on loaded
 data, into a throw-away folder, after importing what the runner's warm kernel imports for the
@@ -92,6 +93,28 @@ def main(stage: str, params_path: str, period: str) -> dict:
         res = backtest.run(ctx)
         out["seconds"] = time.perf_counter() - t
         out["candidates"] = sorted(res.doc.get("configs", {}))
+    elif stage == "analyses":
+        import tempfile
+
+        import kit.notebook as nb
+
+        weighting, backtest, engine = _kit("analyses.weighting"), _kit("analyses.backtest"), _kit("run.engine")
+        notebooks = Path(__file__).resolve().parent.parent / "notebooks"
+        for book in ("02_weights.ipynb", "03_backtest.ipynb"):  # what the runner's warm kernels import
+            engine.warm(engine.preload(notebooks / book))
+        ctx = nb.setup(params_path, period, tempfile.mkdtemp(prefix="bench-analyses-"))
+        ctx._data = data
+        for name in params.sources:  # read the tables first: the stage times the analyses, not the loading
+            if data.has(name):
+                data.table(name)
+        t = time.perf_counter()
+        weighting.run(ctx)  # the churn correlation notebook's work: the signal search included
+        out["weights_seconds"] = time.perf_counter() - t
+        t = time.perf_counter()
+        res = backtest.run(ctx)  # reads weights.json, as in a batch run
+        out["backtest_seconds"] = time.perf_counter() - t
+        out["seconds"] = out["weights_seconds"] + out["backtest_seconds"]
+        out["scorecard_measures"] = len(res.scorecard.get("measures", []))
     elif stage in ("signals", "kit_subset", "pandas_subset"):
         pts = points(data, params, as_of)
         out["points"] = pts.height
