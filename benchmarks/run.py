@@ -93,10 +93,10 @@ def empty_notebooks(folder: Path) -> Path:
     """Four 'empty analysis' notebooks: title, parameters, setup; nothing else."""
     import nbformat
 
-    from kit.run import batch
+    from kit import notebooks
 
     folder.mkdir(parents=True, exist_ok=True)
-    for file in batch.FILES.values():
+    for file in (n.file for n in notebooks.NOTEBOOKS.values()):
         nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}, "title": "empty"})
         p = nbformat.v4.new_code_cell('params_path = "../parameters/demo.yml"\nperiod = None\nrun_dir = None')
         p.metadata["tags"] = ["parameters"]
@@ -109,12 +109,12 @@ def empty_notebooks(folder: Path) -> Path:
 
 def papermill_loop(notebooks: Path, params: Path, out: Path) -> list[str]:
     """Shell commands of the naive baseline: one `papermill` CLI process per notebook, in order."""
-    from kit.run import batch
+    from kit import notebooks
 
     run_dir = out / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     cmds = []
-    for file in batch.FILES.values():
+    for file in (n.file for n in notebooks.NOTEBOOKS.values()):
         cmds.append(
             f"{PAPERMILL} -k python3 --cwd {run_dir} {notebooks / file} {run_dir / file} "
             f"-p params_path {params.resolve()} -p period {PERIOD} -p run_dir {run_dir} >/dev/null 2>&1"

@@ -9,6 +9,8 @@ The package is imported by every notebook, so this module stays light: heavy lib
 (altair, statsmodels, pandas) are imported inside the functions that need them.
 """
 
+from pathlib import Path
+
 __version__ = "0.1.0"
 
-NOTEBOOKS = ("audit", "weights", "backtest", "maintenance")
+REPO = Path(__file__).resolve().parent.parent  # the checkout: notebooks/, parameters/, reports/, _site/

@@ -8,10 +8,9 @@ import signal
 import sys
 from pathlib import Path
 
-from kit import NOTEBOOKS
-from kit.errors import KitError
+from kit import REPO, notebooks
+from kit.errors import KitError, Stopped
 
-REPO = Path(__file__).resolve().parent.parent
 DEMO_PARAMS = REPO / "parameters" / "demo.yml"
 
 
@@ -35,10 +34,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-
-
-class Stopped(KeyboardInterrupt):
-    """SIGTERM (a scheduler stopping the batch), handled like Ctrl-C: clean up, then stop."""
 
 
 def _raise_stopped(signum, frame):
@@ -99,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _common_run_options(p: argparse.ArgumentParser, params_dir: bool = True) -> None:
     p.add_argument("--period", help="YYYY-MM (default: the last complete month)")
-    p.add_argument("--only", nargs="+", choices=NOTEBOOKS, metavar="NAME", help=f"only these notebooks: {', '.join(NOTEBOOKS)}")
+    p.add_argument("--only", nargs="+", choices=notebooks.NAMES, metavar="NAME", help=f"only these notebooks: {', '.join(notebooks.NAMES)}")
     p.add_argument("--jobs", type=int, default=1, help="parallel workers (clients with --all, else notebooks)")
     p.add_argument("--out", default=str(REPO / "reports"), help="reports root (default: reports/)")
     if params_dir:

@@ -120,3 +120,7 @@ class KitErrors(KitError):
         n = len(self.errors)
         head = f"{n} problem{'s' if n != 1 else ''}:"
         return "\n".join([head] + [f"- {e}".replace("\n", "\n  ") for e in self.errors])
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (a scheduler stopping the batch), handled like Ctrl-C: clean up, then stop."""

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kit.artefacts import write_json
 from kit.io import cache
+from kit import REPO
 from kit import params as params_mod
 from kit.io.load import ClientData
 from kit.periods import Period
 
-REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -52,37 +53,6 @@ class Context:
         return json.loads(path.read_text()) if path.exists() else None
 
 
-def write_json(path: Path, obj: Any) -> Path:
-    """Strict JSON (NaN and infinities as null, dates as ISO strings), indented for people."""
-    path.write_text(json.dumps(clean_json(obj), indent=2, default=_json_default, allow_nan=False))
-    return path
-
-
-def clean_json(obj: Any) -> Any:
-    """NaN and infinities become null, so artefacts are strict JSON."""
-    import math
-
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): clean_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [clean_json(v) for v in obj]
-    if hasattr(obj, "item") and not hasattr(obj, "__len__"):  # numpy scalar
-        return clean_json(obj.item())
-    return obj
-
-
-def _json_default(o):
-    import datetime as dt
-
-    if isinstance(o, (dt.date, dt.datetime)):
-        return o.isoformat()
-    if hasattr(o, "item"):  # numpy scalars
-        return o.item()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
 def setup(params_path: str, period: str | None = None, run_dir: str | None = None) -> Context:
     params = params_mod.load(params_path)
     per = Period.parse(period)
@@ -92,17 +62,17 @@ def setup(params_path: str, period: str | None = None, run_dir: str | None = Non
 
 
 def show(df, rows: int = 20, **how):
-    """Display a polars frame as a client-ready table (kit.publish.present.table: labels, numbers by kind,
+    """Display a polars frame as a client-ready table (kit.present.table: labels, numbers by kind,
     no index); `how` passes kinds, labels, columns, transpose, note, wide on to it. A table built
-    already (kit.publish.present.Table) is shown as it is."""
-    from kit.publish import present
+    already (kit.present.Table) is shown as it is."""
+    from kit import present
 
     present.show(df if isinstance(df, present.Table) else present.table(df, max_rows=rows, **how))
 
 
 def md(text: str):
-    """Narrative computed from results, rendered as Markdown in the report (kit.publish.present.md)."""
-    from kit.publish import present
+    """Narrative computed from results, rendered as Markdown in the report (kit.present.md)."""
+    from kit import present
 
     present.show(text)
 
@@ -112,7 +82,7 @@ def sources_table(data):
     noticed, in words (kit.io.load.summary holds the same with codes and full paths)."""
     import polars as pl
 
-    from kit.publish import present
+    from kit import present
     from kit.io.load import summary
 
     notes = {}

@@ -13,9 +13,9 @@ from typing import Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from kit.analyses import catalog
-from kit.io import schema
+from kit import catalog, contract
 from kit.errors import ParametersError
+from kit.uris import literal_password, mask_uri
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 WEIGHT_TOLERANCE = 0.001
@@ -79,8 +79,6 @@ class Source(Strict):
                 raise _fix("a database source needs both `uri` and `query`", "add the missing key")
             raise _fix("has no `path` and no `uri` + `query`", "add `path: exports/file.csv` (or a database `uri` and `query`)")
         if self.uri:
-            from kit.io.database import literal_password
-
             if literal_password(self.uri):
                 raise _fix(
                     "`uri` contains a password; credentials never go in the parameters file",
@@ -281,7 +279,7 @@ class Search(Strict):
 
     windows: list[int] = Field([30, 60, 90, 180, 365], min_length=1, description="windows, in days before the as-of date, the family is built over")
     max_candidates: int = Field(12, ge=1, description="at most this many candidate signals")
-    pin: list[str] = Field(default_factory=list, description="signals that are always candidates (names of kit.analyses.catalog)")
+    pin: list[str] = Field(default_factory=list, description="signals that are always candidates (names of kit.catalog)")
     forbid: list[str] = Field(
         default_factory=list, description="signals never tried: names or patterns such as `feature_api_calls_*` or `*_days_since`"
     )
@@ -391,10 +389,10 @@ class Parameters(Strict):
     @field_validator("sources")
     @classmethod
     def _known_tables(cls, v: dict[str, Source]) -> dict[str, Source]:
-        unknown = sorted(set(v) - set(schema.TABLES))
+        unknown = sorted(set(v) - set(contract.TABLES))
         if unknown:
-            raise _fix(f"unknown table(s) {unknown}", f"use only canonical tables: {', '.join(schema.TABLES)}")
-        missing = [t for t in schema.REQUIRED_TABLES if t not in v]
+            raise _fix(f"unknown table(s) {unknown}", f"use only canonical tables: {', '.join(contract.TABLES)}")
+        missing = [t for t in contract.REQUIRED_TABLES if t not in v]
         if missing:
             raise _fix(f"required table(s) {missing} missing", "add `sources.accounts` with the CRM accounts export")
         return v
@@ -423,7 +421,7 @@ class Parameters(Strict):
         src = self.sources.get("usage")
         if not src:
             return []
-        canonical = set(schema.TABLES["usage"].column_names) | set(schema.USAGE_EVENTS.column_names)
+        canonical = set(contract.TABLES["usage"].column_names) | set(contract.USAGE_EVENTS.column_names)
         return [c for c in src.columns.values() if c not in canonical]
 
     @property
@@ -437,8 +435,6 @@ class Parameters(Strict):
 
     def public_dict(self) -> dict[str, Any]:
         """The parameters as the manifest records them (no secrets: URIs are masked)."""
-        from kit.io.sources import mask_uri
-
         data = self.model_dump(mode="json")
         for src in data["sources"].values():
             if src.get("uri"):
@@ -447,10 +443,10 @@ class Parameters(Strict):
 
 
 def _mapping_problems(table_name: str, src: Source) -> list[str]:
-    table = schema.TABLES[table_name]
+    table = contract.TABLES[table_name]
     canonical = set(table.column_names)
     if table_name == "usage":
-        canonical |= set(schema.USAGE_EVENTS.column_names)
+        canonical |= set(contract.USAGE_EVENTS.column_names)
     where = f"sources.{table_name}"
     problems = []
     targets = list(src.columns.values())
@@ -464,7 +460,7 @@ def _mapping_problems(table_name: str, src: Source) -> list[str]:
                 f"{where}.columns: {unknown} are not columns of {table_name} "
                 f"(valid: {', '.join(table.column_names)})"
             )
-    categorical = {c.name: c for c in table.columns if c.type == schema.CATEGORY}
+    categorical = {c.name: c for c in table.columns if c.type == contract.CATEGORY}
     for col, mapping in src.values.items():
         if col not in categorical:
             problems.append(

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from kit.analyses import audit
+from kit.analyses import audit, audit_report
 from kit import params
 from kit.analyses.audit_checks import Check, billing_arr, hierarchy_cycles, usual_gap_days
 from kit.errors import SourceError
@@ -283,7 +283,7 @@ def test_failing_records_name_the_record_and_value(tmp_path):
     assert [c.table for c in r.blockers] == ["accounts", "accounts"]  # missing renewal dates, duplicate account id
     assert {c.check for c in r.blockers} == {"missing_values", "duplicate_key"}
     assert r.to_json()["band"] == "blocked"
-    fixes = r.fix_first()
+    fixes = audit_report.fix_first(r)
     assert fixes[0].startswith("**Blocker**") and len(fixes) == len(r.findings)
 
 

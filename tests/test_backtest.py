@@ -469,7 +469,7 @@ def test_head_to_head_uses_the_same_renewals_after_the_cut():
 def test_the_candidates_table_names_the_clients_own_lead_time_goal():
     """A client on 120 days reads 'Flagged 120+ days ahead', as a percentage, not the demo's 90."""
     from kit.analyses import backtest_report
-    from kit.publish import present
+    from kit import present
 
     figures = {"renewals": 10, "red_share": 0.3, "red_recall": 0.6, "red_precision": 0.2, "churned_green_share": 0.1,
                "flagged_90d_share": 0.45}

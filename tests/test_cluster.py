@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from kit.run import batch, manifest
+from kit import notebooks
 from kit import cli
 from tests.conftest import DEMO_PERIOD, SMALL_CLIENTS, tiny_notebooks
 
@@ -101,7 +102,7 @@ def test_a_worker_lost_mid_run_never_leaves_a_partial_period_folder(scheduler, s
                     files = {p.name for p in folder.iterdir()}
                 except FileNotFoundError:
                     continue
-                if not {"manifest.json", *(f"{n}.out.json" for n in batch.FILES)} <= files:
+                if not {"manifest.json", *(f"{n}.out.json" for n in notebooks.NAMES)} <= files:
                     partial.append((client, sorted(files)))
             for marker in params.glob("*.worker-*"):
                 if marker.name not in killed:
@@ -125,7 +126,7 @@ def test_a_worker_lost_mid_run_never_leaves_a_partial_period_folder(scheduler, s
     for client in ("north", "south"):
         folder = out / client / DEMO_PERIOD
         assert json.loads((folder / "manifest.json").read_text())["status"] == "ok"
-        assert all((folder / f"{n}.out.json").exists() for n in batch.FILES)
+        assert all((folder / f"{n}.out.json").exists() for n in notebooks.NAMES)
     assert not (out / "east" / DEMO_PERIOD).exists() and not (out / "east" / f"{DEMO_PERIOD}.failed").exists()
     # the summary says what happened: north ran again on another worker, east was lost twice
     assert "[north] worker tcp://127.0.0.1:" in printed and "running again" in printed

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from kit.run import history
+from kit.io import history
 from kit.analyses import maintenance as mt
 from kit.periods import Period
 

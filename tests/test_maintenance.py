@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 import yaml
 
-from kit.run import batch, history
+from kit.run import batch
+from kit.io import history
 from kit import params
 from kit.analyses import maintenance as mt
 from kit.io.load import ClientData

@@ -1,4 +1,4 @@
-"""The presentation layer (kit/publish/present.py): labels, numbers by kind, tables, badges, Markdown.
+"""The presentation layer (kit/present.py): labels, numbers by kind, tables, badges, Markdown.
 
 Expected strings are written out by hand (or computed here with plain arithmetic), not produced by
 the formatters under test. The end-to-end tests read the demo's executed notebooks: no output that
@@ -17,7 +17,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from kit.publish import present, site
+from kit.publish import site
+from kit import present
 
 
 # ---------------------------------------------------------------------------- numbers by kind

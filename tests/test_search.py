@@ -7,7 +7,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from kit.analyses import catalog, search, signals, split
+from kit.analyses import search, signals, split
+from kit import catalog
 from tests.conftest import DEMO_END
 from tests.test_signals import FrameData
 

@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 import polars as pl
 import pytest
 
-from kit.analyses import catalog, signals
+from kit.analyses import signals
+from kit import catalog
 from kit.errors import KitError
 
 
@@ -256,7 +257,7 @@ def test_days_since_count_up_to_a_year_and_are_unknown_where_the_export_is_too_s
 
 
 def test_every_signal_of_the_family_has_a_definition_a_label_and_a_direction(demo_data):
-    from kit.publish import present
+    from kit import present
 
     fam = signals.family(demo_data)
     assert len(fam) > 150 and len(set(fam)) == len(fam)

@@ -12,7 +12,7 @@ import yaml
 from scipy import stats
 
 from kit import demo, params
-from kit.analyses import catalog
+from kit import catalog
 from kit.analyses import stats as kstats, weighting
 from kit.params import Weighting
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from kit.io import schema
+from kit import contract
 from kit.analyses.audit_checks import RECORD_COLUMNS, SEVERITIES, Auditor, Check
 from kit.io.load import ClientData
 
@@ -144,21 +144,6 @@ class AuditResult:
             "message": c.message, "fix": c.fix,
         }
 
-    def fix_first(self, limit: int | None = None) -> list[str]:
-        """Plain-language fix list (Markdown), ranked by severity and records affected: the field as the
-        client's export names it, what is wrong, the fix, examples, and the check in audit_failures.csv."""
-        from kit.publish import present
-        from kit.analyses.audit_report import field_md, names_as_code
-
-        out = []
-        for c in self.findings[:limit]:
-            lead = {"critical": "**Blocker**", "error": "**Fix**", "warning": "Check"}[c.severity]
-            ex = f" Examples: {present.md_text(', '.join(c.examples[:3]))}." if c.examples and not c.examples[0].startswith("(table") else ""
-            fix = names_as_code(self, c, c.fix[:1].upper() + c.fix[1:]) + "." if c.fix else ""
-            out.append(f"{lead} ({field_md(self, c.table, c.column)}): {names_as_code(self, c, c.message)}. {fix}{ex} "
-                       f"(check `{c.check}` in `audit_failures.csv`)")
-        return out
-
     def to_json(self) -> dict:
         overall, dims = score_checks(self.checks)
         details = {k: v.to_dicts() for k, v in self.details.items() if k in ("coverage", "freshness", "volume")}
@@ -185,7 +170,7 @@ class AuditResult:
 
 def table_status(data: ClientData) -> dict[str, dict]:
     out = {}
-    for name in schema.TABLES:
+    for name in contract.TABLES:
         if name in data.loads:
             t = data.loads[name]
             out[name] = {"status": "loaded", "location": t.location, "rows": t.rows, "columns": dict(t.mapping),

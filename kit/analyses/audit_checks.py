@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from kit.io import schema
+from kit import contract
 from kit.io.load import ROW, ClientData, TableLoad
 
 SEVERITIES = ("critical", "error", "warning")
@@ -123,7 +123,7 @@ class Auditor:
     # ------------------------------------------------------------------ helpers
 
     def loaded(self) -> list[tuple[str, TableLoad]]:
-        return [(n, t) for n, t in self.data.loads.items() if n in schema.TABLES]
+        return [(n, t) for n, t in self.data.loads.items() if n in contract.TABLES]
 
     def lazy(self, table: str) -> pl.LazyFrame:
         """A table to check: large tables (usage) stay lazy and are streamed; small ones are collected once."""
@@ -135,7 +135,7 @@ class Auditor:
         return self.data.has(table) and all(c in self.lazy(table).collect_schema() for c in columns)
 
     def _id_columns(self, table: str, names: list[str]) -> list[str]:
-        t = schema.TABLES[table]
+        t = contract.TABLES[table]
         cols = [k for k in t.key if k in names]
         if len(cols) == len(t.key) and cols:
             return cols
@@ -252,7 +252,7 @@ class Auditor:
     # ------------------------------------------------------------------ completeness
 
     def completeness(self, name: str, t: TableLoad) -> None:
-        table = schema.USAGE_EVENTS if t.kind == "events" else schema.TABLES[name]
+        table = contract.USAGE_EVENTS if t.kind == "events" else contract.TABLES[name]
         sch = t.text.collect_schema()
         cols = [c for c in sch.names() if c != ROW]
         if not cols:
@@ -288,7 +288,7 @@ class Auditor:
     # ------------------------------------------------------------------ uniqueness
 
     def uniqueness(self, name: str, t: TableLoad) -> None:
-        table = schema.TABLES[name]
+        table = contract.TABLES[name]
         if t.kind == "events":
             return  # raw events repeat by nature; the daily aggregate is unique by construction
         lf = self.lazy(name)
@@ -325,7 +325,7 @@ class Auditor:
 
     def integrity(self) -> None:
         ids = self.ids.implode()
-        for name in schema.CHILD_TABLES:
+        for name in contract.CHILD_TABLES:
             if not self.has(name, "account_id"):
                 continue
             lf = self.lazy(name)
@@ -415,7 +415,7 @@ class Auditor:
         return max(end, t.exported_at) if t.exported_at else end
 
     def before_created(self, name: str, lf: pl.LazyFrame, sch: pl.Schema) -> None:
-        table = schema.TABLES[name]
+        table = contract.TABLES[name]
         c = table.date_column
         if name == "accounts" or not c or c not in sch or "account_id" not in sch or "created_at" not in self.accounts.columns:
             return
@@ -514,10 +514,10 @@ class Auditor:
         windows = self.s.coverage_days
         rows = []
         for source, days in windows.items():
-            if source not in schema.TABLES or not self.has(source, "account_id"):
+            if source not in contract.TABLES or not self.has(source, "account_id"):
                 continue
             lf = self.lazy(source)
-            c = schema.TABLES[source].date_column
+            c = contract.TABLES[source].date_column
             if days is not None and c and c in lf.collect_schema():
                 start = self.as_of - timedelta(days=int(days) - 1)
                 day = pl.col(c).cast(pl.Date)
@@ -550,7 +550,7 @@ class Auditor:
         rows = []
         end = datetime.combine(self.as_of + timedelta(days=1), datetime.min.time())
         for name, t in self.loaded():
-            table = schema.TABLES[name]
+            table = contract.TABLES[name]
             c = table.date_column
             lf = self.lazy(name)
             if name in SNAPSHOTS or not c or c not in lf.collect_schema() or t.rows == 0:

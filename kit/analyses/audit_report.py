@@ -10,7 +10,8 @@ import math
 
 import polars as pl
 
-from kit.publish import charts, present
+from kit import charts
+from kit import present
 from kit.analyses.audit import DIMENSION_TEXT, DIMENSION_WEIGHTS, SCORE_BANDS, AuditResult, band, formula_text
 from kit.analyses.audit_checks import SEVERITIES
 
@@ -118,7 +119,7 @@ def findings_frame(r: AuditResult, limit: int = 10) -> pl.DataFrame:
 
 
 def findings_table(r: AuditResult, limit: int = 10):
-    """The most urgent findings as a client-ready table (kit.publish.present)."""
+    """The most urgent findings as a client-ready table (kit.present)."""
     return present.table(findings_frame(r, limit), kinds={"severity": "status", "field": "html"}, wide=("check",))
 
 
@@ -144,8 +145,21 @@ def blockers_text(r: AuditResult) -> str:
     return "**Blockers for the build phase** (critical checks that failed; fix these first):\n\n" + "\n".join(lines)
 
 
+def fix_first(r: AuditResult, limit: int | None = None) -> list[str]:
+    """Plain-language fix list (Markdown), ranked by severity and records affected: the field as the
+    client's export names it, what is wrong, the fix, examples, and the check in audit_failures.csv."""
+    out = []
+    for c in r.findings[:limit]:
+        lead = {"critical": "**Blocker**", "error": "**Fix**", "warning": "Check"}[c.severity]
+        ex = f" Examples: {present.md_text(', '.join(c.examples[:3]))}." if c.examples and not c.examples[0].startswith("(table") else ""
+        fix = names_as_code(r, c, c.fix[:1].upper() + c.fix[1:]) + "." if c.fix else ""
+        out.append(f"{lead} ({field_md(r, c.table, c.column)}): {names_as_code(r, c, c.message)}. {fix}{ex} "
+                   f"(check `{c.check}` in `audit_failures.csv`)")
+    return out
+
+
 def fix_first_text(r: AuditResult, limit: int = 15) -> str:
-    items = r.fix_first(limit)
+    items = fix_first(r, limit)
     if not items:
         return "Nothing to fix: every check passed."
     more = len(r.findings) - len(items)
@@ -308,18 +322,14 @@ SECTION_CHARTS = {
 
 def section(r: AuditResult, dimension: str) -> list:
     """Narrative and charts of one dimension, displayed in the notebook; returns the charts drawn."""
-    from kit.notebook import md
-
-    md(dimension_text(r, dimension))
+    present.show(dimension_text(r, dimension))
     drawn = [c for c in [checks_chart(r, dimension)] + [f(r) for f in SECTION_CHARTS[dimension]] if c is not None]
     present.show(*drawn)
     return drawn
 
 
 def overview(r: AuditResult) -> list:
-    from kit.notebook import md
-
-    md(overview_text(r))
+    present.show(overview_text(r))
     drawn = [score_chart(r), dimension_chart(r)]
     present.show(*drawn)
     return drawn
@@ -327,9 +337,7 @@ def overview(r: AuditResult) -> list:
 
 def formula(r: AuditResult):
     """The formula text and the table a client can recompute the overall score from."""
-    from kit.notebook import md
-
-    md(formula_text())
+    present.show(formula_text())
     df = dimension_frame(r)
     total = df["weight"].sum() if df.height else 1.0
     frame = df.with_columns(

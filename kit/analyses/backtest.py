@@ -51,7 +51,8 @@ from typing import Any
 
 import polars as pl
 
-from kit.analyses import catalog, scorecard, scoring, search, signals, split, stats, yardsticks
+from kit.analyses import scorecard, scoring, search, signals, split, stats, yardsticks
+from kit import catalog
 from kit.errors import KitError
 from kit.params import Component, Parameters, Score
 

@@ -6,7 +6,7 @@ import polars as pl
 
 from kit.analyses import scoring
 from kit.analyses.backtest import CURRENT, EQUAL, PLATFORM, PROPOSED, SCORECARD, Result
-from kit.publish.present import fmt, label
+from kit.present import fmt, label
 
 
 SEED_GREEN_SHARE = 0.20  # seed red flag: more than 20% of churned accounts were scored healthy
@@ -123,7 +123,7 @@ def band_order_ok(m: dict) -> bool:
 
 def calibration_chart(res: Result):
     """Churn rate by band after the cut, one panel per candidate (labels: renewals in the band)."""
-    from kit.publish import charts
+    from kit import charts
 
     alt = charts.alt()
     df = bands_frame(res).with_columns((pl.col("churn_rate") * 100).alias("churn rate %")).to_pandas()
@@ -147,7 +147,7 @@ def lead_times(res: Result) -> pl.DataFrame:
 
 
 def lead_time_chart(res: Result):
-    from kit.publish import charts
+    from kit import charts
 
     alt = charts.alt()
     goal = res.doc["lead_time_days"]
@@ -165,7 +165,7 @@ def lead_time_chart(res: Result):
 
 def sweep_chart(res: Result):
     """Recall, precision, false positive rate and early flags as the red threshold moves; dashed: the threshold in force."""
-    from kit.publish import charts
+    from kit import charts
 
     alt = charts.alt()
     metrics_ = {"red_recall": "recall (churn caught)", "red_precision": "precision (red that churned)",

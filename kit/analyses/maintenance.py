@@ -45,13 +45,13 @@ import polars as pl
 
 from kit.params import HIGHER_IS_WORSE, LOWER_IS_WORSE, Limit, Maintenance, Parameters
 from kit.periods import Period
-from kit.publish import present
+from kit import present
 
 GREEN, AMBER, RED, NOT_CHECKED = "green", "amber", "red", "not checked"
 STATUS_RANK = {NOT_CHECKED: 0, GREEN: 1, AMBER: 2, RED: 3}
 STALE_SOURCE_DAYS = 90  # a source absent from the sync log this long is no longer checked
 
-# name -> (unit, params.maintenance limit, what the value is); titles are in kit.publish.present.LABELS
+# name -> (unit, params.maintenance limit, what the value is); titles are in kit.present.LABELS
 CHECKS: dict[str, tuple[str, str, str]] = {
     "accuracy_audit": ("share", "churned_healthy_share",
                        "share of churned accounts that were scored healthy (green)"),
@@ -503,7 +503,7 @@ def _unmapped(data, table: str, *columns: str) -> str | None:
 
 def evaluate(data, params: Parameters, period: Period, *, history: pl.DataFrame | None = None,
              weights: dict | None = None) -> list[Check]:
-    """Every check for the period. `history`: earlier periods' records (kit.run.history); `weights`:
+    """Every check for the period. `history`: earlier periods' records (kit.io.history); `weights`:
     this run's weights.json (None if absent). Missing data makes a check "not checked", never an error."""
     m = params.maintenance
     checks: list[Check] = []
@@ -554,7 +554,7 @@ def report(period: Period, checks: list[Check]) -> dict:
 
 
 def format_value(value: float | None, unit: str) -> str:
-    """A check's value as the client reads it (kit.publish.present, by the check's unit)."""
+    """A check's value as the client reads it (kit.present, by the check's unit)."""
 
     return present.fmt(value, present.UNIT_KINDS.get(unit, "number"))
 
@@ -582,7 +582,7 @@ def status_frame(checks: list) -> pl.DataFrame:
 
 
 def status_table(checks: list, columns=("check", "status", "value", "threshold", "detail")):
-    """The red/amber/green table (kit.publish.present: badges, formatted values). The report shows each
+    """The red/amber/green table (kit.present: badges, formatted values). The report shows each
     check's detail (its sections give the actions); the site's home page shows the actions."""
 
     kinds = {"check": "html", "value": "figure", "threshold": "html", "detail": "html", "action": "html"}
@@ -591,7 +591,7 @@ def status_table(checks: list, columns=("check", "status", "value", "threshold",
 
 def trend_chart(trend: pl.DataFrame, name: str, unit: str):
     """Value by period with its amber and red thresholds (Altair, static SVG)."""
-    from kit.publish.charts import PALETTE, alt, status_scale
+    from kit.charts import PALETTE, alt, status_scale
 
     a = alt()
     t = trend.filter(pl.col("name") == name).sort("period")

@@ -59,7 +59,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from kit.analyses import catalog, split as timesplit, stats
+from kit.analyses import split as timesplit, stats
+from kit import catalog
+from kit.artefacts import write_json
 from kit.errors import KitError
 from kit.params import Bands, Component, Score, Scorecard, Tiers
 
@@ -377,8 +379,6 @@ def to_score(doc: dict, at_risk_weeks: int = 2, trend_days: int = 30) -> Score:
 
 def write(doc: dict, folder: Path) -> Path:
     """scorecard.json, scorecard_gainsight.csv, scorecard_churnzero.csv and proposed_scorecard.yml."""
-    from kit.notebook import write_json
-
     path = write_json(folder / FILE, doc)
     if doc.get("measures"):
         gainsight(doc).write_csv(folder / "scorecard_gainsight.csv")

@@ -32,7 +32,7 @@ from typing import Mapping
 
 import polars as pl
 
-from kit.analyses import catalog
+from kit import catalog
 from kit.errors import KitError
 from kit.params import Component, Score, Tiers
 

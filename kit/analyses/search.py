@@ -1,4 +1,4 @@
-"""The signal search: which signals of the family (kit.analyses.catalog) become candidates, chosen on
+"""The signal search: which signals of the family (kit.catalog) become candidates, chosen on
 the renewals before the cut only (kit.analyses.split).
 
 Method (each step is reported):
@@ -43,7 +43,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from kit.analyses import catalog, signals, stats
+from kit.analyses import signals, stats
+from kit import catalog
 from kit.params import Parameters
 
 MAX_TIERS = 5

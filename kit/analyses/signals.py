@@ -3,7 +3,7 @@
 Every signal at a point (account, as_of) is computed ONLY from records dated strictly before
 `as_of` (a record dated on the as-of day itself is not yet known). The windows are counted back
 from the as-of date: "last 30 days" is [as_of - 30 days, as_of), i.e. the 30 calendar days
-before it. Which signals exist, their names and definitions: kit.analyses.catalog.
+before it. Which signals exist, their names and definitions: kit.catalog.
 
 How each table's records are dated (what "strictly before as_of" is applied to):
 
@@ -45,10 +45,10 @@ from datetime import date, datetime
 import numpy as np
 import polars as pl
 
-from kit.analyses import catalog
-from kit.analyses.catalog import Measure, Signal
+from kit import catalog
+from kit.catalog import Measure, Signal
 from kit.errors import KitError
-from kit.io import schema
+from kit import contract
 from kit.io.load import ClientData
 
 NPS_MAX_AGE = 365  # days: latest NPS older than this is ignored
@@ -58,7 +58,7 @@ OPEN_WINDOW = 90  # days: open urgent tickets are unknown while the ticket expor
 NPS_RANGE = (0.0, 10.0)
 EVENT_TABLES = ("usage", "tickets", "invoices", "surveys")  # dated activity: their exports begin the measurable history
 COUNTED = ("tickets", "invoices", "surveys", "usage")  # tables whose windowed totals and extremes need the export to cover the window
-_USAGE_CANONICAL = set(schema.TABLES["usage"].column_names) | set(schema.USAGE_EVENTS.column_names) | {"_row"}
+_USAGE_CANONICAL = set(contract.TABLES["usage"].column_names) | set(contract.USAGE_EVENTS.column_names) | {"_row"}
 
 
 # ---------------------------------------------------------------------------- what can be built
@@ -90,7 +90,7 @@ class _Tables:
     """What the client's tables hold (read once): their columns and the usage features."""
 
     def __init__(self, data: ClientData):
-        self.columns = {t: _columns(data, t) for t in schema.TABLES}
+        self.columns = {t: _columns(data, t) for t in contract.TABLES}
         self.features = usage_features(data)
 
     def has(self, table: str) -> bool:
@@ -135,7 +135,7 @@ def measures(data: ClientData) -> list[Measure]:
 
 
 def family(data: ClientData, windows: tuple[int, ...] = catalog.WINDOWS) -> list[str]:
-    """Every generated signal buildable from the client's tables (kit.analyses.catalog.family)."""
+    """Every generated signal buildable from the client's tables (kit.catalog.family)."""
     return [n for n, why in requirements(data, catalog.family(measures(data), windows)).items() if why is None]
 
 
@@ -196,7 +196,7 @@ def build(data: ClientData, points: pl.DataFrame, signals: list[str] | None = No
 
     Only records dated strictly before each point's as_of are used; a signal is null when there is
     no data for it (e.g. no usage yet, no rated ticket in the window, account created after as_of).
-    Any signal of kit.analyses.catalog may be asked for (default: the named catalogue).
+    Any signal of kit.catalog may be asked for (default: the named catalogue).
     """
     if signals is None:
         signals = available(data)
@@ -206,7 +206,7 @@ def build(data: ClientData, points: pl.DataFrame, signals: list[str] | None = No
         detail = "; ".join(f"{s}: {reasons[s]}" for s in bad)
         raise KitError(
             f"cannot build signal(s) {detail}", where="signals",
-            fix=f"choose among the buildable signals: {', '.join(available(data))} (and kit.analyses.catalog's grammar)",
+            fix=f"choose among the buildable signals: {', '.join(available(data))} (and kit.catalog's grammar)",
         )
     missing_cols = [c for c in ("account_id", "as_of") if c not in points.columns]
     if missing_cols:
@@ -249,7 +249,7 @@ def build(data: ClientData, points: pl.DataFrame, signals: list[str] | None = No
 def first_record(data: ClientData, table: str) -> date | None:
     """The day of a table's first record by its dating column (schema): where its export begins.
     None when the table is not available or has no dated record."""
-    column = schema.TABLES[table].date_column
+    column = contract.TABLES[table].date_column
     if not data.has(table) or not column or column not in data.lazy(table).collect_schema().names():
         return None
     first = data.lazy(table).select(pl.col(column).min()).collect().item()

@@ -34,9 +34,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import polars as pl
 
-from kit.analyses import catalog, search, signals as sig, split, stats
+from kit.analyses import search, signals as sig, split, stats
+from kit import catalog
 from kit.analyses.stats import EVENT_CUT, Z95, Fit, correlated_groups, logistic, point_biserial, univariate, vif
-from kit.publish import present
+from kit import present
 from kit.params import Parameters, Weighting
 
 MIN_CLASS = 2  # a model needs at least this many events and non-events
@@ -502,18 +503,18 @@ def run(ctx) -> Result:
 
 def _blue_grey(a, field: str, blue: str, grey: str):
     """Colour by `field`: the value `blue` in blue (retained, proposed), `grey` in grey."""
-    from kit.publish.charts import PALETTE
+    from kit.charts import PALETTE
 
     return a.Color(f"{field}:N", scale=a.Scale(domain=[blue, grey], range=[PALETTE["blue"], PALETTE["grey"]]), title=None)
 
 
 def _labelled(column: str) -> pl.Expr:
-    """Signal or component names as the client reads them (kit.publish.present.LABELS)."""
+    """Signal or component names as the client reads them (kit.present.LABELS)."""
     return pl.col(column).map_elements(present.label, return_dtype=pl.String)
 
 
 def chart_deciles(result: Result, columns: int = 3):
-    from kit.publish.charts import alt
+    from kit.charts import alt
 
     a = alt()
     if result.deciles.height == 0:
@@ -534,7 +535,7 @@ def chart_deciles(result: Result, columns: int = 3):
 
 
 def chart_odds(result: Result):
-    from kit.publish.charts import alt
+    from kit.charts import alt
 
     a = alt()
     rows = [
@@ -556,7 +557,7 @@ def chart_odds(result: Result):
 
 
 def chart_correlation(result: Result):
-    from kit.publish.charts import alt
+    from kit.charts import alt
 
     a = alt()
     if result.correlation.height == 0:
@@ -570,7 +571,7 @@ def chart_correlation(result: Result):
 
 
 def chart_weights(result: Result):
-    from kit.publish.charts import alt
+    from kit.charts import alt
 
     a = alt()
     rows = []
@@ -590,7 +591,7 @@ def chart_weights(result: Result):
 
 
 def signals_table(result: Result):
-    """Every candidate signal and its verdict, as the client reads it (kit.publish.present): the odds ratio with
+    """Every candidate signal and its verdict, as the client reads it (kit.present): the odds ratio with
     its interval in one column, retained signals as a badge, the reason why not otherwise (components
     are in the signal definitions at the end of the report)."""
     rows = []

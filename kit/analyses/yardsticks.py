@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from kit.analyses import catalog, stats
+from kit.analyses import stats
+from kit import catalog
 
 # modest fixed settings; the number of trees stops early on a random fifth of the fit renewals (never the later ones)
 GBM = {"max_iter": 300, "learning_rate": 0.03, "max_depth": 3, "min_samples_leaf": 80, "l2_regularization": 1.0,

@@ -28,7 +28,8 @@ from pathlib import Path
 import polars as pl
 
 from kit import errors
-from kit.io import schema, sources
+from kit.io import sources
+from kit import contract
 from kit.io.load import ROW, ClientData, Problem, TableLoad
 from kit.io.notes import Note
 from kit.params import Parameters
@@ -50,7 +51,7 @@ def write(data: ClientData, run_dir: Path) -> ClientData:
             on_disk = _write_table(folder, t)
         except pl.exceptions.PolarsError as e:  # the export fails while it is read in full: as when loading fails
             unusable[name] = sources.unreadable(t.location, e)
-            if name in schema.REQUIRED_TABLES:
+            if name in contract.REQUIRED_TABLES:
                 raise unusable[name] from None
             continue
         tables[name] = {

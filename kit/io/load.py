@@ -21,7 +21,8 @@ from typing import Callable
 
 import polars as pl
 
-from kit.io import conventions, schema, sources
+from kit.io import conventions, sources
+from kit import contract, uris
 from kit.errors import KitError, KitErrors, ParseError, SourceError
 from kit.io.layout import normalise_name
 from kit.io.notes import Note, column_label
@@ -119,7 +120,7 @@ class TableLoad:
         """Every record whose `column` value failed to parse: ROW, key columns, the client's value."""
         if column not in self._failed:
             return pl.DataFrame()
-        keys = [k for k in schema.TABLES[self.name].key if k in self.mapping and k != column]
+        keys = [k for k in contract.TABLES[self.name].key if k in self.mapping and k != column]
         return (
             self.text.filter(self._failed[column])
             .select([ROW, *keys, pl.col(column).alias("value")])
@@ -142,7 +143,7 @@ class ClientData:
         self._raws: dict[str, sources.RawSource] = {}  # every source read, loaded or not (for `inputs`)
         self._inputs: dict[str, dict] | None = None  # set when the tables come from a run's cache (kit.io.cache)
         self._frames: dict[str, pl.DataFrame] = {}
-        for name in schema.REQUIRED_TABLES:
+        for name in contract.REQUIRED_TABLES:
             self._load(name)  # a broken required table stops here, with its message
         if strict:
             self.load_all()
@@ -163,7 +164,7 @@ class ClientData:
             self._raws[name] = sources.read(name, self.params.sources[name], self.params)
             self._loads[name] = load_table(self.params, name, strict=self.strict, raw=self._raws[name])
         except KitError as e:
-            if self.strict or name in schema.REQUIRED_TABLES:
+            if self.strict or name in contract.REQUIRED_TABLES:
                 raise
             self._failed[name] = e
         return self._loads.get(name)
@@ -176,7 +177,7 @@ class ClientData:
     @property
     def loads(self) -> dict[str, TableLoad]:
         self.load_all()
-        return {n: self._loads[n] for n in schema.TABLES if n in self._loads}
+        return {n: self._loads[n] for n in contract.TABLES if n in self._loads}
 
     @property
     def errors(self) -> list[KitError]:
@@ -189,7 +190,7 @@ class ClientData:
         """Table -> why it cannot be used (not configured, or its source is unusable)."""
         self.load_all()
         out = {}
-        for name in schema.TABLES:
+        for name in contract.TABLES:
             if name not in self.params.sources:
                 out[name] = f"not configured (add sources.{name} to the parameters to enable it)"
             elif name in self._failed:
@@ -207,7 +208,7 @@ class ClientData:
         for name, src in self.params.sources.items():
             raw = self._raws.get(name)
             if raw is None:
-                out[name] = {"location": src.path or sources.mask_uri(src.uri or ""), "error": str(self._failed[name])}
+                out[name] = {"location": src.path or uris.mask_uri(src.uri or ""), "error": str(self._failed[name])}
             else:
                 rows = self._loads[name].rows if name in self._loads else raw.rows
                 out[name] = input_entry(raw, rows if rows is not None else int(raw.frame.select(pl.len()).collect().item()))
@@ -243,7 +244,7 @@ class ClientData:
     def _require(self, name: str) -> TableLoad:
         t = self._load(name)
         if t is None:
-            reason = self.unavailable.get(name, f"unknown table (tables: {', '.join(schema.TABLES)})")
+            reason = self.unavailable.get(name, f"unknown table (tables: {', '.join(contract.TABLES)})")
             raise SourceError(f"table {name!r} is not available: {reason}", where=f"sources.{name}", code="unavailable")
         return t
 
@@ -290,15 +291,15 @@ def load_table(params: Parameters, name: str, *, strict: bool = False, raw: sour
     return loaded
 
 
-def _table_for(name: str, src) -> tuple[schema.Table, str]:
+def _table_for(name: str, src) -> tuple[contract.Table, str]:
     if name != "usage":
-        return schema.TABLES[name], "table"
+        return contract.TABLES[name], "table"
     targets = set(src.columns.values())
     kind = src.kind or ("events" if "timestamp" in targets or "user_id" in targets else "daily")
-    return (schema.USAGE_EVENTS if kind == "events" else schema.TABLES["usage"]), kind
+    return (contract.USAGE_EVENTS if kind == "events" else contract.TABLES["usage"]), kind
 
 
-def _resolve_mapping(raw: sources.RawSource, table: schema.Table, src) -> tuple[dict[str, str], list[Note]]:
+def _resolve_mapping(raw: sources.RawSource, table: contract.Table, src) -> tuple[dict[str, str], list[Note]]:
     """canonical -> client column; mapped names are matched exactly, then ignoring case and spacing.
     A header name written twice is an error when the table uses it (which one holds the data?)."""
     columns = raw.columns
@@ -353,16 +354,16 @@ def _blank(col: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col(col).is_null() | (pl.col(col).str.strip_chars() == "")
 
 
-def _parsers(text: pl.LazyFrame, table: schema.Table, src, mapping: dict[str, str], raw: sources.RawSource):
+def _parsers(text: pl.LazyFrame, table: contract.Table, src, mapping: dict[str, str], raw: sources.RawSource):
     """Per mapped column: the expression that parses it, and for columns that can fail to parse,
     the expression marking a failure and its (problem code, fix); and the notes of what was decided
     from the whole column (kit.io.conventions)."""
     schema_in = text.collect_schema()
     where = f"sources.{raw.table}"
-    cols = {canon: table.column(canon) or schema.Column(canon, schema.FLOAT) for canon in mapping}  # extra usage features are numeric
+    cols = {canon: table.column(canon) or contract.Column(canon, contract.FLOAT) for canon in mapping}  # extra usage features are numeric
     textual = [c for c in cols if schema_in[c] == pl.String]
-    dates = [c for c in textual if cols[c].type in (schema.DATE, schema.DATETIME)]
-    numbers = [c for c in textual if cols[c].type in (schema.FLOAT, schema.INT)]
+    dates = [c for c in textual if cols[c].type in (contract.DATE, contract.DATETIME)]
+    numbers = [c for c in textual if cols[c].type in (contract.FLOAT, contract.INT)]
     ids = [c for c in cols if cols[c].identifier and (schema_in[c] == pl.String or schema_in[c].is_float())]  # whole numbers need no look
     survey = conventions.Survey(text, dates, numbers, ids)
     numbers_read = conventions.number_reading(raw.table, survey, numbers, src.decimal_comma, raw.location)
@@ -383,48 +384,48 @@ def _parsers(text: pl.LazyFrame, table: schema.Table, src, mapping: dict[str, st
     return exprs, failed, info, notes
 
 
-def _parser(column: schema.Column, dtype: pl.DataType, src, text: pl.LazyFrame, where: str,
+def _parser(column: contract.Column, dtype: pl.DataType, src, text: pl.LazyFrame, where: str,
             numbers: conventions.NumberReading, reading: conventions.DateReading | None,
             ids: tuple[bool, bool]) -> tuple[pl.Expr, str | None, str]:
     c = column.name
     s = pl.col(c).cast(pl.String).str.strip_chars()
     t = column.type
-    if t == schema.STR:
+    if t == contract.STR:
         out = pl.when(s != "").then(s) if dtype == pl.String else pl.col(c).cast(pl.String)
         if any(ids):
             fails = "unparseable_id" if ids[1] else None
             return conventions.parse_id(out, *ids), fails, f"export {c} as text (in a spreadsheet: format the column as Text before saving)"
         return out, None, ""
-    if t in (schema.FLOAT, schema.INT):
+    if t in (contract.FLOAT, contract.INT):
         if dtype.is_numeric():
             num = conventions.finite(pl.col(c).cast(pl.Float64))
         else:
             num = conventions.parse_number(s, numbers.comma, numbers.currencies.get(c))
         other = "false if they use 1,234.50" if numbers.comma else "true if they use 1.234,50"
-        if t == schema.INT:
+        if t == contract.INT:
             whole = pl.when(num == num.round(0)).then(num).cast(pl.Int64)
             return whole, "unparseable_integer", f"fix the values at the source, or map the column elsewhere in {where}.columns"
         return num, "unparseable_number", f"fix the values at the source, or set {where}.decimal_comma: {other}"
-    if t in (schema.DATE, schema.DATETIME):
+    if t in (contract.DATE, contract.DATETIME):
         if dtype == pl.Date:
-            out = pl.col(c) if t == schema.DATE else pl.col(c).cast(pl.Datetime("us"))
+            out = pl.col(c) if t == contract.DATE else pl.col(c).cast(pl.Datetime("us"))
             return out, None, ""
         if isinstance(dtype, pl.Datetime):
             naive = pl.col(c).dt.convert_time_zone("UTC").dt.replace_time_zone(None) if dtype.time_zone else pl.col(c)
-            return (naive.dt.date() if t == schema.DATE else naive.cast(pl.Datetime("us"))), None, ""
+            return (naive.dt.date() if t == contract.DATE else naive.cast(pl.Datetime("us"))), None, ""
         formats = conventions.infer_formats(text, c, reading.candidates)
         parsed = conventions.parse_datetime(s, formats, reading)
-        code = "unparseable_date" if t == schema.DATE else "unparseable_datetime"
+        code = "unparseable_date" if t == contract.DATE else "unparseable_datetime"
         fix = (f"set {where}.date_format to the dates' format (e.g. %m/%d/%Y); read as {' or '.join(formats[:2])}" if not src.date_format
                else f"check {where}.date_format ({src.date_format}) against these values")
-        return (parsed.dt.date() if t == schema.DATE else parsed), code, fix
-    if t == schema.BOOL:
+        return (parsed.dt.date() if t == contract.DATE else parsed), code, fix
+    if t == contract.BOOL:
         if dtype == pl.Boolean:
             return pl.col(c), None, ""
         low = s.str.to_lowercase()
-        out = pl.when(low.is_in(list(schema.TRUE_LABELS))).then(True).when(low.is_in(list(schema.FALSE_LABELS))).then(False)
+        out = pl.when(low.is_in(list(contract.TRUE_LABELS))).then(True).when(low.is_in(list(contract.FALSE_LABELS))).then(False)
         return out.cast(pl.Boolean), "unparseable_bool", "use yes/no or true/false values"
-    if t == schema.CATEGORY:
+    if t == contract.CATEGORY:
         mapping = src.values.get(c, {})
         exact = {k: v for k, v in mapping.items()}
         folded = {k.strip().casefold(): v for k, v in mapping.items()}
@@ -498,7 +499,7 @@ def earliest(data: ClientData) -> dict[str, date]:
     """The earliest record date of every loaded table that has one (its date column), for the period check."""
     out = {}
     for name, t in data.loads.items():
-        c = (schema.USAGE_EVENTS if t.kind == "events" else schema.TABLES[name]).date_column
+        c = (contract.USAGE_EVENTS if t.kind == "events" else contract.TABLES[name]).date_column
         if c is None or c not in t.mapping:
             continue
         first = t.frame.select(pl.col("date" if t.kind == "events" else c).min()).collect(engine="streaming").item()
@@ -510,7 +511,7 @@ def earliest(data: ClientData) -> dict[str, date]:
 def summary(data: ClientData) -> pl.DataFrame:
     """One row per canonical table: where it comes from, rows, and what loading decided or found, or why it is unavailable."""
     rows = []
-    for name in schema.TABLES:
+    for name in contract.TABLES:
         if name in data.loads:
             t = data.loads[name]
             said = [f"{n.column + ': ' if n.column else ''}{n.text}" for n in t.notes]

@@ -17,7 +17,6 @@ from pathlib import Path
 import polars as pl
 
 from kit.io import database, layout
-from kit.io.database import expand_env, mask_uri  # noqa: F401  (re-exported: params and manifest use them)
 from kit.errors import SourceError
 from kit.io.layout import normalise_name
 from kit.io.notes import Note
@@ -68,11 +67,11 @@ def read(table: str, src, params) -> RawSource:
 
 def expected_names(table: str, src) -> set[str]:
     """Normalised column names a header of this table should carry: mapped client names and canonical ones."""
-    from kit.io import schema
+    from kit import contract
 
-    names = set(src.columns) | set(schema.TABLES[table].column_names)
+    names = set(src.columns) | set(contract.TABLES[table].column_names)
     if table == "usage":
-        names |= set(schema.USAGE_EVENTS.column_names)
+        names |= set(contract.USAGE_EVENTS.column_names)
     return {normalise_name(n) for n in names}
 
 

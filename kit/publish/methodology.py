@@ -14,19 +14,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from kit.analyses import catalog
-from kit.publish import present
-from kit.io import schema
+from kit import catalog
+from kit import present
+from kit import contract
 from kit.params import Parameters
 
-# ---------------------------------------------------------------------------- text and tables (kit.publish.present)
+# ---------------------------------------------------------------------------- text and tables (kit.present)
 
 esc = present.md_text  # text from data or parameters, safe inside Markdown prose
 Raw = present.HTML  # a cell formatted already
 
 
 def table(headers: Iterable[str], rows: Iterable[Iterable[Any]], *, wide: Iterable[int] = ()) -> str:
-    """A client-ready table (kit.publish.present.rows_table): cells are escaped text unless `Raw` (HTML);
+    """A client-ready table (kit.present.rows_table): cells are escaped text unless `Raw` (HTML);
     `wide` names the positions of columns holding sentences."""
     return present.rows_table(list(headers), rows, wide=wide).html
 
@@ -122,7 +122,7 @@ def _sources(params: Parameters) -> str:
         "canonical tables. Columns not listed are not used."
     )
     for name, src in params.sources.items():
-        t = schema.TABLES[name]
+        t = contract.TABLES[name]
         where = Path(src.path).name if src.path else "database query"
         out.append(f"### {esc(present.label(name))}\n\n{esc(t.description)} Source: `{where.replace('`', '')}`.")
         if src.columns:

@@ -37,31 +37,22 @@ from typing import Any, Callable
 
 import yaml
 
-from kit.run import locks
-from kit.publish import methodology, present
+from kit import REPO, notebooks, present
 from kit import params as params_mod
 from kit.errors import KitError
-from kit.publish.methodology import esc, pct, table
+from kit.io import history, locks
 from kit.periods import Period
+from kit.publish import methodology
+from kit.publish.methodology import esc, pct, table
 
-REPO = Path(__file__).resolve().parents[2]
 SHARED_CONFIG = REPO / "_quarto.yml"
 SITE = REPO / "_site"
 REPORTS = REPO / "reports"
 SOURCE_DIR = ".src"  # _site/.src/<client>/: the client's Quarto project source
 LOCK = ".render.lock"
-CSS = "kit.css"  # kit/publish/present.css, linked by every page (format: html: css in _quarto.yml)
+CSS = "kit.css"  # kit/present.css, linked by every page (format: html: css in _quarto.yml)
 FAVICON = "favicon.svg"  # website: favicon in _quarto.yml (without one, browsers ask for /favicon.ico: a 404)
 
-# analysis -> (executed notebook, artefact, page in the site, title)
-NOTEBOOK_PAGES = {
-    "audit": ("01_audit.ipynb", "audit.json", "reports/audit.ipynb", "Data audit"),
-    "weights": ("02_weights.ipynb", "weights.json", "reports/weights.ipynb", "Weighting evidence"),
-    "backtest": ("03_backtest.ipynb", "backtest.json", "reports/backtest.ipynb", "Back-test"),
-}
-MAINTENANCE_NOTEBOOK = "04_maintenance.ipynb"
-MAINTENANCE_JSON = "maintenance.json"
-HISTORY = "history.parquet"
 PERIOD_DIR = re.compile(r"^\d{4}-\d{2}$")
 
 # Personal data: the schema's personal columns plus the CSM owner of each account.
@@ -276,12 +267,12 @@ def personal_values(params) -> set[str]:
     platform_logins.user, accounts.csm_owner, ...). A configured table with personal columns that
     cannot be read stops the publish: its names could not be replaced, and a client site must not
     show them (e-mail addresses alone would still be caught by pattern, user names would not)."""
-    from kit.io import schema
+    from kit import contract
     from kit.io.load import ClientData
 
     data = ClientData(params)
     values: set[str] = set()
-    for name, t in schema.TABLES.items():
+    for name, t in contract.TABLES.items():
         cols = [c.name for c in t.columns if c.personal] + list(PERSONAL_EXTRA.get(name, ()))
         if not cols or name not in params.sources:
             continue
@@ -364,7 +355,7 @@ def _clean_output(out):
 
     Quarto adds require.js and jQuery from cdnjs to any page with an output carrying text/html or
     application/javascript (it takes them for JavaScript widgets). The kit's own tables and text
-    display as Markdown (kit.publish.present), so the executed notebooks hold none; an HTML output added by
+    display as Markdown (kit.present), so the executed notebooks hold none; an HTML output added by
     hand is given to Quarto as the raw HTML block it would have made of it, without that trigger."""
     data = out.get("data")
     if data:
@@ -461,7 +452,8 @@ def _write_config(ctx: _Ctx) -> None:
 
 
 def _write_notebook_pages(ctx: _Ctx) -> None:
-    for name, (nb_file, _, page, title) in NOTEBOOK_PAGES.items():
+    for nb in (n for n in notebooks.NOTEBOOKS.values() if n.page):
+        nb_file, page, title = nb.file, nb.page, nb.title
         found = ctx.reports.latest(nb_file)
         meta = {"title": title, "subtitle": f"{ctx.params.name}, period {found[0] if found else ctx.reports.selected}"}
         if found:
@@ -474,7 +466,7 @@ def _write_notebook_pages(ctx: _Ctx) -> None:
 
 
 def _write_methodology(ctx: _Ctx) -> None:
-    period, weights = ctx.json(NOTEBOOK_PAGES["weights"][1])
+    period, weights = ctx.json(notebooks.NOTEBOOKS["weights"].artefact)
     card_period, card = ctx.json("scorecard.json")
     ctx.write("methodology.qmd", methodology.page(ctx.params, weights=weights, weights_period=period,
                                                   card=card, card_period=card_period))
@@ -507,7 +499,7 @@ def _write_home(ctx: _Ctx) -> None:
     p, r = ctx.params, ctx.reports
     audit_period, audit = ctx.json("audit.json")
     bt_period, backtest = ctx.json("backtest.json")
-    mt_period, maint = ctx.json(MAINTENANCE_JSON)
+    mt_period, maint = ctx.json(notebooks.MAINTENANCE.artefact)
     parts = [front_matter({"title": p.name, "subtitle": f"Customer health: latest period {r.selected}"})]
     parts.append(
         f"This site documents the customer health score of **{esc(p.name)}**: how it is built "
@@ -555,11 +547,11 @@ def _write_maintenance(ctx: _Ctx) -> None:
     p, r = ctx.params, ctx.reports
     listed = 0
     for period in r.periods:
-        nb = r.root / period / MAINTENANCE_NOTEBOOK
-        if not nb.exists() or not r._ok(period, MAINTENANCE_NOTEBOOK):
+        nb = r.root / period / notebooks.MAINTENANCE.file
+        if not nb.exists() or not r._ok(period, notebooks.MAINTENANCE.file):
             continue
         per = Period.parse(period)
-        summary = _maintenance_summary(r.root / period / MAINTENANCE_JSON)
+        summary = _maintenance_summary(r.root / period / notebooks.MAINTENANCE.artefact)
         meta = {
             "title": f"Maintenance report {per.start:%B %Y}",
             "subtitle": p.name,
@@ -604,34 +596,29 @@ def _maintenance_summary(path: Path) -> str:
     )
 
 
-def load_history(path: Path, last: str) -> "Any | None":
-    """history.parquet as a polars frame limited to periods <= `last`, or None."""
-    import polars as pl
-
-    if not path.exists():
-        return None
+def load_history(root: Path, last: str) -> "Any | None":
+    """The client's maintenance history (kit.io.history) up to period `last`, or None when there is none."""
     try:
-        h = pl.read_parquet(path)
-    except Exception:
+        h = history.read(root)
+    except Exception:  # an unreadable history: the pages say the trends are not available
         return None
-    if "period" not in h.columns or "name" not in h.columns:
-        return None
-    return h.with_columns(pl.col("period").cast(pl.String)).filter(pl.col("period") <= last).sort("period", "name")
+    h = h.filter(h["period"] <= last)
+    return h if h.height else None
 
 
 TREND_UNITS = {"share": (100, "%"), "hours": (1, "h"), "count": (1, ""), "months": (1, "months"), "weight": (100, "points")}
 
 
-def trends_chart(history) -> str | None:
+def trends_chart(hist) -> str | None:
     """A static SVG: each check's value by period in its unit (shares in %), with its red threshold."""
     import polars as pl
 
-    from kit.publish import charts
+    from kit import charts
     from kit.analyses.maintenance import CHECKS
 
-    if history is None or history.is_empty() or "value" not in history.columns:
+    if hist is None or hist.is_empty() or "value" not in hist.columns:
         return None
-    frame = history.filter(pl.col("value").cast(pl.Float64, strict=False).is_not_null())
+    frame = hist.filter(pl.col("value").cast(pl.Float64, strict=False).is_not_null())
     if frame.is_empty():
         return None
     red = pl.col("red").cast(pl.Float64, strict=False) if "red" in frame.columns else pl.lit(None, pl.Float64)
@@ -669,21 +656,21 @@ def _write_trends(ctx: _Ctx) -> None:
         "description": "Each monthly check across past periods: values against thresholds, and status by month.",
     }
     parts = [front_matter(meta)]
-    history = load_history(r.root / HISTORY, r.selected)
-    if history is None or history.is_empty():
+    hist = load_history(r.root, r.selected)
+    if hist is None or hist.is_empty():
         parts.append("The history of monthly checks is not available yet: it builds up as the maintenance check runs each month.")
         ctx.write("maintenance/trends.qmd", "\n\n".join(parts) + "\n")
         return
     months = p.publish.trend_months
-    periods = sorted(set(history.get_column("period").to_list()))[-months:]
-    history = history.filter(history["period"].is_in(periods))
-    svg = trends_chart(history)
+    periods = sorted(set(hist.get_column("period").to_list()))[-months:]
+    hist = hist.filter(hist["period"].is_in(periods))
+    svg = trends_chart(hist)
     if svg:
         ctx.write("maintenance/trends.svg", svg)
         parts.append("## Values against thresholds\n\nBlue: the value each month; red: the red threshold.")
         parts.append("![Monthly check values by period](trends.svg){fig-alt=\"Each maintenance check's value by month, with its red threshold\"}")
-    if "status" in history.columns:
-        status = {(str(row["name"]), row["period"]): row["status"] for row in history.iter_rows(named=True)}
+    if "status" in hist.columns:
+        status = {(str(row["name"]), row["period"]): row["status"] for row in hist.iter_rows(named=True)}
         from kit.analyses.maintenance import CHECKS
 
         seen = {n for n, _ in status}

@@ -19,21 +19,18 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
-from kit import NOTEBOOKS
-from kit.io import cache
-from kit.run import export, history, locks, manifest
+from kit import REPO, charts, notebooks
 from kit import params as params_mod
-from kit.errors import KitError, ParametersError, RunError
+from kit.io import cache, history, locks
+from kit.run import export, manifest
+from kit.errors import KitError, ParametersError, RunError, Stopped
 from kit.io.load import ClientData, earliest
 from kit.periods import Period
 
-REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO / "notebooks"
 REPORTS = REPO / "reports"
-FILES = {"audit": "01_audit.ipynb", "weights": "02_weights.ipynb", "backtest": "03_backtest.ipynb", "maintenance": "04_maintenance.ipynb"}
 # What each notebook reads from others in the same run (weights.json feeds the back-test and the
 # quarterly recalibration check).
-DEPENDS = {"audit": (), "weights": (), "backtest": ("weights",), "maintenance": ("weights",)}
 
 Progress = Callable[[str, str, str], None]  # (client, notebook, event)
 
@@ -76,11 +73,11 @@ class ClientResult:
 
 def order(only: list[str] | None) -> list[str]:
     """Notebook names to run, in dependency order."""
-    names = list(only or NOTEBOOKS)
-    unknown = [n for n in names if n not in NOTEBOOKS]
+    names = list(only or notebooks.NAMES)
+    unknown = [n for n in names if n not in notebooks.NAMES]
     if unknown:
-        raise ParametersError(f"unknown notebook(s) {unknown}", where="--only", fix=f"choose from {', '.join(NOTEBOOKS)}")
-    return [n for n in NOTEBOOKS if n in names]
+        raise ParametersError(f"unknown notebook(s) {unknown}", where="--only", fix=f"choose from {', '.join(notebooks.NAMES)}")
+    return [n for n in notebooks.NAMES if n in names]
 
 
 def run_client(
@@ -116,7 +113,7 @@ def run_client(
     committed = False
     _RUNNING += 1
     try:
-        tmp, claim = _start(client_root, final, per, partial=set(names) != set(NOTEBOOKS))
+        tmp, claim = _start(client_root, final, per, partial=set(names) != set(notebooks.NAMES))
         warm = _warm_up(names, Path(notebooks_dir), tmp, jobs, {})  # the first kernels import while the data is read
         try:
             progress(params.client, "", "inputs")
@@ -131,8 +128,8 @@ def run_client(
         parameters = {"params_path": str(Path(params_path).resolve()), "period": per.label, "run_dir": str(tmp)}
         results = _execute_all(names, Path(notebooks_dir), tmp, parameters, jobs, lambda n, ev: progress(params.client, n, ev), warm)
         previous = (manifest.read(tmp / "manifest.json") or {}).get("notebooks", {})
-        notebooks = {**previous, **{r.name: _relative(asdict(r), tmp) for r in results}}
-        m = manifest.build(params, per.label, data.inputs, notebooks, started, time.time(), command)
+        ran = {**previous, **{r.name: _relative(asdict(r), tmp) for r in results}}
+        m = manifest.build(params, per.label, data.inputs, ran, started, time.time(), command)
         manifest.write(tmp / "manifest.json", m)
         cache.remove(tmp)  # the reports are what is kept, not the run's copy of the data
         ok = m["status"] == "ok"
@@ -280,13 +277,13 @@ def _warm_up(pending: list[str], notebooks_dir: Path, run_dir: Path, jobs: int, 
     kernels alive (`warm` holds those started already, running ones included)."""
     from kit.run import engine
 
-    for n in [n for n in pending if n not in warm and (notebooks_dir / FILES[n]).exists()][: max(0, 2 * max(1, jobs) - len(warm))]:
-        warm[n] = engine.WarmKernel(notebooks_dir / FILES[n], run_dir)
+    for n in [n for n in pending if n not in warm and (notebooks_dir / notebooks.NOTEBOOKS[n].file).exists()][: max(0, 2 * max(1, jobs) - len(warm))]:
+        warm[n] = engine.WarmKernel(notebooks_dir / notebooks.NOTEBOOKS[n].file, run_dir)
     return warm
 
 
 def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jobs: int, progress, warm: dict | None = None) -> list[NotebookResult]:
-    """Run notebooks respecting DEPENDS, up to `jobs` at a time, each in a fresh kernel.
+    """Run notebooks after those they need (kit.notebooks), up to `jobs` at a time, each in a fresh kernel.
 
     Each notebook's kernel is started ahead (kit.run.engine.WarmKernel: imports done, nothing else)
     while earlier notebooks run (the first ones while the runner reads the data: `warm`), at most
@@ -306,10 +303,10 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
     jobs = max(1, jobs)
 
     def blocked(n):
-        return [d for d in DEPENDS[n] if d in results and results[d].status != "ok"]
+        return [d for d in notebooks.NOTEBOOKS[n].needs if d in results and results[d].status != "ok"]
 
     def ready(n):
-        return all(d in results or d not in names for d in DEPENDS[n])
+        return all(d in results or d not in names for d in notebooks.NOTEBOOKS[n].needs)
 
     def skip(n):
         results[n] = NotebookResult(n, "skipped", error={"summary": f"skipped: {', '.join(blocked(n))} failed"})
@@ -318,7 +315,7 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
             warm.pop(n).cancel()
 
     def source(n):
-        return notebooks_dir / FILES[n]
+        return notebooks_dir / notebooks.NOTEBOOKS[n].file
 
     try:
         while pending or running:
@@ -331,7 +328,7 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
                 running.add(n)
                 progress(n, "start")
                 k = warm.pop(n, None) or engine.WarmKernel(source(n), run_dir)
-                args = (n, str(source(n)), str(run_dir / FILES[n]), parameters, str(run_dir / "logs" / f"{n}.log"))
+                args = (n, str(source(n)), str(run_dir / notebooks.NOTEBOOKS[n].file), parameters, str(run_dir / "logs" / f"{n}.log"))
                 k.on_done = lambda k, n=n: finished.put(n)
                 k.go(lambda km, args=args: execute(*args, km=km))
                 warm[n] = k
@@ -357,9 +354,7 @@ def execute(name: str, source: str, target: str, parameters: dict, log_path: str
     its HTML. Returns, never raises."""
     import threading
 
-    from kit.run import engine
-
-    engine.skip_iri_grammar()  # nbformat's schema validator imports jsonschema
+    charts.skip_iri_grammar()  # nbformat's schema validator imports jsonschema
     import papermill as pm
 
     started = time.time()
@@ -471,8 +466,6 @@ def _worker_init() -> None:
     """In each --all worker: Ctrl-C is left to the parent, which stops the workers with SIGTERM; SIGTERM stops
     the client's run the way Ctrl-C would (its temporary folder is removed), or ends an idle worker quietly."""
     import signal
-
-    from kit.cli import Stopped
 
     def on_term(signum, frame):
         if _RUNNING:

@@ -39,14 +39,6 @@ _PARSE_LOCK = threading.Lock()
 # ---------------------------------------------------------------------------- what to import ahead
 
 
-def skip_iri_grammar() -> None:
-    """Before importing jsonschema (altair, nbformat's validator): skip its optional IRI grammar.
-
-    jsonschema builds a grammar with rfc3987_syntax at import time when that package is present:
-    most of a 2 s `import altair`, for an "iri" format check the kit never uses."""
-    sys.modules.setdefault("rfc3987_syntax", None)
-
-
 def _imports(source: str) -> list[str]:
     """Absolute module names imported anywhere in `source` (top level or inside functions)."""
     try:
@@ -114,7 +106,7 @@ def warm(modules: list[str]) -> None:
     for m in modules:
         try:
             if m == "altair":  # configured as the notebooks use it (static SVG, no slow IRI grammar)
-                importlib.import_module("kit.publish.charts").alt()
+                importlib.import_module("kit.charts").alt()
             else:
                 importlib.import_module(m)
         except BaseException:  # noqa: BLE001 - warming must never break a kernel

@@ -1,5 +1,5 @@
 """Executed notebook -> standalone HTML for the client: inputs hidden, charts inline (SVG), no CDN,
-tables and badges styled by kit/publish/present.css (inlined, as the Quarto site links it)."""
+tables and badges styled by kit/present.css (inlined, as the Quarto site links it)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 def to_html(notebook: Path, html: Path) -> Path:
     import nbformat
 
-    from kit.publish import present
+    from kit import present
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook, as_version=4)

@@ -7,16 +7,24 @@ import, and only notebooks that draw pay for it.
 
 from __future__ import annotations
 
+import sys
+
 _READY = False
 
 PALETTE = {"red": "#d62728", "amber": "#ff9f1c", "yellow": "#f2c14e", "green": "#2ca02c", "grey": "#9e9e9e", "blue": "#1f77b4"}
 
 
+def skip_iri_grammar() -> None:
+    """Before importing jsonschema (altair, nbformat's validator): skip its optional IRI grammar.
+
+    jsonschema builds a grammar with rfc3987_syntax at import time when that package is present:
+    most of a 2 s `import altair`, for an "iri" format check the kit never uses."""
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def alt():
     """The altair module, configured for static SVG output."""
     global _READY
-    from kit.run.engine import skip_iri_grammar
-
     skip_iri_grammar()  # altair imports jsonschema
     import altair
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from kit.run import locks
+from kit.io import locks
 
 FILE = "history.parquet"
 SCHEMA = {

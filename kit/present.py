@@ -33,7 +33,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from kit.analyses import catalog
+from kit import catalog
 
 CSS_FILE = Path(__file__).with_name("present.css")
 # the site's icon: a green/amber/red health mark, drawn inline (no file to fetch from anywhere)
@@ -107,7 +107,7 @@ LABELS: dict[str, str] = {
     "ci_low": "95% interval, low", "ci_high": "95% interval, high",
     "current_within_interval": "Current within interval",
     "weight": "Weight", "definition": "Definition", "healthy when": "Healthy when",
-    # components and signals (kit.analyses.catalog)
+    # components and signals (kit.catalog)
     "usage": "Usage", "support": "Support", "billing": "Billing", "sentiment": "Sentiment",
     "relationship": "Relationship", "account": "Account",
     "active_users_per_seat": "Active users per seat",
@@ -166,7 +166,7 @@ LABELS: dict[str, str] = {
     "stale_source": "Stale source",
     "completeness": "Completeness", "uniqueness": "Uniqueness", "integrity": "Integrity", "validity": "Validity",
     "consistency": "Consistency", "freshness": "Freshness",
-    # canonical tables and columns (kit.io.schema)
+    # canonical tables and columns (kit.contract)
     "health_scores": "Health scores", "ctas": "CTAs", "sync_log": "Sync log", "platform_logins": "Platform logins",
     "team": "Team", "tickets": "Tickets", "invoices": "Invoices", "surveys": "Surveys",
     "account_name": "Account name", "parent_account_id": "Parent account", "csm_owner": "CSM owner", "seats": "Seats",
