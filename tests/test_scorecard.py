@@ -4,7 +4,6 @@ scorer reading the exported CSVs), planted drivers recovered, and a time split t
 from __future__ import annotations
 
 import csv
-import itertools
 import math
 from datetime import date, timedelta
 

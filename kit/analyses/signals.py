@@ -576,7 +576,6 @@ def _tickets(data: ClientData, base: pl.DataFrame, codes: pl.DataFrame, wanted: 
                           ["r_n", "r_days", "c_n", "c_sum"])
         worst = {"r_max": _sorted(r.filter(pl.col("r_max").is_not_null()).select("_code", "_d", "r_max"), ["r_max"], "max"),
                  "c_min": _sorted(r.filter(pl.col("c_min").is_not_null()).select("_code", "_d", "c_min"), ["c_min"], "min")}
-    now = _as_of(base)
     out = {}
     for name, s in wanted.items():
         w, agg = s.window, s.aggregation

@@ -34,8 +34,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import polars as pl
 
-from kit.analyses import search, signals as sig, split, stats
 from kit import catalog
+from kit.analyses import search, signals as sig, split
 from kit.analyses.stats import EVENT_CUT, Z95, Fit, correlated_groups, logistic, point_biserial, univariate, vif
 from kit import present
 from kit.params import Parameters, Weighting
@@ -440,7 +440,6 @@ def yaml_fragment(result: Result, params: Parameters) -> str:
     """A `score: components:` fragment in the parameters-file format, to paste over the current one."""
     import yaml
 
-    kept = set(result.retained)
     weights = rounded({c: v["weight"] for c, v in result.proposed.items()})
     comps = {}
     for c in dict.fromkeys([*params.score.components, *result.proposed]):
