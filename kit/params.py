@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from kit import catalog, contract
+from kit import catalog, checks, contract
 from kit.errors import ParametersError
 from kit.uris import literal_password, mask_uri
 
@@ -299,16 +299,12 @@ class Limit(Strict):
     red: float
 
 
-HIGHER_IS_WORSE = "higher"
-LOWER_IS_WORSE = "lower"
-
-
 class Maintenance(Strict):
     """Thresholds of the monthly maintenance check (kit.analyses.maintenance).
 
-    Each Limit is read in its DIRECTIONS: higher is worse -> red when value > red, amber when
-    value > amber; lower is worse -> red when value < red, amber when value < amber. A value
-    exactly at a threshold has not crossed it.
+    Each Limit is read in the direction of its check (kit.checks): higher is worse -> red when
+    value > red, amber when value > amber; lower is worse -> red when value < red, amber when
+    value < amber. A value exactly at a threshold has not crossed it.
     """
 
     churned_healthy_share: Limit = Field(Limit(amber=0.15, red=0.20), description="churned accounts scored green")
@@ -325,25 +321,14 @@ class Maintenance(Strict):
         description="team roles counted as CSMs for platform usage (case-insensitive; none match: every active member)",
     )
 
-    DIRECTIONS: ClassVar[dict[str, str]] = {
-        "churned_healthy_share": HIGHER_IS_WORSE,
-        "false_rate": HIGHER_IS_WORSE,
-        "sync_failures": HIGHER_IS_WORSE,
-        "sync_staleness_hours": HIGHER_IS_WORSE,
-        "cta_completion": LOWER_IS_WORSE,
-        "csm_active_share": LOWER_IS_WORSE,
-        "unscored_accounts": HIGHER_IS_WORSE,
-        "recalibration_drift": HIGHER_IS_WORSE,
-    }
-
     @model_validator(mode="after")
     def _ordered(self) -> "Maintenance":
         bad = []
-        for name, direction in self.DIRECTIONS.items():
+        for name, check in checks.BY_LIMIT.items():  # each limit is read in its check's direction
             lim: Limit = getattr(self, name)
-            if direction == HIGHER_IS_WORSE and lim.amber > lim.red:
+            if check.worse == checks.HIGHER and lim.amber > lim.red:
                 bad.append(f"{name}: amber ({lim.amber:g}) must not be above red ({lim.red:g}), higher is worse")
-            if direction == LOWER_IS_WORSE and lim.amber < lim.red:
+            if check.worse == checks.LOWER and lim.amber < lim.red:
                 bad.append(f"{name}: amber ({lim.amber:g}) must not be below red ({lim.red:g}), lower is worse")
         if bad:
             raise _fix("thresholds out of order: " + "; ".join(bad), "swap amber and red so amber warns before red")

@@ -33,7 +33,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from kit import catalog
+from kit import catalog, checks
 
 CSS_FILE = Path(__file__).with_name("present.css")
 # the site's icon: a green/amber/red health mark, drawn inline (no file to fetch from anywhere)
@@ -46,16 +46,7 @@ MISSING = "–"
 # ---------------------------------------------------------------------------- the table of labels
 
 LABELS: dict[str, str] = {
-    # maintenance checks (kit.analyses.maintenance.CHECKS) and their thresholds (params.maintenance)
-    "accuracy_audit": "Health score accuracy audit",
-    "false_rate": "False positives / negatives",
-    "refinement_trigger": "Refinement trigger",
-    "sync_failures": "Integration sync: failures",
-    "sync_staleness": "Integration sync: data staleness",
-    "cta_completion": "CTA completion rate",
-    "csm_active_share": "Platform usage (CSM daily active)",
-    "unscored_accounts": "Health scores populating",
-    "recalibration": "Quarterly recalibration",
+    # maintenance checks: their titles are kit.checks' (added below); their thresholds (params.maintenance)
     "churned_healthy_share": "Churned accounts scored healthy",
     "sync_staleness_hours": "Hours since last successful sync",
     "recalibration_drift": "Weight drift",
@@ -184,6 +175,7 @@ LABELS: dict[str, str] = {
     "created_at": "Created", "last_score_date": "Last score", "failures": "Failures", "date": "Date", "period": "Period",
     "value": "Value", "threshold": "Threshold", "detail": "Detail", "action": "Recommended action", "title": "Check",
 }
+LABELS.update({c.name: c.title for c in checks.CHECKS.values()})
 
 # The kind of number behind a key (see `fmt`). Keys not listed are formatted by their type.
 KINDS: dict[str, str] = {
@@ -210,8 +202,19 @@ KINDS: dict[str, str] = {
     "dimension": "label", "check": "label", "severity": "label",
 }
 
-# maintenance units (kit.analyses.maintenance.CHECKS) -> kinds
-UNIT_KINDS = {"share": "percent", "count": "count", "hours": "hours", "months": "months", "weight": "points"}
+@dataclass(frozen=True)
+class Unit:
+    """How a value of a unit reads: its number kind (`fmt`), and on a chart axis, the factor and the title."""
+
+    kind: str
+    scale: float
+    axis: str
+
+
+# the units of the maintenance checks (kit.checks): a share reads as a percentage, a weight drift in points
+UNITS = {"share": Unit("percent", 100, "%"), "count": Unit("count", 1, "count"), "hours": Unit("hours", 1, "hours"),
+         "months": Unit("months", 1, "months"), "weight": Unit("points", 100, "points")}
+NUMBER = Unit("number", 1, "")
 
 BADGE_STATUSES = ("red", "amber", "yellow", "green", "not checked")
 # other statuses shown as badges, and the colour they take

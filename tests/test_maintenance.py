@@ -15,7 +15,8 @@ from kit.io import history
 from kit import params
 from kit.analyses import maintenance as mt
 from kit.io.load import ClientData
-from kit.params import HIGHER_IS_WORSE, LOWER_IS_WORSE, Limit
+from kit.checks import CHECKS, HIGHER, LOWER
+from kit.params import Limit
 from kit.periods import Period
 
 from .conftest import write_params
@@ -35,15 +36,15 @@ def with_maintenance(**kw) -> params.Parameters:
 @pytest.mark.parametrize(
     "value, worse, expected",
     [
-        (0.15, HIGHER_IS_WORSE, "green"), (0.16, HIGHER_IS_WORSE, "amber"), (0.20, HIGHER_IS_WORSE, "amber"),
-        (0.21, HIGHER_IS_WORSE, "red"), (0.10, HIGHER_IS_WORSE, "green"),
-        (0.20, LOWER_IS_WORSE, "green"), (0.16, LOWER_IS_WORSE, "green"), (0.15, LOWER_IS_WORSE, "green"),
-        (0.14, LOWER_IS_WORSE, "amber"), (0.10, LOWER_IS_WORSE, "amber"), (0.09, LOWER_IS_WORSE, "red"),
-        (None, HIGHER_IS_WORSE, "not checked"),
+        (0.15, HIGHER, "green"), (0.16, HIGHER, "amber"), (0.20, HIGHER, "amber"),
+        (0.21, HIGHER, "red"), (0.10, HIGHER, "green"),
+        (0.20, LOWER, "green"), (0.16, LOWER, "green"), (0.15, LOWER, "green"),
+        (0.14, LOWER, "amber"), (0.10, LOWER, "amber"), (0.09, LOWER, "red"),
+        (None, HIGHER, "not checked"),
     ],
 )
 def test_rate_reads_thresholds_in_the_worse_direction(value, worse, expected):
-    limit = Limit(amber=0.15, red=0.20) if worse == HIGHER_IS_WORSE else Limit(amber=0.15, red=0.10)
+    limit = Limit(amber=0.15, red=0.20) if worse == HIGHER else Limit(amber=0.15, red=0.10)
     assert mt.rate(value, limit, worse) == expected
 
 
@@ -75,7 +76,7 @@ def test_accuracy_audit_share_of_churned_scored_green(healthy, expected):
     assert c.value == healthy / 20  # 0.15 is the amber line, 0.20 the red line
     assert c.status == expected
     assert c.behind.height == healthy
-    assert (c.action == mt.ACTIONS["accuracy_audit"]) == (expected in ("amber", "red"))
+    assert (c.action == CHECKS["accuracy_audit"].action) == (expected in ("amber", "red"))
 
 
 def test_accuracy_uses_the_score_known_lead_time_days_before_renewal():
@@ -179,7 +180,7 @@ def test_refinement_trigger_fires_after_consecutive_months(history_statuses, cur
     fc = mt.Check("false_rate", current, 0.3)
     c = mt.refinement_trigger(fc, past(history_statuses), OCT, m)
     assert c.status == expected
-    assert (c.action == mt.ACTIONS["refinement_trigger"]) == (expected != "green")
+    assert (c.action == CHECKS["refinement_trigger"].action) == (expected != "green")
 
 
 def test_refinement_trigger_not_checked_when_accuracy_is_not():
@@ -529,3 +530,25 @@ def test_missing_sources_run_renders_with_not_checked(three_months):
     assert by["unscored_accounts"]["status"] == "red"
     html = (out / "partial" / "2026-10" / "04_maintenance.html").read_text()
     assert "Traceback" not in html and "not checked" in html and "Health scores populating" in html
+
+
+def test_the_site_and_the_report_chart_every_check_at_the_same_value():
+    """One value per check in the history: the maintenance report's trend chart and the site's trends page plot
+    it at the same height (shares in %, a weight drift in points: kit.present.UNITS for the check's unit)."""
+    from kit import present
+    from kit.publish import site
+
+    rows = []
+    for i, (name, c) in enumerate(CHECKS.items()):
+        for k, period in enumerate(("2026-08", "2026-09")):
+            rows.append({"period": period, "name": name, "value": 0.21 + i + k, "amber": 0.1, "red": 0.2, "status": "red"})
+    hist = pl.DataFrame(rows)
+    site_data = site.trends_figure(hist).data
+    for name, c in CHECKS.items():
+        report = mt.trend_chart(hist, name, c.unit).data
+        mine = report[report["series"] == "value"].sort_values("period")["y"].tolist()
+        theirs = site_data[site_data["name"] == name].sort_values("period")["value"].tolist()
+        scale = present.UNITS[c.unit].scale
+        assert mine == pytest.approx(theirs), name
+        assert mine == pytest.approx([(0.21 + list(CHECKS).index(name) + k) * scale for k in (0, 1)]), name
+    assert present.UNITS[CHECKS["recalibration"].unit].scale == 100  # the weight drift: 0.21 reads as 21 points on both

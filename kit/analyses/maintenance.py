@@ -1,7 +1,8 @@
 """The monthly maintenance check: is the health score still working?
 
-Each check compares one number for the period with its amber and red thresholds
-(`params.maintenance`, read in the direction of `Maintenance.DIRECTIONS`: higher is worse ->
+Each check (defined in kit.checks: title, unit, direction, cadence, limit, action) compares one
+number for the period with its amber and red thresholds (`params.maintenance`, read in the
+check's direction: higher is worse ->
 red when value > red, amber when value > amber; lower is worse -> red when value < red, amber
 when value < amber; a value exactly at a threshold has not crossed it). A check whose data is
 missing is "not checked" with the reason, never green.
@@ -43,7 +44,8 @@ from typing import Any
 
 import polars as pl
 
-from kit.params import HIGHER_IS_WORSE, LOWER_IS_WORSE, Limit, Maintenance, Parameters
+from kit.checks import CHECKS, HIGHER, LOWER
+from kit.params import Limit, Maintenance, Parameters
 from kit.periods import Period
 from kit import present
 
@@ -51,49 +53,6 @@ GREEN, AMBER, RED, NOT_CHECKED = "green", "amber", "red", "not checked"
 STATUS_RANK = {NOT_CHECKED: 0, GREEN: 1, AMBER: 2, RED: 3}
 STALE_SOURCE_DAYS = 90  # a source absent from the sync log this long is no longer checked
 
-# name -> (unit, params.maintenance limit, what the value is); titles are in kit.present.LABELS
-CHECKS: dict[str, tuple[str, str, str]] = {
-    "accuracy_audit": ("share", "churned_healthy_share",
-                       "share of churned accounts that were scored healthy (green)"),
-    "false_rate": ("share", "false_rate",
-                   "larger of the false positive and false negative rates"),
-    "refinement_trigger": ("months", "",
-                           "consecutive months with false positives/negatives above red"),
-    "sync_failures": ("count", "sync_failures",
-                      "most failed syncs of any one source in the period"),
-    "sync_staleness": ("hours", "sync_staleness_hours",
-                       "hours since the stalest source's last successful sync, at period end"),
-    "cta_completion": ("share", "cta_completion",
-                       "share of CTAs due in the period completed on time"),
-    "csm_active_share": ("share", "csm_active_share",
-                         "mean share of active CSMs logging in per business day"),
-    "unscored_accounts": ("count", "unscored_accounts",
-                          "active accounts with no health score in the period"),
-    "recalibration": ("weight", "recalibration_drift",
-                      "largest drift between current and proposed component weights"),
-}
-
-# Recommended actions, from the seeds' maintenance schedule and refinement triggers.
-ACTIONS = {
-    "accuracy_audit": "Compare health scores to actual outcomes with CS Ops: review the churned accounts that were "
-                      "scored healthy and which signals missed them; if it persists, recalibrate the component weights.",
-    "false_rate": "Review the false positives (red accounts that renewed) and false negatives (churned accounts not "
-                  "flagged red) with the CSM leads; above 25% for 2+ months in a row is a refinement trigger.",
-    "refinement_trigger": "Refinement trigger 'health score accuracy degrades': re-engage the SME for health score "
-                          "recalibration (weights, components, bands).",
-    "sync_failures": "Check the integration error logs of the failing sources, fix the cause (credentials, API limits, "
-                     "changed fields) and re-run the sync; recurring failures go to the platform admin.",
-    "sync_staleness": "Verify the stale connector is scheduled and running, trigger a manual sync and check its error "
-                      "log: data older than 24 h makes scores and CTAs stale.",
-    "cta_completion": "Review CTA completion and timeliness with the CSM team: overdue CTAs by owner, CTA load per "
-                      "CSM, and playbooks whose CTAs nobody closes (retire or rework them).",
-    "csm_active_share": "Check platform adoption with the CSM leads: who stopped logging in and why (training, workflow "
-                        "friction, work kept in other tools); retrain or adjust the workspace.",
-    "unscored_accounts": "Find why these active accounts have no score (missing integration ids, segment or rule "
-                         "filters excluding them) and fix the mapping or rules in the platform.",
-    "recalibration": "Health score recalibration: adjust the component weights towards the proposed ones (weights "
-                     "report), add or remove components, then re-run the back-test.",
-}
 NO_ACTION = "No action: keep monitoring."
 
 
@@ -109,12 +68,11 @@ class Check:
 
     @property
     def title(self) -> str:
-
-        return present.label(self.name)
+        return CHECKS[self.name].title
 
     @property
     def unit(self) -> str:
-        return CHECKS[self.name][0]
+        return CHECKS[self.name].unit
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -130,9 +88,9 @@ def rate(value: float | None, limit: Limit, worse: str) -> str:
     """green / amber / red for a value against its limit (see the module docstring)."""
     if value is None:
         return NOT_CHECKED
-    if worse == HIGHER_IS_WORSE:
+    if worse == HIGHER:
         return RED if value > limit.red else AMBER if value > limit.amber else GREEN
-    if worse == LOWER_IS_WORSE:
+    if worse == LOWER:
         return RED if value < limit.red else AMBER if value < limit.amber else GREEN
     raise ValueError(f"unknown direction {worse!r}")
 
@@ -141,13 +99,18 @@ def _threshold(limit: Limit, worse: str) -> dict:
     return {"amber": limit.amber, "red": limit.red, "worse": worse}
 
 
-def _rated(name: str, value: float, m: Maintenance, detail: str, behind: pl.DataFrame | None = None,
-           limit: Limit | None = None, worse: str | None = None) -> Check:
-    key = CHECKS[name][1]
-    limit = limit or getattr(m, key)
-    worse = worse or m.DIRECTIONS[key]
+def limit_of(name: str, m: Maintenance) -> Limit:
+    """A check's amber and red: its field in params.maintenance (kit.checks), or for the refinement trigger
+    the months in a row: amber from the first red month, red from `consecutive_months`."""
+    if name == "refinement_trigger":
+        return Limit(amber=0, red=m.consecutive_months - 1)
+    return getattr(m, CHECKS[name].limit)
+
+
+def _rated(name: str, value: float, m: Maintenance, detail: str, behind: pl.DataFrame | None = None) -> Check:
+    limit, worse = limit_of(name, m), CHECKS[name].worse
     status = rate(value, limit, worse)
-    return Check(name, status, value, _threshold(limit, worse), ACTIONS[name] if status in (AMBER, RED) else NO_ACTION,
+    return Check(name, status, value, _threshold(limit, worse), CHECKS[name].action if status in (AMBER, RED) else NO_ACTION,
                  detail, behind)
 
 
@@ -276,10 +239,9 @@ def refinement_trigger(false_check: Check, history: pl.DataFrame | None, period:
         return not_checked("refinement_trigger", f"false positives/negatives not checked: {false_check.detail}",
                            action=NO_ACTION)
     n = consecutive_red(history, "false_rate", period, false_check.status == RED)
-    limit = Limit(amber=0, red=m.consecutive_months - 1)
     detail = (f"false positives/negatives above {_pct(m.false_rate.red)} for {n} consecutive month(s); "
               f"the trigger fires at {m.consecutive_months}")
-    return _rated("refinement_trigger", n, m, detail, limit=limit, worse=HIGHER_IS_WORSE)
+    return _rated("refinement_trigger", n, m, detail)
 
 
 # ---------------------------------------------------------------------------- integrations
@@ -306,7 +268,7 @@ def sync_failures(sync: pl.DataFrame, period: Period, m: Maintenance) -> Check:
     )
     if per.height == 0:
         return not_checked("sync_failures", "the sync log has no record in the 90 days before period end",
-                           action=ACTIONS["sync_staleness"])
+                           action=CHECKS["sync_staleness"].action)
     worst = per.row(0, named=True)
     value = int(worst["failures"])
     failing = per.filter(pl.col("failures") > 0)
@@ -320,7 +282,7 @@ def sync_staleness(sync: pl.DataFrame, period: Period, m: Maintenance) -> Check:
     seen = sync.filter(pl.col("started_at") < end, pl.col("started_at") >= end - timedelta(days=STALE_SOURCE_DAYS))
     if seen.height == 0:
         return not_checked("sync_staleness", "the sync log has no record in the 90 days before period end",
-                           action=ACTIONS["sync_staleness"])
+                           action=CHECKS["sync_staleness"].action)
     done = pl.coalesce(pl.col("finished_at"), pl.col("started_at"))
     ok_at = pl.min_horizontal(done, pl.lit(end))
     per = (
@@ -556,12 +518,12 @@ def report(period: Period, checks: list[Check]) -> dict:
 def format_value(value: float | None, unit: str) -> str:
     """A check's value as the client reads it (kit.present, by the check's unit)."""
 
-    return present.fmt(value, present.UNIT_KINDS.get(unit, "number"))
+    return present.fmt(value, present.UNITS.get(unit, present.NUMBER).kind)
 
 
 def format_threshold(threshold: dict | None, unit: str) -> str:
 
-    return present.threshold_text(threshold, present.UNIT_KINDS.get(unit, "number"))
+    return present.threshold_text(threshold, present.UNITS.get(unit, present.NUMBER).kind)
 
 
 def status_frame(checks: list) -> pl.DataFrame:
@@ -569,7 +531,7 @@ def status_frame(checks: list) -> pl.DataFrame:
     threshold in words, detail, and the action when the check needs one."""
 
     recs = [c.to_dict() if isinstance(c, Check) else c for c in checks if isinstance(c, (Check, dict))]
-    unit = [r.get("unit") or CHECKS.get(str(r.get("name")), ("",))[0] for r in recs]
+    unit = [r.get("unit") or (CHECKS[r["name"]].unit if r.get("name") in CHECKS else "") for r in recs]
     bad = [r.get("status") in (AMBER, RED) for r in recs]
     return pl.DataFrame({
         "check": [present.text(r.get("title") or present.label(r.get("name", ""))) for r in recs],
@@ -589,21 +551,32 @@ def status_table(checks: list, columns=("check", "status", "value", "threshold",
     return present.table(status_frame(checks), kinds=kinds, columns=columns, wide=("detail", "action"))
 
 
+def trend_points(history: pl.DataFrame, name: str | None = None) -> pl.DataFrame:
+    """Each check's value and thresholds by period as a chart shows them: in its unit's scale (kit.present.UNITS:
+    shares in %, a weight drift in points). The notebook's trend charts and the site's trends page both draw these."""
+    h = history if name is None else history.filter(pl.col("name") == name)
+    cols = {c: (pl.col(c).cast(pl.Float64, strict=False) if c in h.columns else pl.lit(None, pl.Float64)) for c in ("value", "amber", "red")}
+    scale = pl.col("name").replace_strict({n: present.UNITS.get(c.unit, present.NUMBER).scale for n, c in CHECKS.items()},
+                                          default=1.0, return_dtype=pl.Float64)
+    return h.select(pl.col("period").cast(pl.String), pl.col("name").cast(pl.String),
+                    *[(e * scale).alias(c) for c, e in cols.items()],
+                    (pl.col("status") if "status" in h.columns else pl.lit(None, pl.String)).alias("status")).sort("period")
+
+
 def trend_chart(trend: pl.DataFrame, name: str, unit: str):
     """Value by period with its amber and red thresholds (Altair, static SVG)."""
     from kit.charts import PALETTE, alt, status_scale
 
     a = alt()
-    t = trend.filter(pl.col("name") == name).sort("period")
+    t = trend_points(trend, name)
     if t.height == 0 or t["value"].is_null().all():
         return None
-    scale = 100 if unit == "share" else 1
     long = pl.concat([
-        t.select("period", pl.lit("value").alias("series"), (pl.col("value") * scale).alias("y"), "status"),
-        t.select("period", pl.lit("amber threshold").alias("series"), (pl.col("amber") * scale).alias("y"), "status"),
-        t.select("period", pl.lit("red threshold").alias("series"), (pl.col("red") * scale).alias("y"), "status"),
+        t.select("period", pl.lit("value").alias("series"), pl.col("value").alias("y"), "status"),
+        t.select("period", pl.lit("amber threshold").alias("series"), pl.col("amber").alias("y"), "status"),
+        t.select("period", pl.lit("red threshold").alias("series"), pl.col("red").alias("y"), "status"),
     ]).drop_nulls("y").to_pandas()
-    y_title = {"share": "%", "hours": "hours", "count": "count", "months": "months", "weight": "weight"}.get(unit, unit)
+    y_title = present.UNITS.get(unit, present.NUMBER).axis or unit
     series = a.Scale(domain=["value", "amber threshold", "red threshold"],
                      range=[PALETTE["blue"], PALETTE["amber"], PALETTE["red"]])
     base = a.Chart(long).encode(x=a.X("period:O", title="period", axis=a.Axis(labelAngle=0)), y=a.Y("y:Q", title=y_title))
@@ -636,7 +609,7 @@ def summary_text(checks: list[Check], period: Period) -> str:
 def show(check: Check, trend: pl.DataFrame, rows: int = 25) -> None:
     """A check's section: status, what it measures, trend chart, and what is behind a failure."""
 
-    what = CHECKS[check.name][2]
+    what = CHECKS[check.name].measures
     lines = [f"{present.badge(check.status)} {what[:1].upper() + what[1:]}: **{format_value(check.value, check.unit)}** "
              f"(threshold: {format_threshold(check.threshold, check.unit)}).", "", present.md_text(check.detail) + "."]
     if check.status in (AMBER, RED, NOT_CHECKED):

@@ -53,7 +53,9 @@ def empty() -> pl.DataFrame:
 def read(client_root: str | Path, before: str | None = None) -> pl.DataFrame:
     """The client's history (empty if none yet); `before="2026-10"` keeps earlier periods only."""
     p = path(client_root)
-    h = pl.read_parquet(p).cast(SCHEMA) if p.exists() else empty()
+    h = pl.read_parquet(p) if p.exists() else empty()
+    # a history written by an older kit may lack a column: it reads as empty
+    h = h.with_columns(pl.lit(None, t).alias(c) for c, t in SCHEMA.items() if c not in h.columns).select(list(SCHEMA)).cast(SCHEMA)
     if before is not None:
         h = h.filter(pl.col("period") < before)
     return h.sort("period", "name")

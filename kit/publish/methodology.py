@@ -14,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from kit import catalog
-from kit import present
-from kit import contract
+from kit import catalog, contract, present
+from kit.analyses import maintenance
+from kit.checks import CHECKS, HIGHER, MONTHLY, QUARTERLY
 from kit.params import Parameters
 
 # ---------------------------------------------------------------------------- text and tables (kit.present)
@@ -39,39 +39,14 @@ def pct(value: Any, digits: int = 0) -> str:
 
 # ---------------------------------------------------------------------------- thresholds
 
-# check key -> (what is checked, how a value is shown, cadence)
-CHECKS: dict[str, tuple[str, str, str]] = {
-    "churned_healthy_share": ("Health score accuracy audit: share of churned accounts that were scored green", "percent", "monthly"),
-    "false_rate": ("Refinement trigger: false positive or false negative rate of red", "percent", "monthly"),
-    "sync_failures": ("Integration sync validation: failed syncs per source in the month", "count", "monthly"),
-    "sync_staleness_hours": ("Integration sync validation: hours since a source's last successful sync", "hours", "monthly"),
-    "cta_completion": ("CTA completion rate: share of CTAs completed on time", "percent", "monthly"),
-    "csm_active_share": ("Platform usage: share of the CS team active on the platform daily", "percent", "monthly"),
-    "unscored_accounts": ("Coverage: active accounts with no health score in the month", "count", "monthly"),
-    "recalibration_drift": ("Health score recalibration: largest gap between a weight in force and the weight churn data supports", "points", "quarterly"),
-}
-
-ACTIONS: dict[str, str] = {
-    "churned_healthy_share": "Review the churned accounts that were green: which component missed the risk? Re-weight or add the missing signal.",
-    "false_rate": "Re-engage the consultant for a health score recalibration (refinement trigger).",
-    "sync_failures": "Open the integration's error log, fix the connector or credentials, and re-sync.",
-    "sync_staleness_hours": "Check the sync schedule and the source system; scores based on stale data mislead CSMs.",
-    "cta_completion": "Review CTA volume and ownership with CS leadership: too many or badly routed CTAs are not worked.",
-    "csm_active_share": "Find out why CSMs are not using the platform (training, workflow fit) and address it.",
-    "unscored_accounts": "Check the account mapping and the data feeding the score for the unscored accounts.",
-    "recalibration_drift": "Adjust the component weights to the proposed weights (or add/remove components) and re-run the back-test.",
-}
-
-
-def limit_text(params: Parameters, key: str) -> tuple[str, str]:
-    """(amber, red) thresholds of a maintenance check, in words."""
-    from kit.params import Maintenance
-
-    lim = getattr(params.maintenance, key)
-    how = CHECKS[key][1]
-    op = ">" if Maintenance.DIRECTIONS[key] == "higher" else "<"
-    amber = f"{op} {present.fmt(lim.amber, how)}" if lim.amber != lim.red else "n/a"
-    red = f"{op} {present.fmt(lim.red, how)}"
+def limit_text(params: Parameters, name: str) -> tuple[str, str]:
+    """(amber, red) thresholds of a maintenance check (kit.checks), in words."""
+    check = CHECKS[name]
+    lim = maintenance.limit_of(name, params.maintenance)
+    kind = present.UNITS.get(check.unit, present.NUMBER).kind
+    op = ">" if check.worse == HIGHER else "<"
+    amber = f"{op} {present.fmt(lim.amber, kind)}" if lim.amber != lim.red else "n/a"
+    red = f"{op} {present.fmt(lim.red, kind)}"
     return amber, red
 
 
@@ -368,29 +343,18 @@ def _reading(params: Parameters) -> str:
 
 
 def _recalibration(params: Parameters) -> str:
-    m = params.maintenance
-    monthly = [k for k, v in CHECKS.items() if v[2] == "monthly"]
-    quarterly = [k for k, v in CHECKS.items() if v[2] == "quarterly"]
-
-    def rows(keys):
-        out = []
-        for k in keys:
-            amber, red = limit_text(params, k)
-            what = CHECKS[k][0]
-            if k == "false_rate":
-                what += f" (red for {m.consecutive_months} consecutive months triggers a recalibration)"
-            out.append([what, amber, red, ACTIONS[k]])
-        return out
+    def rows(cadence):
+        return [[f"{c.title}: {c.measures}", *limit_text(params, c.name), c.action] for c in CHECKS.values() if c.cadence == cadence]
 
     return "\n\n".join([
         "## Recalibration guide",
         "Every month the maintenance notebook checks the score and its inputs against these thresholds and "
         "publishes a report (see *Maintenance*). Amber warns; red needs the action shown.",
         "### Monthly checks",
-        table(["Check", "Amber", "Red", "Action when red"], rows(monthly), wide=(0, 3)),
+        table(["Check", "Amber", "Red", "Action when red"], rows(MONTHLY), wide=(0, 3)),
         "### Quarterly checks",
         "Run when the month closes a quarter, in addition to the monthly checks.",
-        table(["Check", "Amber", "Red", "Action when red"], rows(quarterly), wide=(0, 3)),
+        table(["Check", "Amber", "Red", "Action when red"], rows(QUARTERLY), wide=(0, 3)),
         "### Every 6 to 12 months",
         "Recalibrate the whole model on the latest churn and renewal history: rerun the weighting and "
         "back-test notebooks, compare the proposed weights with those in force, and adopt them when the "

@@ -38,6 +38,8 @@ from typing import Any, Callable
 import yaml
 
 from kit import REPO, notebooks, present
+from kit.analyses import maintenance
+from kit.checks import CHECKS
 from kit import params as params_mod
 from kit.errors import KitError
 from kit.io import history, locks
@@ -494,8 +496,6 @@ def _judged(cfg: dict) -> dict:
 
 
 def _write_home(ctx: _Ctx) -> None:
-    from kit.analyses import maintenance
-
     p, r = ctx.params, ctx.reports
     audit_period, audit = ctx.json("audit.json")
     bt_period, backtest = ctx.json("backtest.json")
@@ -606,27 +606,33 @@ def load_history(root: Path, last: str) -> "Any | None":
     return h if h.height else None
 
 
-TREND_UNITS = {"share": (100, "%"), "hours": (1, "h"), "count": (1, ""), "months": (1, "months"), "weight": (100, "points")}
-
-
 def trends_chart(hist) -> str | None:
     """A static SVG: each check's value by period in its unit (shares in %), with its red threshold."""
+    chart = trends_figure(hist)
+    if chart is None:
+        return None
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(chart.to_json())
+
+
+def trends_figure(hist):
+    """The trends page's chart (Altair), from the same points as the maintenance report's trend charts."""
     import polars as pl
 
     from kit import charts
-    from kit.analyses.maintenance import CHECKS
 
     if hist is None or hist.is_empty() or "value" not in hist.columns:
         return None
-    frame = hist.filter(pl.col("value").cast(pl.Float64, strict=False).is_not_null())
-    if frame.is_empty():
+    points = maintenance.trend_points(hist).filter(pl.col("value").is_not_null())
+    if points.is_empty():
         return None
-    red = pl.col("red").cast(pl.Float64, strict=False) if "red" in frame.columns else pl.lit(None, pl.Float64)
     rows = []
-    for rec in frame.with_columns(red.alias("red")).iter_rows(named=True):
-        scale, unit = TREND_UNITS.get(CHECKS.get(rec["name"], ("",))[0], (1, ""))
-        rows.append({"period": rec["period"], "name": rec["name"], "check": present.label(rec["name"]) + (f" ({unit})" if unit else ""),
-                     "value": rec["value"] * scale, "threshold": None if rec["red"] is None else rec["red"] * scale})
+    for rec in points.iter_rows(named=True):
+        axis = present.UNITS.get(CHECKS[rec["name"]].unit, present.NUMBER).axis if rec["name"] in CHECKS else ""
+        suffix = "" if axis in ("", "count") else axis
+        rows.append({"period": rec["period"], "name": rec["name"], "check": present.label(rec["name"]) + (f" ({suffix})" if suffix else ""),
+                     "value": rec["value"], "threshold": rec["red"]})
     pdf = pl.DataFrame(rows, schema={"period": pl.String, "name": pl.String, "check": pl.String, "value": pl.Float64,
                                      "threshold": pl.Float64}).to_pandas()
     alt = charts.alt()
@@ -637,15 +643,12 @@ def trends_chart(hist) -> str | None:
     limit = base.mark_line(strokeDash=[4, 3], color=charts.PALETTE["red"]).encode(x="period:O", y="threshold:Q")
     ticks = base.mark_tick(color=charts.PALETTE["red"], thickness=2).encode(x="period:O", y="threshold:Q")  # seen from the first month
     order = list(dict.fromkeys(r["check"] for r in sorted(rows, key=lambda r: list(CHECKS).index(r["name"]) if r["name"] in CHECKS else 99)))
-    chart = (
+    return (
         alt.layer(line, limit, ticks, data=pdf)
         .properties(width=220, height=120)
         .facet(facet=alt.Facet("check:N", title=None, sort=order), columns=3)
         .resolve_scale(y="independent")
     )
-    import vl_convert as vlc
-
-    return vlc.vegalite_to_svg(chart.to_json())
 
 
 def _write_trends(ctx: _Ctx) -> None:
@@ -671,8 +674,6 @@ def _write_trends(ctx: _Ctx) -> None:
         parts.append("![Monthly check values by period](trends.svg){fig-alt=\"Each maintenance check's value by month, with its red threshold\"}")
     if "status" in hist.columns:
         status = {(str(row["name"]), row["period"]): row["status"] for row in hist.iter_rows(named=True)}
-        from kit.analyses.maintenance import CHECKS
-
         seen = {n for n, _ in status}
         names = [n for n in CHECKS if n in seen] + sorted(seen - set(CHECKS))
         rows = [[present.label(n)] + [present.HTML(present.badge(status[(n, per)])) if status.get((n, per)) else present.MISSING
