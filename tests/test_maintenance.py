@@ -14,6 +14,7 @@ from kit.run import batch
 from kit.io import history
 from kit import params
 from kit.analyses import maintenance as mt
+from kit.analyses import maintenance_report as mr
 from kit.io.load import ClientData
 from kit.checks import CHECKS, HIGHER, LOWER
 from kit.params import Limit
@@ -415,12 +416,12 @@ def test_missing_optional_sources_are_not_checked_and_the_rest_renders(demo_para
     assert by["accuracy_audit"].status != "not checked"
     doc = mt.report(OCT, checks)
     json.dumps(doc, allow_nan=False)
-    assert "kit-badge-not-checked" in mt.status_table(checks).html
+    assert "kit-badge-not-checked" in mr.status_table(checks).html
     trend = history.trend(history.empty(), doc)
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda *objs: shown.extend(objs))
     for c in checks:
-        mt.show(c, trend)  # renders without raising
+        mr.show(c, trend)  # renders without raising
     text = "\n".join(getattr(o, "source", "") or getattr(o, "html", "") for o in shown).replace("\\", "")
     assert '<span class="kit-badge kit-badge-not-checked">not checked</span>' in text and "sources.sync_log" in text
     assert "kit-badge-red" in text and "Recommended action" in text
@@ -545,7 +546,7 @@ def test_the_site_and_the_report_chart_every_check_at_the_same_value():
     hist = pl.DataFrame(rows)
     site_data = site.trends_figure(hist).data
     for name, c in CHECKS.items():
-        report = mt.trend_chart(hist, name, c.unit).data
+        report = mr.trend_chart(hist, name, c.unit).data
         mine = report[report["series"] == "value"].sort_values("period")["y"].tolist()
         theirs = site_data[site_data["name"] == name].sort_values("period")["value"].tolist()
         scale = present.UNITS[c.unit].scale

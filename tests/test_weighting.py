@@ -13,7 +13,7 @@ from scipy import stats
 
 from kit import demo, params
 from kit import catalog
-from kit.analyses import stats as kstats, weighting
+from kit.analyses import stats as kstats, weighting, weighting_report
 from kit.params import Weighting
 
 from .conftest import DEMO_PERIOD, REPO, write_params
@@ -176,7 +176,7 @@ def test_demo_weights_sum_to_one_with_intervals(demo_result):
     assert demo_result.segments  # every demo segment has 30+ churn events
     for ws in demo_result.segments.values():
         assert sum(v["weight"] for v in ws.values()) == pytest.approx(1.0)
-    table = weighting.segment_table(demo_result)  # the notebook's per-segment view: component x segment
+    table = weighting_report.segment_table(demo_result)  # the notebook's per-segment view: component x segment
     assert table.columns == ["component", *demo_result.segments]
     for seg, ws in demo_result.segments.items():
         got = dict(zip(table["component"], table[seg]))

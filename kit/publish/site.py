@@ -38,7 +38,7 @@ from typing import Any, Callable
 import yaml
 
 from kit import REPO, notebooks, present
-from kit.analyses import maintenance
+from kit.analyses import maintenance_report
 from kit.checks import CHECKS
 from kit import params as params_mod
 from kit.errors import KitError
@@ -534,7 +534,7 @@ def _write_home(ctx: _Ctx) -> None:
     checks = (maint or {}).get("checks") if isinstance(maint, dict) else None
     if checks:
         parts.append(f"Checks of period {mt_period}:")
-        parts.append(maintenance.status_table(checks, columns=("check", "status", "value", "threshold", "action")).html)
+        parts.append(maintenance_report.status_table(checks, columns=("check", "status", "value", "threshold", "action")).html)
     else:
         parts.append("The monthly maintenance check is not available yet.")
     ctx.write("index.qmd", "\n\n".join(parts) + "\n")
@@ -624,7 +624,7 @@ def trends_figure(hist):
 
     if hist is None or hist.is_empty() or "value" not in hist.columns:
         return None
-    points = maintenance.trend_points(hist).filter(pl.col("value").is_not_null())
+    points = maintenance_report.trend_points(hist).filter(pl.col("value").is_not_null())
     if points.is_empty():
         return None
     rows = []
