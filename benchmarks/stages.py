@@ -33,6 +33,11 @@ def _kit(path: str):
         return importlib.import_module("kit." + path.rsplit(".", 1)[-1])
 
 
+def _entry(module):
+    """A notebook's one call into an analysis: run_for(ctx), or run(ctx) in an older kit."""
+    return getattr(module, "run_for", None) or module.run
+
+
 def _data(params_path: str):
     from kit import params as params_mod
 
@@ -67,7 +72,8 @@ def main(stage: str, params_path: str, period: str) -> dict:
     elif stage == "audit":
         from kit.analyses import audit
 
-        res = audit.run(data, as_of, period=period)
+        res = getattr(audit, "evaluate", None) or audit.run  # an older kit named it run
+        res = res(data, as_of, period=period)
         out["seconds"] = time.perf_counter() - t
         out["score"] = res.to_json().get("score")
     elif stage == "events":
@@ -90,7 +96,7 @@ def main(stage: str, params_path: str, period: str) -> dict:
             if data.has(name):
                 data.table(name)
         t = time.perf_counter()
-        res = backtest.run(ctx)
+        res = _entry(backtest)(ctx)
         out["seconds"] = time.perf_counter() - t
         out["candidates"] = sorted(res.doc.get("configs", {}))
     elif stage == "analyses":
@@ -108,10 +114,10 @@ def main(stage: str, params_path: str, period: str) -> dict:
             if data.has(name):
                 data.table(name)
         t = time.perf_counter()
-        weighting.run(ctx)  # the churn correlation notebook's work: the signal search included
+        _entry(weighting)(ctx)  # the churn correlation notebook's work: the signal search included
         out["weights_seconds"] = time.perf_counter() - t
         t = time.perf_counter()
-        res = backtest.run(ctx)  # reads weights.json, as in a batch run
+        res = _entry(backtest)(ctx)  # reads weights.json, as in a batch run
         out["backtest_seconds"] = time.perf_counter() - t
         out["seconds"] = out["weights_seconds"] + out["backtest_seconds"]
         out["scorecard_measures"] = len(res.scorecard.get("measures", []))

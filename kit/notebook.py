@@ -61,6 +61,11 @@ def setup(params_path: str, period: str | None = None, run_dir: str | None = Non
     return Context(params, per, out)
 
 
+def heading(ctx: Context) -> None:
+    """The line under every report's title: the client, the period and the day the data is seen as at."""
+    md(f"**{ctx.params.name}**, period **{ctx.period}** (data as at {ctx.as_of:%d %B %Y}).")
+
+
 def show(df, rows: int = 20, **how):
     """Display a polars frame as a client-ready table (kit.present.table: labels, numbers by kind,
     no index); `how` passes kinds, labels, columns, transpose, note, wide on to it. A table built

@@ -71,7 +71,7 @@ def write_client(folder: Path, frames: dict[str, pl.DataFrame], **audit_settings
 
 
 def audit_of(folder: Path, frames, previous=None, **settings) -> audit.AuditResult:
-    result = audit.run(ClientData(write_client(folder, frames, **settings)), AS_OF, period="2026-10", previous=previous)
+    result = audit.evaluate(ClientData(write_client(folder, frames, **settings)), AS_OF, period="2026-10", previous=previous)
     assert result.notes == []  # every check ran
     return result
 
@@ -323,7 +323,7 @@ def _params(folder, frames, overrides: dict) -> params.Parameters:
 
 def test_missing_table_file_is_a_finding(tmp_path):
     p = _params(tmp_path, clean_frames(), {"tickets": {"path": "no_such_export.csv"}})
-    r = audit.run(ClientData(p), AS_OF)
+    r = audit.evaluate(ClientData(p), AS_OF)
     assert found(r) == {("table_unavailable", "tickets", None): 1}
     assert "file not found" in r.findings[0].message
     assert r.tables["tickets"]["status"] == "unavailable"
@@ -332,7 +332,7 @@ def test_missing_table_file_is_a_finding(tmp_path):
 def test_empty_file_is_a_finding(tmp_path):
     (tmp_path / "empty.csv").write_bytes(b"")
     p = _params(tmp_path, clean_frames(), {"tickets": {"path": "empty.csv"}})
-    r = audit.run(ClientData(p), AS_OF)
+    r = audit.evaluate(ClientData(p), AS_OF)
     assert found(r) == {("table_unavailable", "tickets", None): 1}
     assert "empty" in r.findings[0].message
 
@@ -358,7 +358,7 @@ def test_latin1_file_is_read_and_reported(tmp_path):
     write_client(tmp_path, frames)
     path = tmp_path / "accounts.csv"
     path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1"))
-    r = audit.run(ClientData(write_client_params(tmp_path, frames)), AS_OF)
+    r = audit.evaluate(ClientData(write_client_params(tmp_path, frames)), AS_OF)
     assert found(r) == {("encoding", "accounts", None): 1}
     assert r.findings[0].severity == "warning"
 
@@ -373,7 +373,7 @@ def test_missing_accounts_table_is_a_clear_error(tmp_path):
     write_client(tmp_path, frames)
     (tmp_path / "accounts.csv").unlink()
     with pytest.raises(SourceError) as e:
-        audit.run(ClientData(write_client_params(tmp_path, frames)), AS_OF)
+        audit.evaluate(ClientData(write_client_params(tmp_path, frames)), AS_OF)
     assert "accounts.csv" in str(e.value) and "file not found" in str(e.value) and e.value.fix
 
 
@@ -422,7 +422,7 @@ DEMO_FINDINGS = {
 def demo_audit(demo_data):
     from tests.conftest import DEMO_END
 
-    return audit.run(demo_data, DEMO_END, period="2026-10")
+    return audit.evaluate(demo_data, DEMO_END, period="2026-10")
 
 
 def test_demo_defects_found_with_exact_counts_and_ids(demo_audit, demo_truth):
@@ -496,7 +496,7 @@ def test_a_period_before_the_sources_begin_has_a_typed_freshness_table_and_chart
     from kit.analyses import audit_report
 
     p = write_client(tmp_path, clean_frames())
-    r = audit.run(ClientData(p), date(2023, 1, 31), period="2023-01")
+    r = audit.evaluate(ClientData(p), date(2023, 1, 31), period="2023-01")
     fresh = r.details["freshness"]
     assert fresh.schema["age_hours"] == pl.Float64 and fresh["age_hours"].null_count() == fresh.height > 0
     assert r.find("stale_source", "tickets").failing == 1 and "no dated records" in r.find("stale_source", "tickets").message
@@ -522,7 +522,7 @@ def test_counts_of_failing_records_are_drawn_on_whole_number_ticks(tmp_path):
     from kit.analyses import audit_report
 
     p = write_client(tmp_path, clean_frames())
-    r = audit.run(ClientData(p), date(2023, 1, 31), period="2023-01")
+    r = audit.evaluate(ClientData(p), date(2023, 1, 31), period="2023-01")
     dimension = next(c.dimension for c in r.findings if c.failing == 1)
     svg = vlc.vegalite_to_svg(audit_report.checks_chart(r, dimension).to_json())
     ticks = re.findall(r">([-\d.,]+)</text>", svg)

@@ -411,7 +411,7 @@ def test_demo_nothing_after_the_cut_reaches_the_scorecard(demo_backtest, demo_di
 
     run_dir = tmp_path / "run"
     ctx = nb.setup(str(write_params(tmp_path / "p", data_dir)), DEMO_PERIOD, str(run_dir))
-    after = backtest.run(ctx)
+    after = backtest.run_for(ctx)
     before = json.loads((folder / "scorecard.json").read_text())
     rewritten = json.loads((run_dir / "scorecard.json").read_text())
     for key in ("cut", "fitted_on", "measures", "components", "bands", "excluded", "notes"):
@@ -434,7 +434,7 @@ def test_demo_adopted_scorecard_is_judged_as_the_current_score(demo_backtest, de
     adopted = tmp_path / "adopted.yml"
     adopted.write_text(yaml.safe_dump(raw, sort_keys=False))
     ctx = nb.setup(str(adopted), DEMO_PERIOD, str(tmp_path / "run"))
-    res = backtest.run(ctx)
+    res = backtest.run_for(ctx)
     cur, sc = res.doc["configs"]["current"], doc["configs"]["scorecard"]
     for key in ("auc", "auc_in_sample", "auc_out_of_time", "red_share", "red_recall", "churned_green_share", "bands_used"):
         assert cur[key] == sc[key], key

@@ -188,7 +188,7 @@ def test_ragged_rows_are_an_error_naming_the_line(client, kit):
     o = kit("validate", c.params())
     clear(o, 2, str(path), "line 101 has 7 fields where the header has 6", fix="re-export the file", reason="malformed_csv")
     # the audit says the same instead of quietly marking the tickets checks "could not be checked"
-    r = audit.run(ClientData(params_mod.load(c.params())), date(2026, 10, 31))
+    r = audit.evaluate(ClientData(params_mod.load(c.params())), date(2026, 10, 31))
     assert r.notes == [] and r.find("table_unavailable", "tickets").failing == 1
     assert "line 101" in r.find("table_unavailable", "tickets").message
 
@@ -430,7 +430,7 @@ def test_decimal_comma_is_decided_from_the_column(client, kit):
     assert "fix: set sources.accounts.decimal_comma: false to override" in o.text and "[decimal_separator]" in o.text
     arr = c.load("accounts").frame.collect()["arr"].to_list()
     assert arr == [money(r[ACC["arr"]]) for r in rows[1:]]  # 30.400,00 is 30400, not 30.4
-    r = audit.run(ClientData(params_mod.load(c.params())), date(2026, 10, 31))  # the audit says what was decided
+    r = audit.evaluate(ClientData(params_mod.load(c.params())), date(2026, 10, 31))  # the audit says what was decided
     assert any("read with a decimal comma" in n for n in r.to_json()["tables"]["accounts"]["notes"])
 
 
@@ -488,7 +488,7 @@ def test_ambiguous_dates_warn_and_date_format_settles_them(client, kit):
     o = kit("validate", "--strict", c.params())
     clear(o, 1, "column 'Created Date' (created_at)", "ambiguous", fix="date_format: '%d/%m/%Y' if they are day-first",
           reason="date_order")
-    finding = audit.run(ClientData(params_mod.load(c.params())), date(2026, 10, 31)).find("date_order", "accounts", "created_at")
+    finding = audit.evaluate(ClientData(params_mod.load(c.params())), date(2026, 10, 31)).find("date_order", "accounts", "created_at")
     assert finding.severity == "warning" and "date_format" in finding.fix  # the audit reports the guess as a finding
     c.raw["sources"]["accounts"]["date_format"] = "%d/%m/%Y"
     o = kit("validate", "--strict", c.params())
@@ -523,7 +523,7 @@ def test_ids_exported_as_decimals_match(client, kit, tmp_path):
         c.raw["sources"]["tickets"].pop(key, None)
     o = kit("validate", c.params())
     assert o.code == 0 and f"{path}: column 'Org' (account_id): 60 ids written as decimal numbers" in o.text and "[float_ids]" in o.text
-    r = audit.run(ClientData(params_mod.load(c.params())), date(2026, 10, 31))
+    r = audit.evaluate(ClientData(params_mod.load(c.params())), date(2026, 10, 31))
     assert r.find("orphans", "tickets").failing == 0 and r.find("orphans", "tickets").total == 60
 
 
@@ -544,7 +544,7 @@ def test_non_numbers_inf_nan_and_absurd_arr_are_findings(client, kit):
     o = kit("validate", "--strict", c.params())
     clear(o, 1, "column 'ARR' (arr)", "3 values are not numbers", "'inf'", "'NaN'", "'-inf'", fix="fix the values at the source",
           reason="unparseable_number")
-    r = audit.run(ClientData(params_mod.load(c.params())), date(2026, 10, 31))
+    r = audit.evaluate(ClientData(params_mod.load(c.params())), date(2026, 10, 31))
     assert r.notes == []  # every check ran: -inf no longer hides the validity checks
     assert r.find("unparseable_number", "accounts", "arr").failing == 3 and r.find("unparseable_number", "accounts", "arr").severity == "critical"
     big = r.find("implausible_value", "accounts", "arr")
@@ -653,7 +653,7 @@ def test_after_the_period_end_is_not_the_future(client):
     rows[2][2] = "2027-01-05T10:00:00Z"  # after the export: truly in the future
     path = c.write_rows("tickets", rows)
     os.utime(path, (exported.timestamp(), exported.timestamp()))
-    r = audit.run(ClientData(params_mod.load(c.params())), date(2026, 10, 31))
+    r = audit.evaluate(ClientData(params_mod.load(c.params())), date(2026, 10, 31))
     future = r.find("future_date", "tickets", "created_at")
     assert future.failing == 1 and future.records["record_id"].to_list() == [rows[2][0]]
     assert "after the export was taken (2026-11-20 09:00)" in future.message
@@ -666,7 +666,7 @@ def test_salesforce_15_and_18_character_ids_are_named_as_such(client):
     sf15 = {r[0]: f"0015g00000{i:05d}" for i, r in enumerate(accounts[1:])}
     c.write_rows("accounts", with_column(accounts, ACC["id"], lambda v: sf15[v]))
     c.write_rows("tickets", with_column(c.demo_rows("tickets"), 1, lambda v: sf15[v] + "AAC" if v in sf15 else v))
-    r = audit.run(ClientData(params_mod.load(c.params())), date(2026, 10, 31))
+    r = audit.evaluate(ClientData(params_mod.load(c.params())), date(2026, 10, 31))
     orphans = r.find("orphans", "tickets")
     assert orphans.failing == orphans.total > 0
     assert "15-character Salesforce ids and tickets 18-character ones" in orphans.fix and "CASESAFEID" in orphans.fix
@@ -675,13 +675,13 @@ def test_salesforce_15_and_18_character_ids_are_named_as_such(client):
 def test_stripe_amounts_in_cents_are_an_arr_mismatch(client):
     """Stripe's API gives amounts in cents: read as dollars, billing is 100 times the CRM's ARR, and the audit says so."""
     c = client("accounts", "invoices")
-    before = audit.run(ClientData(params_mod.load(c.params())), date(2026, 10, 31)).find("arr_billing_mismatch")
+    before = audit.evaluate(ClientData(params_mod.load(c.params())), date(2026, 10, 31)).find("arr_billing_mismatch")
     inv = pl.read_excel(c.demo_path("invoices"), sheet_name="Invoices")
     path = c.folder / "invoices.csv"
     inv.with_columns((pl.col("Amount Due") * 100).cast(pl.Int64)).write_csv(path)
     c.raw["sources"]["invoices"].update(path=str(path))
     del c.raw["sources"]["invoices"]["sheet"]
-    mismatch = audit.run(ClientData(params_mod.load(c.params())), date(2026, 10, 31)).find("arr_billing_mismatch")
+    mismatch = audit.evaluate(ClientData(params_mod.load(c.params())), date(2026, 10, 31)).find("arr_billing_mismatch")
     assert mismatch.failing > 0.9 * mismatch.total and mismatch.failing > 10 * before.failing
     assert mismatch.records["value"].str.contains(r"\(-99\.\d%\)").mean() > 0.9  # CRM ARR about 1% of billing
 
@@ -818,7 +818,7 @@ def test_database_numeric_ids_match_text_ids(client, kit, sqlite_db, tmp_path):
     c.write_rows("surveys", [["Account", "Survey Date", "Score"]] + [[str(100000 + i), "2026-10-01", "9"] for i in range(30)])
     o = kit("validate", c.params())
     assert o.code == 0 and "ids written as decimal numbers" in o.text
-    r = audit.run(ClientData(params_mod.load(c.params())), date(2026, 10, 31))
+    r = audit.evaluate(ClientData(params_mod.load(c.params())), date(2026, 10, 31))
     assert r.find("orphans", "surveys").failing == 0
 
 

@@ -254,7 +254,7 @@ def test_without_renewals_the_run_says_not_available(demo_dir, tmp_path):
     pf = tmp_path / "demo.yml"
     pf.write_text(text[:start] + text[end:])
     ctx = notebook.setup(str(pf), DEMO_PERIOD, str(tmp_path / "run"))
-    result = weighting.run(ctx)
+    result = weighting.run_for(ctx)
     assert result.status == "not_available"
     w = json.loads((tmp_path / "run" / "weights.json").read_text())
     assert w["status"] == "not_available" and "renewals" in w["reason"]

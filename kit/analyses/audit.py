@@ -182,7 +182,7 @@ def table_status(data: ClientData) -> dict[str, dict]:
     return out
 
 
-def run(data: ClientData, as_of: date, *, period: str = "", previous: dict | None = None) -> AuditResult:
+def evaluate(data: ClientData, as_of: date, *, period: str = "", previous: dict | None = None) -> AuditResult:
     """Run every check the client's tables allow. The required accounts table must load (else KitError)."""
     auditor = Auditor(data, as_of, data.params.audit, previous)
     checks = auditor.run()
@@ -214,7 +214,7 @@ def write(result: AuditResult, ctx) -> dict[str, Path]:
 
 def run_for(ctx) -> AuditResult:
     """The notebook's one call: run the audit for ctx's period and write its artefacts."""
-    result = run(ctx.data, ctx.as_of, period=ctx.period.label, previous=previous_audit(ctx.run_dir, ctx.period))
+    result = evaluate(ctx.data, ctx.as_of, period=ctx.period.label, previous=previous_audit(ctx.run_dir, ctx.period))
     write(result, ctx)
     return result
 

@@ -145,6 +145,11 @@ def blockers_text(r: AuditResult) -> str:
     return "**Blockers for the build phase** (critical checks that failed; fix these first):\n\n" + "\n".join(lines)
 
 
+def notes_text(r: AuditResult) -> str:
+    """The checks that could not run, and why (Markdown)."""
+    return "\n".join(f"- not checked: {n}" for n in r.notes) or "Every check could run."
+
+
 def fix_first(r: AuditResult, limit: int | None = None) -> list[str]:
     """Plain-language fix list (Markdown), ranked by severity and records affected: the field as the
     client's export names it, what is wrong, the fix, examples, and the check in audit_failures.csv."""

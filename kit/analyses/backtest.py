@@ -559,7 +559,7 @@ def _scores_table(per_config: dict[str, pl.DataFrame], configs: dict[str, Score]
     return pl.concat(frames, how="diagonal_relaxed").select("config", pl.exclude("config"))
 
 
-def run(ctx) -> Result:
+def run_for(ctx) -> Result:
     """The back-test of a notebook context: writes backtest.json, scores.parquet and the scorecard files."""
     params, data = ctx.params, ctx.data
     s = Settings.of(params)

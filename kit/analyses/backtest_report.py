@@ -292,3 +292,27 @@ def summary_text(res: Result) -> str:
         lines.append("- The proposed weights of the churn correlation notebook were fitted on every renewal, the later ones included: their "
                      "figures after the cut are not out of sample, so they are shown but not ranked.")
     return "\n".join(lines)
+
+
+def history_text(res: Result) -> str:
+    """What was scored and how the renewals are split in time, in words (Markdown)."""
+    h, split = res.doc["history"], res.doc["split"]
+    return (
+        f"Every account was scored every {res.doc['score_every_days']} days from {h['start']:%d %B %Y} to {h['end']:%d %B %Y} "
+        f"({h['scoring_dates']} scoring dates, {h['accounts_scored']:,} accounts), each score using only records dated "
+        f"before its scoring date. Each of the {h['renewals']:,} past renewals is then judged by the score its account had "
+        f"**{res.doc['lead_time_days']} days before the renewal**: the time a CSM needs to act.\n\n"
+        f"Renewals are split in time at **{split['cut']:%d %B %Y}**: what is fitted (the scorecard's measures, ranges, "
+        f"weights and bands) is fitted on the {split['fitted_on']['renewals']:,} renewals before the cut and judged on the "
+        f"{split['evaluated_on']['renewals']:,} renewals from the cut on (*out of time*)."
+    )
+
+
+def scorecard_texts(card: dict) -> list[str]:
+    """The scorecard's bands, component weights and, when it is a single measure, why (Markdown paragraphs)."""
+    b = card["bands"]
+    out = [f"**Bands:** red below **{b['red']:g}**, yellow from {b['red']:g} to below {b['green']:g}, green from **{b['green']:g}**. "
+           f"How they were chosen: {b['criterion']}.",
+           "**Component weights** (the sum of their measures' weights): "
+           + ", ".join(f"{label(c).lower()} {w:.0%}" for c, w in card["components"].items()) + "."]
+    return out + [f"**Why a single measure:** {n}." for n in card.get("notes", []) if n.startswith("the weighted composite")]

@@ -45,6 +45,7 @@ from typing import Any
 import polars as pl
 
 from kit.checks import CHECKS, HIGHER, LOWER
+from kit.io import history
 from kit.params import Limit, Maintenance, Parameters
 from kit.periods import Period
 
@@ -502,6 +503,26 @@ def evaluate(data, params: Parameters, period: Period, *, history: pl.DataFrame 
 
     checks.append(recalibration(params, weights, period))
     return checks
+
+
+@dataclass
+class Result:
+    checks: list[Check]
+    doc: dict  # maintenance.json
+    trend: pl.DataFrame  # the earlier months' records with this one's (kit.io.history.trend)
+
+    def check(self, name: str) -> Check:
+        return next(c for c in self.checks if c.name == name)
+
+
+def run_for(ctx) -> Result:
+    """The notebook's one call: every check of ctx's period, judged with the history of the earlier months;
+    writes maintenance.json (the runner records it in the history once the run is committed)."""
+    past = history.read(history.client_root(ctx.run_dir), before=ctx.period.label)
+    checks = evaluate(ctx.data, ctx.params, ctx.period, history=past, weights=ctx.read_json("weights.json"))
+    doc = report(ctx.period, checks)
+    ctx.write_json("maintenance.json", doc)
+    return Result(checks, doc, history.trend(past, doc))
 
 
 def report(period: Period, checks: list[Check]) -> dict:

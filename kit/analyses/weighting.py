@@ -478,7 +478,7 @@ def unavailable(params: Parameters, reason: str) -> Result:
     )
 
 
-def run(ctx) -> Result:
+def run_for(ctx) -> Result:
     """The notebook's one call: analyse the client's renewals up to the period end, write the artefacts.
 
     Writes weights.json (read by the back-test and the maintenance check) and proposed_weights.yml.

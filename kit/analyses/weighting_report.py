@@ -171,3 +171,43 @@ def search_table(result: Result, chosen: bool = True, rows: int = 40):
                                  "auc": pl.Float64, "verdict": pl.String})
     labels = {"verdict": "Definition"} if chosen else {"verdict": "Why it is not a candidate"}
     return present.table(frame, kinds={"verdict": "prose"}, labels=labels, wide=("verdict",))
+
+
+# ---------------------------------------------------------------------------- the report's text
+
+
+def summary_text(result: Result, lead_time_days: int, as_of) -> str:
+    """The report's opening figures, then the analysis's messages as quotes (Markdown)."""
+    if result.status == "not_available":
+        head = "**" + result.messages[0] + "** The current weights stay in place."
+    else:
+        retained = [s for s in result.signals if s.retained]
+        rate = result.events / result.n if result.n else 0
+        head = (f"**{result.n:,} renewals** up to {as_of:%d %B %Y}, of which **{result.events} churned** ({rate:.1%}). "
+                f"Signals measured {lead_time_days} days before each renewal. "
+                f"**{len(retained)} of {len(result.signals)} candidate signals** passed the checks.")
+    return "\n\n".join([head, *(f"> {present.md_prose(m)}" for m in result.messages)])
+
+
+def groups_text(result: Result, threshold: float) -> str:
+    """The groups of candidates correlated above the threshold, in words."""
+    if result.groups:
+        return "\n".join(f"- correlated above {threshold:g}: {', '.join(map(present.label, g))}" for g in result.groups)
+    return f"No pair of signals is correlated above {threshold:g}."
+
+
+def model_text(result: Result, vif_threshold: float) -> tuple[str, pl.DataFrame | None, str]:
+    """(the joint model in words, its coefficients, the signals its VIF flags in words)."""
+    m = result.model
+    if not m.get("fitted"):
+        return "No joint model was fitted (see the messages above).", None, ""
+    flagged = (f"VIF above {vif_threshold:g}: {', '.join(map(present.label, m['vif_flagged']))}; their split of the effect is "
+               "uncertain." if m["vif_flagged"] else "")
+    return f"Method: {m['method']} on {m['n']:,} renewals ({m['events']} churned). {m.get('note') or ''}", pl.DataFrame(m["coefficients"]), flagged
+
+
+def definitions_table(result: Result):
+    """Every candidate's component, healthy direction and definition."""
+    frame = pl.DataFrame([{"signal": s.name, "component": s.component, "healthy when": "higher" if s.direction > 0 else "lower",
+                           "definition": s.definition} for s in result.signals])
+    return present.table(frame, max_rows=100, kinds={"definition": "prose"}, wide=("definition",))
