@@ -7,6 +7,8 @@ import, and only notebooks that draw pay for it.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import sys
 
 _READY = False
@@ -30,9 +32,49 @@ def alt():
 
     if not _READY:
         altair.renderers.enable("svg")
+        svg = altair.renderers.get()
+
+        def stable_svg(spec, **how):
+            bundle = svg(spec, **how)
+            return {**bundle, "image/svg+xml": stable_ids(bundle["image/svg+xml"])}
+
+        altair.renderers.register("kit-svg", stable_svg)
+        altair.renderers.enable("kit-svg")
         altair.data_transformers.disable_max_rows()
         _READY = True
     return altair
+
+
+_GRADIENT = re.compile(r"\bgradient_\d+\b")
+
+
+def stable_ids(svg: str) -> str:
+    """The SVG with its gradient ids named after its content: Vega numbers gradients with a counter
+    that lives as long as the process, so the same chart would otherwise come out with another id
+    depending on the charts drawn before it (in a kernel kept for the next month, kit.run.engine).
+    Named after the content, ids stay unique between different charts on one page."""
+    names = list(dict.fromkeys(_GRADIENT.findall(svg)))
+    if not names:
+        return svg
+    digest = hashlib.sha256(_GRADIENT.sub("gradient", svg).encode()).hexdigest()[:10]
+    return _GRADIENT.sub(lambda m: f"gradient_{digest}_{names.index(m.group(0))}", svg)
+
+
+def start_renderer() -> None:
+    """Start the SVG converter ahead (kit.run.engine warms kernels with it): its first chart pays about
+    half a second to start the converter's JavaScript engine, later ones a few milliseconds."""
+    import vl_convert
+
+    vl_convert.vegalite_to_svg({"mark": "point", "data": {"values": [{"x": 0}]}, "encoding": {"x": {"field": "x", "type": "quantitative"}}})
+
+
+MONTH_LABEL = ("['Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec'][toNumber(slice(datum.value, 5, 7)) - 1]"
+               " + ' ' + slice(datum.value, 2, 4)")  # a period YYYY-MM as "Jun 26": twelve of them fit a small chart
+
+
+def period_axis(**how):
+    """An axis of periods (YYYY-MM) labelled by month and year, level."""
+    return alt().Axis(labelAngle=0, labelExpr=MONTH_LABEL, **how)
 
 
 def status_scale():

@@ -181,3 +181,18 @@ def test_a_transposed_table_lets_its_text_rows_wrap():
     assert html.count('<span class="kit-wrap">') == 2
     assert '<span class="kit-wrap">not fitted (set by hand)</span>' in html
     assert "0.75" in html and "0.74" in html and "kit-wrap\">0.7" not in html
+
+
+def test_chart_gradient_ids_do_not_depend_on_the_charts_drawn_before():
+    """Vega numbers gradients with a process-wide counter; a kernel kept for the next month
+    (kit.run.engine) would otherwise draw the same chart with another id."""
+    from kit import charts
+
+    a = charts.alt()
+    heat = a.Chart(pl.DataFrame({"x": ["a", "b"], "y": ["a", "b"], "r": [0.2, 0.9]}).to_pandas()).mark_rect().encode(x="x:N", y="y:N", color="r:Q")
+    first, second = (heat._repr_mimebundle_()["image/svg+xml"] for _ in range(2))
+    assert first == second and "gradient_" in first
+    other = a.Chart(pl.DataFrame({"x": ["a"], "y": ["b"], "r": [0.5]}).to_pandas()).mark_rect().encode(x="x:N", y="y:N", color="r:Q")
+    assert re.findall(r'id="(gradient_[^"]+)"', first) != re.findall(r'id="(gradient_[^"]+)"', other._repr_mimebundle_()["image/svg+xml"])
+    assert charts.stable_ids('<linearGradient id="gradient_7"/><path fill="url(#gradient_7)"/>') == charts.stable_ids(
+        '<linearGradient id="gradient_0"/><path fill="url(#gradient_0)"/>')

@@ -154,7 +154,7 @@ def lead_time_chart(res: Result):
     step = max(14, res.doc["score_every_days"])
     df = (lead_times(res).filter(pl.col("flag_lead_days").is_not_null())
           .with_columns((pl.col("flag_lead_days") // step * step).alias("days ahead"))
-          .group_by("candidate", "days ahead").len("churned renewals").to_pandas())
+          .group_by("candidate", "days ahead").len("churned renewals").sort("candidate", "days ahead").to_pandas())
     bars = alt.Chart().mark_bar(color=charts.PALETTE["red"]).encode(
         x=alt.X("days ahead:Q", bin=alt.Bin(step=step), title="days flagged ahead", axis=alt.Axis(values=[0, 90, 180, 270, 360])),
         y=alt.Y("sum(churned renewals):Q", title="churned renewals"), tooltip=["candidate", "days ahead", "churned renewals"])

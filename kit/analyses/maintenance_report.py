@@ -64,7 +64,7 @@ def trend_points(history: pl.DataFrame, name: str | None = None) -> pl.DataFrame
 
 def trend_chart(trend: pl.DataFrame, name: str, unit: str):
     """Value by period with its amber and red thresholds (Altair, static SVG)."""
-    from kit.charts import PALETTE, alt, status_scale
+    from kit.charts import PALETTE, alt, period_axis, status_scale
 
     a = alt()
     t = trend_points(trend, name)
@@ -78,7 +78,7 @@ def trend_chart(trend: pl.DataFrame, name: str, unit: str):
     y_title = present.UNITS.get(unit, present.NUMBER).axis or unit
     series = a.Scale(domain=["value", "amber threshold", "red threshold"],
                      range=[PALETTE["blue"], PALETTE["amber"], PALETTE["red"]])
-    base = a.Chart(long).encode(x=a.X("period:O", title="period", axis=a.Axis(labelAngle=0)), y=a.Y("y:Q", title=y_title))
+    base = a.Chart(long).encode(x=a.X("period:O", title="period", axis=period_axis()), y=a.Y("y:Q", title=y_title))
     lines = base.mark_line().encode(
         color=a.Color("series:N", scale=series, title=None),
         strokeDash=a.condition(a.datum.series == "value", a.value([1, 0]), a.value([4, 3])),

@@ -13,6 +13,8 @@ def to_html(notebook: Path, html: Path) -> Path:
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook, as_version=4)
+    if _fixed_ids(nb):
+        nbformat.write(nb, notebook)
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
@@ -26,6 +28,20 @@ def to_html(notebook: Path, html: Path) -> Path:
     body = body.replace("</head>", f"<style>\n{present.css()}</style>\n</head>", 1)
     html.write_text(body, encoding="utf-8")
     return html
+
+
+INJECTED = "injected-parameters"  # papermill's tag on the cell it adds with the run's parameters
+
+
+def _fixed_ids(nb) -> bool:
+    """Give papermill's parameters cell a fixed id (papermill draws a random one), so the page of a
+    period run twice, or in a range, comes out the same. True when an id changed."""
+    changed = False
+    for cell in nb.cells:
+        if INJECTED in cell.get("metadata", {}).get("tags", []) and cell.get("id") != INJECTED:
+            cell["id"] = INJECTED
+            changed = True
+    return changed
 
 
 def _strip_cdn_scripts(body: str) -> str:
