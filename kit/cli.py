@@ -69,12 +69,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--all", action="store_true", help="run every parameters file in --params-dir")
     run.add_argument("--cluster", metavar="tcp://HOST:PORT",
                      help="with --all: one task per client on this Dask scheduler (workers share the paths); --jobs is then notebooks per client")
+    run.add_argument("--since", type=int, metavar="N", help="the last N complete months, in order (instead of --period)")
     _common_run_options(run)
     run.set_defaults(func=cmd_run)
 
     val = sub.add_parser("validate", help="check a parameters file and its data sources without running anything")
     val.add_argument("params")
     val.add_argument("--strict", action="store_true", help="also fail on unparseable values and unknown labels")
+    val.add_argument("--period", help="YYYY-MM: the month whose exports to check, where a path names the month "
+                     "({period}; default: the last complete month)")
     val.set_defaults(func=cmd_validate)
 
     pub = sub.add_parser("publish", help="build a client's documentation site with Quarto into _site/<client>/")
@@ -93,13 +96,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _common_run_options(p: argparse.ArgumentParser, params_dir: bool = True) -> None:
-    p.add_argument("--period", help="YYYY-MM (default: the last complete month)")
+    p.add_argument("--period", help="YYYY-MM, or a range FIRST..LAST run month by month, e.g. 2025-11..2026-10 "
+                   "(default: the last complete month)" if params_dir else "YYYY-MM: the demo's latest month (default: the last complete month)")
     p.add_argument("--only", nargs="+", choices=notebooks.NAMES, metavar="NAME", help=f"only these notebooks: {', '.join(notebooks.NAMES)}")
     p.add_argument("--jobs", type=int, default=1, help="parallel workers (clients with --all, else notebooks)")
     p.add_argument("--out", default=str(REPO / "reports"), help="reports root (default: reports/)")
     if params_dir:
         p.add_argument("--params-dir", default=str(REPO / "parameters"), help="folder of parameters files for --all")
     p.add_argument("--notebooks", default=str(REPO / "notebooks"), help=argparse.SUPPRESS)
+    p.add_argument("--accept-missing", action="store_true",
+                   help="replace a period folder even where the new run has less (an input became empty or unusable)")
     p.add_argument("--publish", action="store_true", help="then build each successful client's site (see `publish`)")
     p.add_argument("--site", default=str(REPO / "_site"), help="sites root for --publish (default: _site/)")
 
@@ -108,7 +114,8 @@ def _common_run_options(p: argparse.ArgumentParser, params_dir: bool = True) -> 
 
 
 def cmd_run(args) -> int:
-    from kit.run import batch, report
+    from kit.periods import months as months_of
+    from kit.run import batch, months, report
 
     if args.jobs < 1:
         raise KitError("must be at least 1", where="--jobs", fix="e.g. --jobs 2")
@@ -117,25 +124,21 @@ def cmd_run(args) -> int:
     cluster_address = getattr(args, "cluster", None)  # `demo` has no --cluster
     if cluster_address and not args.all:
         raise KitError("a cluster runs every client of --params-dir", where="--cluster", fix=f"add --all: python -m kit run --all --cluster {cluster_address}")
+    plan = getattr(args, "plan", None) or months.plan(months_of(args.period, getattr(args, "since", None)), args.only)
+    how = dict(jobs=args.jobs, out=args.out, notebooks_dir=args.notebooks, accept_missing=args.accept_missing)
     if args.all:
         files = batch.parameter_files(args.params_dir)
         if not files:
             raise KitError("no parameters files", where=args.params_dir, fix="add parameters/<client>.yml")
-        how = dict(only=args.only, jobs=args.jobs, out=args.out, notebooks_dir=args.notebooks)
         with report.AllProgress(len(files)) as bar:
             if cluster_address:
                 from kit.run import cluster
 
-                results = cluster.run_all(cluster_address, args.params_dir, args.period, **how, on_start=bar.started, on_done=bar.done)
+                results = cluster.run_all(cluster_address, args.params_dir, plan, **how, on_start=bar.started, on_done=bar.done)
             else:
-                results = batch.run_all(args.params_dir, args.period, **how, on_done=bar.done)
+                results = months.run_all(args.params_dir, plan, **how, on_done=bar.done)
     else:
-        results = [
-            batch.run_client(
-                args.params, args.period, only=args.only, jobs=args.jobs, out=args.out,
-                notebooks_dir=args.notebooks, progress=report.print_progress,
-            )
-        ]
+        results = months.run_months(args.params, plan, **how, progress=report.print_progress)
     report.summary(results)
     code = 0 if all(r.status == "ok" for r in results) else 1
     if getattr(args, "publish", False):
@@ -161,8 +164,13 @@ def publish_results(results, args) -> int:
     from kit.publish import site
 
     code = 0
-    for r in results:
-        if r.status != "ok":
+    clients = {}
+    for r in results:  # a client's months in order: the site shows the latest that succeeded
+        clients.setdefault(r.params_path, []).append(r)
+    for runs in clients.values():
+        ok = [r for r in runs if r.status == "ok"]
+        r = max(ok, key=lambda r: r.period) if ok else runs[-1]
+        if not ok:
             print(f"[{r.client}] not published: its run failed", file=sys.stderr)
             code = 1
             continue
@@ -183,7 +191,9 @@ def cmd_validate(args) -> int:
     from kit import params
     from kit.run import report
 
-    p = params.load(args.params)
+    from kit.periods import Period
+
+    p = params.load(args.params).for_period(Period.parse(args.period).label)
     data = load.ClientData(p)
     report.validation(p, data)
     if data.errors:
@@ -209,7 +219,22 @@ def cmd_demo(args) -> int:
         return 0
     args.params_dir = None
     args.all = False
+    args.plan = demo_engagement(per, args.only)
     return cmd_run(args)
+
+
+DEMO_BACKFILL = 5  # months of maintenance checks before the demo's latest month
+
+
+def demo_engagement(latest, only=None):
+    """What `demo` runs: the maintenance check for the DEMO_BACKFILL months before `latest` (with the
+    weights in a month that closes a quarter, so its recalibration check has its input), then `latest`
+    in full (or `only`): every trend has six points and the refinement trigger can fire."""
+    from kit.run.months import Month
+
+    before = [Month(p, ("weights", "maintenance") if p.closes_quarter else ("maintenance",))
+              for p in latest.previous(DEMO_BACKFILL).until(latest.previous())]
+    return [*before, Month(latest, tuple(only) if only else None)]
 
 
 def demo_data_dir(p) -> Path:

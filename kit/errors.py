@@ -35,6 +35,7 @@ class Reason(StrEnum):
     DUPLICATE_COLUMN = "duplicate_column"  # a mapped column name appears twice in the header
     MISSING_COLUMN = "missing_column"
     UNAVAILABLE = "unavailable"
+    PERIOD_NEEDED = "period_needed"  # the path names the month ({period}) and no month was given
     # sources: databases
     MISSING_ENV = "missing_env"
     LITERAL_PASSWORD = "literal_password"
@@ -54,6 +55,7 @@ class Reason(StrEnum):
     PERIOD_BEFORE_DATA = "period_before_data"
     REPORTS_NOT_WRITABLE = "reports_not_writable"
     PERIOD_PROTECTED = "period_protected"  # the period folder is read-only: it is kept as it is
+    WOULD_LOSE_RESULTS = "would_lose_results"  # a rerun would replace a period folder with one that has less
     INTERRUPTED = "interrupted"
     # runs on a Dask cluster (kit.run.cluster)
     CLUSTER_UNREACHABLE = "cluster_unreachable"  # no scheduler at the address, no worker, or Dask not installed

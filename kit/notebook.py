@@ -54,8 +54,8 @@ class Context:
 
 
 def setup(params_path: str, period: str | None = None, run_dir: str | None = None) -> Context:
-    params = params_mod.load(params_path)
     per = Period.parse(period)
+    params = params_mod.load(params_path).for_period(per.label)
     out = Path(run_dir) if run_dir else REPO / "reports" / params.client / "_lab" / per.label
     out.mkdir(parents=True, exist_ok=True)
     return Context(params, per, out)

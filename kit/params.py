@@ -35,7 +35,8 @@ def _fix(message: str, fix: str) -> ValueError:
 class Source(Strict):
     """Where one canonical table comes from, and how the client's columns map onto it."""
 
-    path: str | None = Field(None, description="CSV, Parquet or Excel file; relative to the parameters file")
+    path: str | None = Field(None, description="CSV, Parquet or Excel file; relative to the parameters file; "
+                             "{period} in it is the run's month (exports/{period}/renewals.csv: one export per month)")
     sheet: str | int | None = Field(None, description="Excel sheet name or index (default: first sheet)")
     uri: str | None = Field(None, description="database URI; ${VAR} is expanded from the environment")
     query: str | None = Field(None, description="SQL query run against `uri`")
@@ -84,6 +85,9 @@ class Source(Strict):
                     "`uri` contains a password; credentials never go in the parameters file",
                     "reference environment variables, e.g. postgresql://${CLIENT_DB_USER}:${CLIENT_DB_PASSWORD}@host/db",
                 )
+        if set("{}") & set((self.path or "").replace("{period}", "")):
+            raise _fix(f"`path` {self.path!r} has a placeholder other than {{period}}",
+                       "write the month as {period} (YYYY-MM), e.g. exports/{period}/renewals.csv; no other placeholder is filled in")
         if self.sheet is not None and not (self.path or "").lower().endswith((".xlsx", ".xlsm", ".xls")):
             raise _fix("`sheet` is only for Excel files", "remove `sheet` or point `path` at an .xlsx file")
         return self
@@ -91,6 +95,12 @@ class Source(Strict):
     @property
     def location(self) -> str:
         return self.path or "database query"
+
+    @property
+    def monthly(self) -> bool:
+        """The path names the month: each period reads its own export."""
+        return "{period}" in (self.path or "")
+
 
 
 # ---------------------------------------------------------------------------- score
@@ -413,6 +423,14 @@ class Parameters(Strict):
     def platform_bands(self) -> Bands:
         """The bands that judge the platform's recorded score: backtest.platform_bands, else score.bands."""
         return self.backtest.platform_bands or self.score.bands
+
+    def for_period(self, period: str) -> "Parameters":
+        """These parameters for one month: `{period}` in source paths becomes it (YYYY-MM)."""
+        if not any(src.monthly for src in self.sources.values()):
+            return self
+        sources = {n: src.model_copy(update={"path": src.path.replace("{period}", period)}) if src.monthly else src
+                   for n, src in self.sources.items()}
+        return self.model_copy(update={"sources": sources})
 
     def resolve(self, path: str) -> Path:
         p = Path(path).expanduser()

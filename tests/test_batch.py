@@ -93,6 +93,14 @@ def client(tmp_path, demo_dir):
     return write_params(tmp_path / "parameters", demo_dir, "acme.yml", client="acme")
 
 
+def test_the_registry_names_every_file_a_run_writes(demo_run):
+    """kit.notebooks lists each notebook's files (a partial rerun removes them first): a full run writes those and the manifest."""
+    folder = Path(demo_run.folder)
+    written = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    named = {f for nb in notebooks.NOTEBOOKS.values() for f in nb.files}
+    assert written == named | {"manifest.json"}
+
+
 def test_failed_run_leaves_the_previous_reports_intact(tmp_path, client):
     out = tmp_path / "reports"
     good = batch.run_client(client, "2026-09", out=out, notebooks_dir=tiny_notebooks(tmp_path / "ok"))
@@ -175,7 +183,7 @@ def test_run_all_goes_on_after_a_failure(tmp_path, demo_dir, capsys):
                      "--out", str(tmp_path / "r"), "--notebooks", str(nbs), "--only", "audit"])
     assert code == 1
     captured = capsys.readouterr()
-    assert "1 of 3 client(s) failed" in captured.err and "beta" in captured.err and "nowhere.csv" in captured.err
+    assert "1 of 3 run(s) failed" in captured.err and "beta" in captured.err and "nowhere.csv" in captured.err
     assert (tmp_path / "r" / "alpha" / "2026-09" / "audit.out.json").exists()
     assert (tmp_path / "r" / "gamma" / "2026-09" / "audit.out.json").exists()
 
@@ -196,7 +204,7 @@ def test_validate_command(demo_params_file, tmp_path, capsys):
 
 
 def test_cli_rejects_bad_arguments(capsys, demo_params_file):
-    assert cli.main(["run", str(demo_params_file), "--period", "2026-13"]) == 1  # the client fails with the message
+    assert cli.main(["run", str(demo_params_file), "--period", "2026-13"]) == 2  # a wrong argument: nothing runs
     assert "is not a month" in capsys.readouterr().err
     assert cli.main(["run", str(demo_params_file), "--jobs", "0"]) == 2
     assert cli.main(["run"]) == 2

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from kit.run import batch, manifest
+from kit.periods import Period
+from kit.run import manifest, months
 from kit import notebooks
 from kit import cli
 from tests.conftest import DEMO_PERIOD, SMALL_CLIENTS, tiny_notebooks
@@ -51,7 +52,7 @@ def _manifest(folder: Path) -> dict:
 
 
 def test_a_batch_on_the_cluster_gives_the_artefacts_of_a_local_run(scheduler, small_clients, tmp_path, capsys):
-    local = batch.run_all(small_clients, DEMO_PERIOD, jobs=2, out=tmp_path / "local")
+    local = months.run_all(small_clients, months.plan([Period.parse(DEMO_PERIOD)]), jobs=2, out=tmp_path / "local")
     assert [r.status for r in local] == ["ok"] * 3, [r.failure for r in local]
     capsys.readouterr()
     code = cli.main(["run", "--all", "--cluster", scheduler, "--params-dir", str(small_clients), "--period", DEMO_PERIOD,
@@ -131,7 +132,7 @@ def test_a_worker_lost_mid_run_never_leaves_a_partial_period_folder(scheduler, s
     # the summary says what happened: north ran again on another worker, east was lost twice
     assert "[north] worker tcp://127.0.0.1:" in printed and "running again" in printed
     assert "1 client(s) ran again after losing a worker" in printed and "- north: its worker tcp://127.0.0.1:" in printed
-    assert "1 of 3 client(s) failed" in printed
+    assert "1 of 3 run(s) failed" in printed
     assert "east" in printed and "were lost mid-run 2 times" in printed and "[worker_lost]" in printed
     assert "not run a third time" in printed
     assert "Traceback" not in printed

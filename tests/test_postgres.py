@@ -23,7 +23,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from kit.run import batch
+from kit.periods import Period
+from kit.run import months
 from kit.io import cache, database
 from kit import params
 from kit.errors import SourceError
@@ -344,24 +345,27 @@ def statement_log(cluster):
 
 @pytest.fixture(scope="module")
 def runs(sql_params_file, demo_params_file, db_env, statement_log, tmp_path_factory):
-    """One batch from files; one `run_all` from SQL next to a client whose database is unreachable;
-    and the lines the server logged during the SQL batch."""
+    """September and October from files; the same two months from SQL (`run_all`, one range per client)
+    next to a client whose database is unreachable; and the lines the server logged during the SQL batch.
+    Each client's last month's result is kept."""
     out = tmp_path_factory.mktemp("runs")
-    file_run = batch.run_client(demo_params_file, DEMO_PERIOD, only=NOTEBOOKS, out=out / "files")
+    plan = months.plan([Period.parse(DEMO_PERIOD).previous(), Period.parse(DEMO_PERIOD)], NOTEBOOKS)
+    file_run = months.run_months(demo_params_file, plan, out=out / "files")[-1]
     folder = sql_params_file.parent
     broken = pg.sql_params_text(demo_params_file.read_text(), uri=pg.SQL_URI.replace("${DEMO_DB_PORT}", str(pg._free_port())))
     (folder / "broken.yml").write_text(broken.replace("client: demo", "client: broken", 1))
     logged = statement_log.stat().st_size
-    results = batch.run_all(folder, DEMO_PERIOD, only=NOTEBOOKS, out=out / "sql")
+    results = months.run_all(folder, plan, out=out / "sql")
     with statement_log.open(errors="replace") as f:
         f.seek(logged)
         statements = f.read().splitlines()
+    assert [r.period for r in results if r.client == "demo"] == [p.period.label for p in plan]
     return file_run, {r.client: r for r in results}, statements
 
 
-def test_each_sql_source_is_queried_once_per_run(runs, sql_params):
-    """The runner reads each source once for the whole run (kit.io.cache): not again for the manifest,
-    the period check or each notebook."""
+def test_each_sql_source_is_queried_once_per_range_run(runs, sql_params):
+    """The runner reads each source once for the whole range of months (kit.io.cache, kit.run.months):
+    not again for each month, the manifest, the period check or each notebook."""
     _, sql, statements = runs
     assert sql["demo"].status == "ok", sql["demo"].failure
     counts = {table: sum(src.query in line for line in statements) for table, src in sql_params.sources.items()}

@@ -19,8 +19,11 @@ run outside the runner (JupyterLab) finds no cache and reads the sources (kit.no
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
+import uuid
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +33,8 @@ import polars as pl
 from kit import errors
 from kit.io import sources
 from kit import contract
-from kit.io.load import ROW, ClientData, Problem, TableLoad
+from kit import uris
+from kit.io.load import ROW, ClientData, Problem, TableLoad, input_entry
 from kit.io.notes import Note
 from kit.params import Parameters
 
@@ -39,36 +43,108 @@ INDEX = "cache.json"
 FORMAT = 1
 
 
-def write(data: ClientData, run_dir: Path) -> ClientData:
+def write(data: ClientData, run_dir: Path, store: Path | None = None) -> ClientData:
     """Load every configured table of `data`, write it to the run's cache, and return the data as
-    the notebooks will see it (read from the cache)."""
+    the notebooks will see it (read from the cache).
+
+    `store`: a folder shared by the months of a range run (kit.run.months). A table whose source the
+    store holds already (the same file, or the same query: `source_key`) is linked from it, not read
+    again; one it does not hold is read and written there first. So a range reads each source once,
+    and a source whose path names the month (`{period}`) once per month."""
     folder = Path(run_dir) / FOLDER
     folder.mkdir()
-    configured = data.loads  # loads every configured table: the optional ones that fail land in _failed
-    loads, tables, unusable = {}, {}, dict(data._failed)
-    for name, t in configured.items():
-        try:
-            on_disk = _write_table(folder, t)
-        except pl.exceptions.PolarsError as e:  # the export fails while it is read in full: as when loading fails
-            unusable[name] = sources.unreadable(t.location, e)
-            if name in contract.REQUIRED_TABLES:
-                raise unusable[name] from None
-            continue
-        tables[name] = {
-            "location": t.location, "kind": t.kind, "mapping": t.mapping, "failable": list(t._failed),
-            "exported_at": t.exported_at.isoformat() if t.exported_at else None,
-            "notes": [asdict(n) for n in t.notes], "problems": [asdict(p) for p in on_disk.problems],
-        }
-        written = pl.scan_parquet(folder / f"{name}.text.parquet").select(pl.len()).collect().item()
-        loads[name] = _table(folder, name, tables[name], rows=written, sha256=t.raw.sha256, source_kind=t.raw.kind)
-    raws = {**data._raws, **{n: t.raw for n, t in loads.items()}}  # the manifest counts what was written
-    inputs = ClientData.loaded(data.params, loads, unusable, raws=raws).inputs
+    entries = {}
+    configured = [n for n in contract.TABLES if n in data.params.sources]
+    for name in sorted(configured, key=lambda n: n not in contract.REQUIRED_TABLES):  # an unusable accounts table stops first
+        if store is None:
+            entries[name] = _write_entry(data, name, folder)
+        else:
+            kept = Path(store) / source_key(data.params, name)
+            if not (kept / ENTRY).exists():
+                _write_entry_to(data, name, kept)
+            entries[name] = json.loads((kept / ENTRY).read_text())
+            for f in kept.iterdir():
+                if f.name != ENTRY:
+                    _link(f, folder / f.name)
+        if name in contract.REQUIRED_TABLES and entries[name].get("unusable"):
+            raise _error(entries[name]["unusable"])
+    entries = {n: entries[n] for n in configured}
+    tables = {n: e["table"] for n, e in entries.items() if e.get("table")}
+    unusable = {n: _error(e["unusable"]) for n, e in entries.items() if e.get("unusable")}
+    inputs = {n: e["input"] for n, e in entries.items()}
     index = {
         "format": FORMAT, "client": data.params.client, "tables": tables, "inputs": inputs,
-        "unavailable": {n: _error_dict(e) for n, e in unusable.items()},
+        "unavailable": {n: e["unusable"] for n, e in entries.items() if e.get("unusable")},
     }
     (folder / INDEX).write_text(json.dumps(index, indent=1))
+    loads = {name: _table(folder, name, t, rows=inputs[name]["rows"], sha256=inputs[name].get("sha256") or inputs[name].get("query_sha256"),
+                          source_kind=inputs[name]["kind"]) for name, t in tables.items()}
     return ClientData.loaded(data.params, loads, unusable, inputs=inputs)
+
+
+ENTRY = "entry.json"  # in a store: what the index says of the table (kit.io.cache.write)
+
+
+def source_key(params: Parameters, name: str) -> str:
+    """The table and its source as configured (the file after `{period}` is filled in, or the query):
+    months whose key is the same read the same records."""
+    src = params.sources[name]
+    where = str(params.resolve(src.path)) if src.path else ""
+    spec = json.dumps([name, where, src.model_dump(mode="json")], sort_keys=True, default=str)
+    return f"{name}-{hashlib.sha256(spec.encode()).hexdigest()[:16]}"
+
+
+def _write_entry_to(data: ClientData, name: str, kept: Path) -> None:
+    """The table's files and entry into the store, atomically (a folder renamed into place)."""
+    tmp = kept.with_name(f".{kept.name}.{uuid.uuid4().hex[:8]}")
+    tmp.mkdir(parents=True)
+    try:
+        entry = _write_entry(data, name, tmp)
+        (tmp / ENTRY).write_text(json.dumps(entry, indent=1))
+        tmp.rename(kept)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)  # the store is next to the run folder: same file system, no copy
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _write_entry(data: ClientData, name: str, folder: Path) -> dict:
+    """Load one table of `data` and write its files into `folder`: {"table": index entry, "input": the
+    manifest's entry} or, for a table that cannot be used, {"unusable": the error, "input": ...}."""
+    try:
+        t = data._load(name)
+    except errors.KitError as e:  # the accounts table: the run stops with this reason (kit.io.cache.write)
+        return {"unusable": _error_dict(e), "input": _failed_input(data, name, e)}
+    if t is None:
+        e = data._failed[name]
+        return {"unusable": _error_dict(e), "input": _failed_input(data, name, e)}
+    try:
+        on_disk = _write_table(folder, t)
+    except pl.exceptions.PolarsError as e:  # the export fails while it is read in full: as when loading fails
+        err = sources.unreadable(t.location, e)
+        return {"unusable": _error_dict(err), "input": _failed_input(data, name, err)}
+    table = {
+        "location": t.location, "kind": t.kind, "mapping": t.mapping, "failable": list(t._failed),
+        "exported_at": t.exported_at.isoformat() if t.exported_at else None,
+        "notes": [asdict(n) for n in t.notes], "problems": [asdict(p) for p in on_disk.problems],
+    }
+    written = pl.scan_parquet(folder / f"{name}.text.parquet").select(pl.len()).collect().item()
+    entry = {k: v for k, v in input_entry(t.raw, written).items() if k != "notes"}  # the manifest counts what was written
+    return {"table": table, "input": entry}
+
+
+def _failed_input(data: ClientData, name: str, e: errors.KitError) -> dict:
+    src = data.params.sources[name]
+    raw = data._raws.get(name)
+    if raw is not None:  # read, but not usable (no records, a mapped column missing, failed in full)
+        rows = raw.rows if raw.rows is not None else int(raw.frame.select(pl.len()).collect().item())
+        return {**input_entry(raw, rows), "error": str(e)}
+    return {"location": src.path or uris.mask_uri(src.uri or ""), "error": str(e)}  # as ClientData.inputs says it
 
 
 def _write_table(folder: Path, t: TableLoad) -> TableLoad:

@@ -157,6 +157,11 @@ class ClientData:
         self._loads, self._failed, self._raws, self._inputs, self._frames = dict(loads), dict(failed), dict(raws or {}), inputs, {}
         return self
 
+    @classmethod
+    def deferred(cls, params: Parameters) -> "ClientData":
+        """Nothing read yet, not even the accounts table (kit.io.cache.write reads what its store lacks)."""
+        return cls.loaded(params, {}, {})
+
     def _load(self, name: str) -> TableLoad | None:
         if name in self._loads or name in self._failed or name not in self.params.sources:
             return self._loads.get(name)

@@ -60,6 +60,11 @@ class RawSource:
 
 def read(table: str, src, params) -> RawSource:
     """Read the source configured for `table` (a `kit.params.Source`)."""
+    if src.monthly:
+        raise SourceError(
+            "the path names the month ({period}) but no month was given", where=f"sources.{table}.path", code="period_needed",
+            fix="run it for a period (python -m kit run PARAMS --period YYYY-MM; validate --period YYYY-MM)",
+        )
     if src.path:
         return _read_file(table, params.resolve(src.path), src)
     return _read_sql(table, src)

@@ -13,16 +13,14 @@ import shutil
 import stat
 import time
 import uuid
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
 from kit import REPO, charts, notebooks
 from kit import params as params_mod
 from kit.io import cache, history, locks
-from kit.run import export, manifest
+from kit.run import export, losses, manifest
 from kit.errors import KitError, ParametersError, RunError, Stopped
 from kit.io.load import ClientData, earliest
 from kit.periods import Period
@@ -57,6 +55,11 @@ class ClientResult:
     error: str = ""
     notebooks: list[NotebookResult] = field(default_factory=list)
     retried: str = ""  # why the run started again (on a cluster: its worker was lost mid-run)
+    updated: str = ""  # a later month rerun because an earlier one changed the history: what changed (kit.run.months)
+
+    @property
+    def failing_notebook(self) -> str:
+        return next((n.name for n in self.notebooks if n.status == "failed"), "")
 
     @property
     def failure(self) -> str:
@@ -80,6 +83,53 @@ def order(only: list[str] | None) -> list[str]:
     return [n for n in notebooks.NAMES if n in names]
 
 
+@dataclass
+class _Started:
+    """A month's run before its data is read: its temporary folder, claimed, and its first kernels starting."""
+
+    params_path: str
+    params: params_mod.Parameters
+    period: Period
+    names: list[str]
+    client_root: Path
+    tmp: Path
+    claim: int
+    warm: dict
+
+    @property
+    def final(self) -> Path:
+        return self.client_root / self.period.label
+
+
+def _begin(params_path: str | Path, period: str | None, *, only: list[str] | None, jobs: int, out: str | Path,
+           notebooks_dir: str | Path, pool) -> _Started:
+    """Claim a month's temporary folder and start its first kernels (they import while the data is read)."""
+    per = Period.parse(period)
+    params = params_mod.load(params_path).for_period(per.label)
+    names = order(only)
+    client_root = Path(out).resolve() / params.client
+    try:
+        tmp, claim = _start(client_root, client_root / per.label, per, names)
+    except OSError as e:
+        raise _not_writable(e, client_root) from None
+    try:
+        warm = _warm_up(names, Path(notebooks_dir), tmp, jobs, {}, pool)
+    except BaseException:
+        locks.release(claim)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return _Started(str(params_path), params, per, names, client_root, tmp, claim, warm)
+
+
+def failed_result(params_path: str | Path, period: str | None, e: KitError, started: float) -> ClientResult:
+    """A run that failed before it had a folder: the client (if its parameters load) and the reason."""
+    try:
+        client = params_mod.load(params_path).client
+    except KitError:
+        client = Path(params_path).stem
+    return ClientResult(client, str(params_path), period or "", "failed", error=str(e), seconds=time.time() - started)
+
+
 def run_client(
     params_path: str | Path,
     period: str | None = None,
@@ -90,53 +140,49 @@ def run_client(
     notebooks_dir: str | Path = NOTEBOOK_DIR,
     progress: Progress | None = None,
     command: str | None = None,
+    store: Path | None = None,
+    accept_missing: bool = False,
+    pool=None,
 ) -> ClientResult:
     """Run one client's notebooks for one period. Never raises for bad input: the result says what failed.
-    `command` is what the manifest records as the command that ran it (default: this process's)."""
+    `command` is what the manifest records as the command that ran it (default: this process's);
+    `store`: the sources read for a whole range of months (kit.io.cache.write, kit.run.months);
+    `accept_missing`: replace the period folder even where the new run has less (kit.run.losses);
+    `pool`: kernels kept from the client's previous month (kit.run.engine.KernelPool), and given back."""
+    global _RUNNING
     started = time.time()
     progress = progress or (lambda *a: None)
-    try:
-        params = params_mod.load(params_path)
-        per = Period.parse(period)
-        names = order(only)
-    except KitError as e:
-        return ClientResult(Path(params_path).stem, str(params_path), period or "", "failed", error=str(e), seconds=time.time() - started)
-
-    def failed(e: KitError) -> ClientResult:
-        return ClientResult(params.client, str(params_path), per.label, "failed", error=str(e), seconds=time.time() - started)
-
-    global _RUNNING
-    client_root = Path(out).resolve() / params.client
-    final = client_root / per.label
-    tmp: Path | None = None
-    claim: int | None = None
-    committed = False
     _RUNNING += 1
+    run, committed = None, False
     try:
-        tmp, claim = _start(client_root, final, per, partial=set(names) != set(notebooks.NAMES))
-        warm = _warm_up(names, Path(notebooks_dir), tmp, jobs, {})  # the first kernels import while the data is read
+        run = _begin(params_path, period, only=only, jobs=jobs, out=out, notebooks_dir=notebooks_dir, pool=pool)
+        params, per, names, client_root, final, tmp = run.params, run.period, run.names, run.client_root, run.final, run.tmp
         try:
             progress(params.client, "", "inputs")
             # the client's data, read once for the whole run: every notebook reads this cache (kit.io.cache);
             # an unusable accounts table stops the run here, with its reason
-            data = cache.write(ClientData(params), tmp)
+            data = cache.write(ClientData.deferred(params), tmp, store)
             check_period(data, per)
         except BaseException:
-            for k in warm.values():
+            for k in run.warm.values():
                 k.cancel()
             raise
         parameters = {"params_path": str(Path(params_path).resolve()), "period": per.label, "run_dir": str(tmp)}
-        results = _execute_all(names, Path(notebooks_dir), tmp, parameters, jobs, lambda n, ev: progress(params.client, n, ev), warm)
+        results = _execute_all(names, Path(notebooks_dir), tmp, parameters, jobs, lambda n, ev: progress(params.client, n, ev), run.warm, pool)
         previous = (manifest.read(tmp / "manifest.json") or {}).get("notebooks", {})
         ran = {**previous, **{r.name: _relative(asdict(r), tmp) for r in results}}
         m = manifest.build(params, per.label, data.inputs, ran, started, time.time(), command)
         manifest.write(tmp / "manifest.json", m)
         cache.remove(tmp)  # the reports are what is kept, not the run's copy of the data
         ok = m["status"] == "ok"
+        error = ""
         with locks.client(client_root):  # one commit at a time per client: the period folder is replaced whole
+            lost = losses.find(final, tmp) if ok and final.exists() and not accept_missing else None
+            if lost:
+                ok, error = False, str(_would_lose(lost, final))
+                manifest.write(tmp / "manifest.json", {**m, "status": "failed", "stopped": error})
             folder = _commit(tmp, final) if ok else _keep_failed(tmp, client_root / f"{per.label}.failed")
         committed = True
-        error = ""
         if ok and "maintenance" in names and (folder / "maintenance.json").exists():
             error = _record_history(client_root, folder / "maintenance.json")  # only committed runs enter it
         return ClientResult(
@@ -144,19 +190,33 @@ def run_client(
             time.time() - started, error=error, notebooks=[_relocate(r, tmp, folder) for r in results],
         )
     except KitError as e:
-        return failed(e)
+        return failed_result(params_path, run.period.label if run else period, e, started)
     except OSError as e:  # the reports folder: not writable, full disk, a file in the way
-        return failed(RunError(
-            f"cannot write the reports ({e.strerror or type(e).__name__}{f': {e.filename}' if e.filename else ''})",
-            where=str(client_root), code="reports_not_writable",
-            fix="make the folder writable for the user running the batch (and check free disk space), or choose another with --out",
-        ))
+        return failed_result(params_path, run.period.label if run else period,
+                             _not_writable(e, run.client_root if run else Path(out).resolve()), started)
     finally:
         _RUNNING -= 1
-        if claim is not None:
-            locks.release(claim)
-        if tmp is not None and not committed:
-            shutil.rmtree(tmp, ignore_errors=True)
+        if run is not None:
+            locks.release(run.claim)
+            if not committed:
+                shutil.rmtree(run.tmp, ignore_errors=True)
+
+
+def _not_writable(e: OSError, where: Path) -> RunError:
+    return RunError(
+        f"cannot write the reports ({e.strerror or type(e).__name__}{f': {e.filename}' if e.filename else ''})",
+        where=str(where), code="reports_not_writable",
+        fix="make the folder writable for the user running the batch (and check free disk space), or choose another with --out",
+    )
+
+
+def _would_lose(lost: losses.Losses, final: Path) -> RunError:
+    return RunError(
+        f"not committed: the rerun {lost.describe()}. The period folder is kept as it was; the new run is in {final.name}.failed/",
+        where=str(final), code="would_lose_results",
+        fix="fix the input named above (export it again, check the mapping) and rerun the period; to replace the folder "
+            "with the new run on purpose, rerun with --accept-missing",
+    )
 
 
 def check_period(data: ClientData, per: Period) -> None:
@@ -171,7 +231,7 @@ def check_period(data: ClientData, per: Period) -> None:
         )
 
 
-def _start(client_root: Path, final: Path, per: Period, *, partial: bool) -> tuple[Path, int]:
+def _start(client_root: Path, final: Path, per: Period, names: list[str]) -> tuple[Path, int]:
     """The run's temporary folder next to the period folder, claimed for this process.
 
     Under the client lock: folders left by runs that were killed are removed first, a read-only
@@ -186,8 +246,11 @@ def _start(client_root: Path, final: Path, per: Period, *, partial: bool) -> tup
                 code="period_protected", fix=f"to rerun the period, make it writable first (chmod -R u+w {final}); or run another period",
             )
         tmp = client_root / f".tmp-{per.label}-{uuid.uuid4().hex[:8]}"
-        if final.exists() and partial:
-            shutil.copytree(final, tmp)  # a partial rerun keeps the other notebooks' outputs
+        if final.exists() and set(names) != set(notebooks.NAMES):
+            shutil.copytree(final, tmp)  # a partial rerun keeps the other notebooks' outputs, and only theirs
+            for name in names:
+                for f in notebooks.NOTEBOOKS[name].files:
+                    (tmp / f).unlink(missing_ok=True)
         else:
             tmp.mkdir()
         claim = locks.claim(tmp)
@@ -272,17 +335,24 @@ def _keep_failed(tmp: Path, failed: Path) -> Path:
 # ---------------------------------------------------------------------------- executing notebooks
 
 
-def _warm_up(pending: list[str], notebooks_dir: Path, run_dir: Path, jobs: int, warm: dict) -> dict:
+def _warm_up(pending: list[str], notebooks_dir: Path, run_dir: Path, jobs: int, warm: dict, pool=None) -> dict:
     """Start the kernels of the next notebooks to run (kit.run.engine.WarmKernel), up to 2 x `jobs`
-    kernels alive (`warm` holds those started already, running ones included)."""
-    from kit.run import engine
-
+    kernels alive (`warm` holds those started already, running ones included); from `pool` first."""
     for n in [n for n in pending if n not in warm and (notebooks_dir / notebooks.NOTEBOOKS[n].file).exists()][: max(0, 2 * max(1, jobs) - len(warm))]:
-        warm[n] = engine.WarmKernel(notebooks_dir / notebooks.NOTEBOOKS[n].file, run_dir)
+        warm[n] = _kernel(notebooks_dir / notebooks.NOTEBOOKS[n].file, run_dir, pool)
     return warm
 
 
-def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jobs: int, progress, warm: dict | None = None) -> list[NotebookResult]:
+def _kernel(notebook: Path, run_dir: Path, pool=None):
+    """A kernel for `notebook` in `run_dir`: kept from the previous month (`pool`), else a new one
+    (kept for the next month when there is a pool)."""
+    from kit.run import engine
+
+    return (pool and pool.take(notebook, run_dir)) or engine.WarmKernel(notebook, run_dir, kept=pool is not None)
+
+
+def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jobs: int, progress, warm: dict | None = None,
+                 pool=None) -> list[NotebookResult]:
     """Run notebooks after those they need (kit.notebooks), up to `jobs` at a time, each in a fresh kernel.
 
     Each notebook's kernel is started ahead (kit.run.engine.WarmKernel: imports done, nothing else)
@@ -293,7 +363,6 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
     """
     import queue
 
-    from kit.run import engine
 
     results: dict[str, NotebookResult] = {}
     pending = list(names)  # not started yet, in dependency order
@@ -312,7 +381,7 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
         results[n] = NotebookResult(n, "skipped", error={"summary": f"skipped: {', '.join(blocked(n))} failed"})
         pending.remove(n)
         if n in warm:
-            warm.pop(n).cancel()
+            _done_with(warm.pop(n), pool, used=False)
 
     def source(n):
         return notebooks_dir / notebooks.NOTEBOOKS[n].file
@@ -327,12 +396,12 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
                 pending.remove(n)
                 running.add(n)
                 progress(n, "start")
-                k = warm.pop(n, None) or engine.WarmKernel(source(n), run_dir)
+                k = warm.pop(n, None) or _kernel(source(n), run_dir, pool)
                 args = (n, str(source(n)), str(run_dir / notebooks.NOTEBOOKS[n].file), parameters, str(run_dir / "logs" / f"{n}.log"))
                 k.on_done = lambda k, n=n: finished.put(n)
                 k.go(lambda km, args=args: execute(*args, km=km))
                 warm[n] = k
-            _warm_up(pending, notebooks_dir, run_dir, jobs, warm)  # kernels for the next notebooks start while these run
+            _warm_up(pending, notebooks_dir, run_dir, jobs, warm, pool)  # kernels for the next notebooks start while these run
             if not running:
                 continue
             n = finished.get()
@@ -342,11 +411,22 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
                 results[n] = k.result()
             except Exception as e:  # noqa: BLE001 - execute never raises; a crash of the thread is a failure
                 results[n] = NotebookResult(n, "failed", error={"summary": f"{type(e).__name__}: {_first_line(str(e))}"})
+            if k.kept:
+                _done_with(k, pool, used=results[n].status == "ok")
             progress(n, results[n].status)
     finally:
         for k in warm.values():
-            k.cancel()
+            _done_with(k, pool, used=False)
     return [results[n] for n in names]
+
+
+def _done_with(k, pool, *, used: bool) -> None:
+    """A kernel this run no longer needs: kept for the next month when its notebook succeeded (or it
+    never ran one), else shut down."""
+    if pool is not None and k.kept and k.alive and (used or not k.runs):
+        pool.give(k)
+    else:
+        k.cancel()
 
 
 def execute(name: str, source: str, target: str, parameters: dict, log_path: str, km=None) -> NotebookResult:
@@ -419,50 +499,10 @@ def parameter_files(params_dir: str | Path) -> list[Path]:
     return sorted([*d.glob("*.yml"), *d.glob("*.yaml")])
 
 
-def run_all(
-    params_dir: str | Path,
-    period: str | None = None,
-    *,
-    only: list[str] | None = None,
-    jobs: int = 1,
-    out: str | Path = REPORTS,
-    notebooks_dir: str | Path = NOTEBOOK_DIR,
-    on_done: Callable[[ClientResult], None] | None = None,
-) -> list[ClientResult]:
-    """Every client in `params_dir`, `jobs` at a time; one client's failure does not stop the others."""
-    files = parameter_files(params_dir)
-    results: list[ClientResult] = []
-    if jobs <= 1:
-        for f in files:
-            r = run_client(f, period, only=only, out=out, notebooks_dir=notebooks_dir)
-            results.append(r)
-            on_done and on_done(r)
-        return results
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_init)
-    try:
-        futures = {pool.submit(run_client, f, period, only=only, out=out, notebooks_dir=notebooks_dir): f for f in files}
-        for fut in as_completed(futures):
-            try:
-                r = fut.result()
-            except Exception as e:  # a worker crash is a failure of that client only
-                f = futures[fut]
-                r = ClientResult(f.stem, str(f), period or "", "failed", error=f"runner crashed: {e}")
-            results.append(r)
-            on_done and on_done(r)
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: each worker cleans up its own run, then the batch stops
-        for proc in list((pool._processes or {}).values()):
-            if proc.is_alive():
-                proc.terminate()  # SIGTERM: the worker's run_client removes its temporary folder
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return sorted(results, key=lambda r: r.params_path)
-
-
 _RUNNING = 0  # run_client calls in progress in this process (a worker stops quietly when idle)
 
 
-def _worker_init() -> None:
+def worker_init() -> None:
     """In each --all worker: Ctrl-C is left to the parent, which stops the workers with SIGTERM; SIGTERM stops
     the client's run the way Ctrl-C would (its temporary folder is removed), or ends an idle worker quietly."""
     import signal

@@ -2,7 +2,7 @@
 
 One task per client goes to an existing Dask distributed scheduler (`dask scheduler` and `dask
 worker`, or any deployment: Kubernetes, YARN, HPC through dask-jobqueue). Each task runs
-`kit.run.batch.run_client` on a worker, so every client keeps the runner's guarantees there: the period
+`kit.run.months.run_months` on a worker (the client's months in order), so every client keeps the runner's guarantees there: the period
 folder replaced whole, a failed run kept in `<period>.failed/`, the history updated under the
 per-client lock, the client's data read once. Workers need the kit installed and the same paths
 for the parameters, the data and the reports (a shared file system); database credentials come
@@ -26,6 +26,7 @@ from typing import Callable, Iterator
 
 from kit.run import batch, manifest
 from kit.run.batch import ClientResult
+from kit.run.months import Month, run_months
 from kit.errors import RunError
 
 CONNECT_SECONDS = 10  # to reach the scheduler
@@ -37,19 +38,19 @@ LOST_FIX = "see the lost workers' logs (killed? out of memory? machine gone?), t
 def run_all(
     address: str,
     params_dir: str | Path,
-    period: str | None = None,
+    months: list[Month],
     *,
-    only: list[str] | None = None,
     jobs: int = 1,
     out: str | Path = batch.REPORTS,
     notebooks_dir: str | Path = batch.NOTEBOOK_DIR,
     on_start: Callable[[dict], None] | None = None,
-    on_done: Callable[[ClientResult], None] | None = None,
+    on_done: Callable[[list[ClientResult]], None] | None = None,
+    accept_missing: bool = False,
 ) -> list[ClientResult]:
-    """Every client in `params_dir` as a task on the cluster at `address`; `jobs` notebooks of a
-    client run side by side on its worker. `on_start` gets {client, worker, attempt, lost} when a
-    client's run starts on a worker (and `run`: False when it is not run again); `on_done` each
-    result as it arrives."""
+    """Every client in `params_dir` as a task on the cluster at `address`, each over the `months` in
+    order (kit.run.months); `jobs` notebooks of a client run side by side on its worker. `on_start`
+    gets {client, worker, attempt, lost} when a client's run starts on a worker (and `run`: False
+    when it is not run again); `on_done` each client's results (one per month) as they arrive."""
     distributed = _dask()
     files = batch.parameter_files(params_dir)
     client = connect(address)
@@ -59,24 +60,24 @@ def run_all(
     with client:
         if on_start is not None:
             client.subscribe_topic(topic, lambda event: on_start(event[1]))
-        settings = dict(only=only, jobs=jobs, out=str(Path(out).resolve()), notebooks_dir=str(Path(notebooks_dir).resolve()),
-                        topic=topic, command=manifest.command_line())
+        settings = dict(jobs=jobs, out=str(Path(out).resolve()), notebooks_dir=str(Path(notebooks_dir).resolve()),
+                        topic=topic, command=manifest.command_line(), accept_missing=accept_missing)
         futures = {
-            client.submit(run_on_worker, str(f.resolve()), period, **settings, key=f"healthkit-{f.stem}-{batch_id}", pure=False): f
+            client.submit(run_on_worker, str(f.resolve()), months, **settings, key=f"healthkit-{f.stem}-{batch_id}", pure=False): f
             for f in files
         }
         try:
             for future in distributed.as_completed(futures, loop=client.loop):
-                r = _result(future, futures[future], period, distributed)
-                results.append(r)
-                on_done and on_done(r)
+                rs = _result(future, futures[future], months, distributed)
+                results += rs
+                on_done and on_done(rs)
         except KeyboardInterrupt:
             client.cancel(list(futures))
             from kit.run.report import err
 
             err.print("clients not started yet are cancelled; runs already on a worker finish there (each commits whole or is kept as failed)")
             raise
-    return sorted(results, key=lambda r: r.params_path)
+    return sorted(results, key=lambda r: (r.params_path, r.period))
 
 
 def connect(address: str):
@@ -98,9 +99,9 @@ def connect(address: str):
     return client
 
 
-def run_on_worker(params_path: str, period: str | None, *, only, jobs: int, out: str, notebooks_dir: str, topic: str,
-                  command: str) -> ClientResult:
-    """One client's run, on a worker (its manifest records the batch's `command` and the worker). The
+def run_on_worker(params_path: str, months: list[Month], *, jobs: int, out: str, notebooks_dir: str, topic: str,
+                  command: str, accept_missing: bool = False) -> list[ClientResult]:
+    """One client's run over the months, on a worker (its manifests record the batch's `command` and the worker). The
     workers that started it before are kept in a Dask Variable named after the task: a task that
     starts a third time has lost two workers and is not run again."""
     from distributed import Variable, get_worker
@@ -115,33 +116,33 @@ def run_on_worker(params_path: str, period: str | None, *, only, jobs: int, out:
     worker.log_event(topic, {"client": Path(params_path).stem, "worker": worker.address, "attempt": len(before) + 1, "lost": before, "run": again})
     if not again:
         started.delete()
-        return _failed(params_path, period, RunError(
+        return _failed(params_path, months, RunError(
             f"the workers running it were lost mid-run {len(before)} times ({', '.join(before)}); it is not run again",
             where=params_path, code="worker_lost", fix=LOST_FIX))
     started.set([*before, worker.address])
-    result = batch.run_client(params_path, period, only=only, jobs=jobs, out=out, notebooks_dir=notebooks_dir,
-                              command=f"{command} (on worker {worker.address})")
+    results = run_months(params_path, months, jobs=jobs, out=out, notebooks_dir=notebooks_dir,
+                         command=f"{command} (on worker {worker.address})", accept_missing=accept_missing)
     started.delete()
-    if before:
-        result.retried = f"its worker {before[-1]} was lost mid-run; run again from the start on {worker.address}"
-    return result
+    for r in results if before else []:
+        r.retried = f"its worker {before[-1]} was lost mid-run; run again from the start on {worker.address}"
+    return results
 
 
-def _result(future, params_file: Path, period: str | None, distributed) -> ClientResult:
+def _result(future, params_file: Path, months: list[Month], distributed) -> list[ClientResult]:
     try:
         return future.result()
     except distributed.KilledWorker as e:  # the scheduler's own limit (distributed.scheduler.allowed-failures)
-        return _failed(str(params_file), period, RunError(
+        return _failed(str(params_file), months, RunError(
             f"the scheduler gave up on it after losing the workers running it ({_first_line(e)})", where=str(params_file),
             code="worker_lost", fix=LOST_FIX))
     except Exception as e:  # the task itself failed on its worker: the kit missing there, a bug
         hint = "install the kit on every worker (pip install -e '.[cluster]')" if isinstance(e, ImportError) else "see the worker's log"
-        return _failed(str(params_file), period, RunError(
+        return _failed(str(params_file), months, RunError(
             f"the run failed on its worker: {type(e).__name__}: {_first_line(e)}", where=str(params_file), code="worker_error", fix=hint))
 
 
-def _failed(params_path: str, period: str | None, error: RunError) -> ClientResult:
-    return ClientResult(Path(params_path).stem, params_path, period or "", "failed", error=str(error))
+def _failed(params_path: str, months: list[Month], error: RunError) -> list[ClientResult]:
+    return [ClientResult(Path(params_path).stem, params_path, m.period.label, "failed", error=str(error)) for m in months]
 
 
 def _dask():

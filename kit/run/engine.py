@@ -4,11 +4,16 @@ Most of a short notebook's time is fixed cost: starting a Python kernel and impo
 altair and the kit. The runner (kit.run.batch) hides it by starting the kernel of the next notebook
 while earlier notebooks run, with the modules that notebook imports already imported:
 
-* one kernel per notebook, never reused: it is started for that notebook, executes it (through
-  papermill, which accepts a started kernel manager as `km=`) and is shut down; no variable,
-  data or state can pass from one notebook or client to the next. Warming only imports modules
-  (the notebook's own imports and, for kit modules, the imports in their source), binding no
-  name in the notebook's namespace and leaving its execution count at 1;
+* one kernel per notebook: it is started for that notebook, executes it (through papermill,
+  which accepts a started kernel manager as `km=`) and is shut down; no variable, data or state
+  can pass from one notebook or client to the next. Warming only imports modules (the notebook's
+  own imports and, for kit modules, the imports in their source) and starts the chart converter,
+  binding no name in the notebook's namespace and leaving its execution count at 1;
+* the one exception: in a run over several months (kit.run.months) a kernel whose notebook
+  succeeded is kept for the same notebook of the client's next month (`KernelPool`), with its
+  namespace reset in between (`reset_code`: no name survives, the execution count is back to 1,
+  the working directory is the new run's). Twelve monthly checks then pay one kernel start, not
+  twelve; the range tests check that every month's outputs equal those of the month run alone;
 * each warm kernel lives in its own thread, which starts it, waits for its turn, runs the
   notebook and shuts the kernel down, so the kernel, its client and their event loop stay in one
   thread;
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import json
+import queue
 import sys
 import threading
 from functools import lru_cache
@@ -105,8 +111,10 @@ def warm(modules: list[str]) -> None:
 
     for m in modules:
         try:
-            if m == "altair":  # configured as the notebooks use it (static SVG, no slow IRI grammar)
-                importlib.import_module("kit.charts").alt()
+            if m == "altair":  # configured as the notebooks use it (static SVG, no slow IRI grammar), converter started
+                charts = importlib.import_module("kit.charts")
+                charts.alt()
+                charts.start_renderer()
             else:
                 importlib.import_module(m)
         except BaseException:  # noqa: BLE001 - warming must never break a kernel
@@ -126,36 +134,47 @@ def kernel_arguments(modules: list[str]) -> list[str]:
 class WarmKernel:
     """A thread that starts a kernel for one notebook at once, then waits: `go(fn)` runs
     `fn(km)` (km is None when the kernel could not be started), `cancel()` gives up; either way the
-    kernel is shut down afterwards. `result()` waits for fn's return value."""
+    kernel is shut down afterwards, unless the kernel is `kept` for the same notebook of the next
+    month (`KernelPool`). `result()` waits for fn's return value."""
 
-    def __init__(self, notebook: str | Path, cwd: str | Path, kernel_name: str = "python3", on_done: Callable[["WarmKernel"], None] | None = None):
+    def __init__(self, notebook: str | Path, cwd: str | Path, kernel_name: str = "python3",
+                 on_done: Callable[["WarmKernel"], None] | None = None, kept: bool = False):
         self.notebook = Path(notebook)
         self.cwd = str(cwd)
         self.kernel_name = kernel_name
         self.on_done = on_done
-        self._go = threading.Event()
-        self._fn: Callable[[Any], Any] | None = None
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._finished = threading.Event()
+        self.kept = kept  # after a notebook, wait for the next one (a range's next month) instead of shutting down
+        self.runs = 0  # notebooks run so far
+        self._jobs: queue.Queue = queue.Queue()
+        self._job: _Job | None = None
         self.start_error: str = ""
         self.modules = preload(self.notebook)  # parsed here, in the caller's thread, not in the kernel's
         self._thread = threading.Thread(target=self._main, name=f"kernel-{self.notebook.stem}", daemon=True)
         self._thread.start()
 
     def go(self, fn: Callable[[Any], Any]) -> None:
-        self._fn = fn
-        self._go.set()
+        self._job = _Job(fn)
+        self._jobs.put(self._job)
 
     def cancel(self) -> None:
-        self._fn = None
-        self._go.set()
+        self._jobs.put(None)
 
     def result(self) -> Any:
-        self._finished.wait()
-        if self._error is not None:
-            raise self._error
-        return self._value
+        job = self._job
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.value
+
+    @property
+    def alive(self) -> bool:
+        """Its thread still serves notebooks (a kept kernel whose start failed has none to serve)."""
+        return self._thread.is_alive() and not self.start_error
+
+    def move_to(self, cwd: str | Path) -> "WarmKernel":
+        """The next notebook runs in `cwd`; its namespace is reset first (`reset_code`)."""
+        self.cwd = str(cwd)
+        return self
 
     def _main(self) -> None:
         km = None
@@ -165,18 +184,26 @@ class WarmKernel:
             except Exception as e:  # noqa: BLE001 - papermill starts a kernel itself then
                 self.start_error = f"{type(e).__name__}: {e}"
                 km = None
-            self._go.wait()
-            if self._fn is not None:
+            while (job := self._jobs.get()) is not None:
                 try:
-                    self._value = self._fn(km)
+                    if self.runs and km is not None:
+                        _run_silently(km, reset_code(self.cwd))
+                    self.runs += 1
+                    job.value = job.fn(km)
                 except BaseException as e:  # noqa: BLE001 - handed to result()
-                    self._error = e
+                    job.error = e
+                if not self.kept or km is None:
+                    break  # done once the kernel is shut down
+                job.done.set()
+                if self.on_done is not None:
+                    self.on_done(self)
         finally:
             if km is not None:
                 _shutdown(km)
-            self._finished.set()
-            if self.on_done is not None and self._fn is not None:
-                self.on_done(self)
+            if self._job is not None and not self._job.done.is_set():
+                self._job.done.set()
+                if self.on_done is not None and self._job.fn is not None:
+                    self.on_done(self)
 
     def _start(self):
         from jupyter_core.utils import run_sync
@@ -184,6 +211,60 @@ class WarmKernel:
         km = _manager_class()(kernel_name=self.kernel_name, transport="ipc", ip=_socket_prefix())
         run_sync(km.start_kernel)(extra_arguments=kernel_arguments(self.modules), cwd=self.cwd)
         return km
+
+
+class _Job:
+    def __init__(self, fn: Callable[[Any], Any]):
+        self.fn, self.value, self.error, self.done = fn, None, None, threading.Event()
+
+
+def reset_code(cwd: str) -> str:
+    """Run in a kept kernel before its next notebook: the working directory of the new run, and the
+    namespace as a fresh kernel has it (IPython's reset: every name, the output history, the execution
+    count back to 1). Imported modules stay: that is what keeping the kernel saves."""
+    return f"__import__('os').chdir({cwd!r}); get_ipython().reset(new_session=True)"
+
+
+def _run_silently(km, code: str) -> None:
+    """Execute `code` in the kernel without output or history (silent: the execution count stays)."""
+    from jupyter_core.utils import run_sync
+
+    kc = km.client()
+    kc.start_channels()
+    try:
+        run_sync(kc.wait_for_ready)(timeout=60)
+        reply = run_sync(kc.execute_interactive)(code, silent=True, store_history=False, timeout=60)
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError(f"resetting the kernel failed: {reply['content'].get('evalue', '')}")
+    finally:
+        kc.stop_channels()
+
+
+class KernelPool:
+    """Kernels kept between the months of one client's range run (kit.run.months): after a month's
+    notebook succeeded, its kernel waits here for the same notebook of the next month, which then
+    starts without paying the kernel's start and imports again. Only within one client and one
+    notebook file; a kernel whose notebook failed is not kept. `close()` shuts down the rest."""
+
+    def __init__(self):
+        self._kernels: dict[str, list[WarmKernel]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, notebook: str | Path, cwd: str | Path) -> WarmKernel | None:
+        with self._lock:
+            kept = self._kernels.get(str(Path(notebook).resolve()))
+            return kept.pop().move_to(cwd) if kept else None
+
+    def give(self, k: WarmKernel) -> None:
+        with self._lock:
+            self._kernels.setdefault(str(k.notebook.resolve()), []).append(k)
+
+    def close(self) -> None:
+        with self._lock:
+            for kernels in self._kernels.values():
+                for k in kernels:
+                    k.cancel()
+            self._kernels.clear()
 
 
 @lru_cache(maxsize=1)

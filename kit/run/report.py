@@ -64,15 +64,20 @@ class AllProgress:
                 self.say(escape(f"[{event['client']}]") + f" started on {escape(event['worker'])}")
             self.refresh()
 
-    def done(self, result) -> None:
+    def done(self, results) -> None:
+        """A client finished: its results, one per month."""
         from pathlib import Path
 
         with self.lock:
             self.count += 1
-            self.failed += result.status != "ok"
+            bad = [r for r in results if r.status != "ok"]
+            self.failed += bool(bad)
+            first = results[0]
             if self.running is not None:
-                self.running.discard(Path(result.params_path).stem)
-            self.say(escape(f"[{self.count}/{self.total}]") + f" {result.client} {result.period}: {MARK.get(result.status, result.status)} ({result.seconds:.1f}s)")
+                self.running.discard(Path(first.params_path).stem)
+            periods = first.period if len(results) == 1 else f"{first.period}..{results[-1].period} ({len(results)} months)"
+            status = MARK["ok"] if not bad else MARK["failed"] + (f" ({', '.join(r.period for r in bad)})" if len(results) > 1 else "")
+            self.say(escape(f"[{self.count}/{self.total}]") + f" {first.client} {periods}: {status} ({sum(r.seconds for r in results):.1f}s)")
             if self.progress:
                 self.progress.advance(self.task)
             self.refresh()
@@ -90,13 +95,21 @@ class AllProgress:
 
 
 def summary(results) -> None:
+    """One row per client and month: status, seconds, the notebook that failed, where the reports are
+    (or why it failed); then the later months checked again because an earlier one changed."""
     t = Table(title="batch summary", show_lines=False)
-    for col in ("client", "period", "status", "seconds", "reports / failure"):
+    for col in ("client", "period", "status", "seconds", "failed notebook", "reports / failure"):
         t.add_column(col, overflow="fold")
     for r in results:
         where = r.folder if r.status == "ok" else r.failure
-        t.add_row(r.client, r.period, MARK.get(r.status, r.status), f"{r.seconds:.1f}", escape(where))
+        t.add_row(r.client, r.period + (" (again)" if r.updated else ""), MARK.get(r.status, r.status), f"{r.seconds:.1f}",
+                  r.failing_notebook, escape(where))
     console.print(t)
+    updated = [r for r in results if r.updated]
+    if updated:
+        console.print(f"{len(updated)} later month(s) checked again, because an earlier month's history changed:")
+        for r in updated:
+            console.print(f"- {r.client} {r.period}: {escape(r.updated)}")
     retried = [r for r in results if r.retried]
     if retried:
         console.print(f"{len(retried)} client(s) ran again after losing a worker:")
@@ -104,9 +117,9 @@ def summary(results) -> None:
             console.print(f"- {r.client}: {escape(r.retried)} ({MARK.get(r.status, r.status)})")
     failed = [r for r in results if r.status != "ok"]
     if failed:
-        err.print(f"{len(failed)} of {len(results)} client(s) failed:")
+        err.print(f"{len(failed)} of {len(results)} run(s) failed:")
         for r in failed:
-            err.print(f"- {r.client}: {escape(r.failure)}")
+            err.print(f"- {r.client} {r.period}: {escape(r.failure)}")
             if r.folder:
                 err.print(f"  executed notebooks and logs: {r.folder}")
 
