@@ -12,7 +12,8 @@ Known truths, so tests can check the analyses:
   driver shows up in its table months before the renewal (the signals in `DRIVER_SIGNALS`).
 * `NOISE_SIGNALS` carry no churn information by construction.
 * `DEFECTS` are planted data defects, each with its exact count, for the audit to find.
-* `PLANTED_MAINTENANCE` are planted operational problems in the period's last month.
+* `PLANTED_MAINTENANCE` are planted operational problems in the period's last month (false positives:
+  its last two months).
 """
 
 from __future__ import annotations
@@ -67,7 +68,12 @@ PLANTED_MAINTENANCE = {
     "stale_sync_source": {"source": "Amplitude", "days": 3},  # no successful sync in the last 3 days
     "csm_login_drop": {"active_share_before": 0.88, "active_share_last_month": 0.5},
     "unscored_active_accounts": 5,  # active accounts with no platform score in the last month
+    # The CS platform's usage sync broke for a while: a share of the accounts read as red in the weeks
+    # the maintenance check scores the last two months' renewals by (90 days before them), so false
+    # positives cross the 25% line in both months and the refinement trigger fires on them.
+    "false_positive_months": {"months": 2, "accounts_share": 0.3, "score_below": 58},
 }
+FALSE_POSITIVE_SEED = 2026  # its own random stream: the other planted values stay as they were
 
 SEGMENTS = ("SMB", "Mid-Market", "Enterprise")
 SEGMENT_SHARE = (0.55, 0.30, 0.15)
@@ -435,8 +441,24 @@ class _Generator:
         self.defect_ids["unscored_active_accounts"] = sorted(self.ids[unscored].tolist())
         month_start = np.datetime64(self.end.replace(day=1))
         alive[np.ix_(unscored, np.nonzero(weeks >= month_start)[0])] = False
+        score = self._plant_false_positives(score, weeks, month_start)
         ai, wi = np.nonzero(alive)
         return pl.DataFrame({"Company ID": self.ids[ai], "Snapshot Date": weeks[wi], "Overall Score": score[ai, wi]})
+
+    def _plant_false_positives(self, score: np.ndarray, weeks: np.ndarray, month_start: np.datetime64) -> np.ndarray:
+        """A share of the accounts scored red in the snapshots the last months' renewals are judged by."""
+        plant = PLANTED_MAINTENANCE["false_positive_months"]
+        lead = np.timedelta64(90, "D")  # parameters/demo.yml lead_time_days
+        first = np.datetime64(month_start, "M") - (plant["months"] - 1)  # the first planted month
+        start = np.datetime64(first, "D") - lead - np.timedelta64(6, "D")  # weekly snapshots: the one its first renewal reads
+        end = np.datetime64(self.end) - lead
+        rng = np.random.default_rng(FALSE_POSITIVE_SEED)
+        hit = rng.random(self.n) < plant["accounts_share"]
+        in_window = (weeks >= start) & (weeks <= end)
+        low = rng.uniform(35, plant["score_below"], score.shape)
+        mask = hit[:, None] & in_window[None, :]
+        self.planted_false_positive_window = (str(start), str(end))
+        return np.where(mask, np.minimum(score, np.round(low)), score)
 
     def _ctas(self, scores: pl.DataFrame, owners) -> pl.DataFrame:
         rng = self.rng

@@ -20,8 +20,8 @@ Definitions (the period is a calendar month; nothing dated after its last day is
   positive rate = red-flagged renewals that did not churn / renewals that did not churn; false
   negative rate = churned renewals not flagged red / churned renewals. Value: the larger.
 * refinement_trigger: consecutive months, ending with this one, in which false_rate was red
-  (from the history; a month missing from the history breaks the run). Red when more than
-  consecutive_months - 1, amber when more than 0.
+  (from the history; a month missing from the history breaks the run, and the detail names it).
+  Red when more than consecutive_months - 1, amber when more than 0.
 * sync_failures: per source, failed syncs started in the period. Value: the largest count.
 * sync_staleness: per source seen in the 90 days before period end, hours from the last
   successful sync (finish time, else start time) to the end of the period (no success in those
@@ -241,7 +241,20 @@ def refinement_trigger(false_check: Check, history: pl.DataFrame | None, period:
     n = consecutive_red(history, "false_rate", period, false_check.status == RED)
     detail = (f"false positives/negatives above {_pct(m.false_rate.red)} for {n} consecutive month(s); "
               f"the trigger fires at {m.consecutive_months}")
+    gaps = missing_months(history, period, m.consecutive_months - 1)
+    if gaps:
+        detail += (f"; the history has no record for {', '.join(gaps)} (not run, or its run failed), so the count "
+                   "cannot reach back past it: run that month to complete it")
     return _rated("refinement_trigger", n, m, detail)
+
+
+def missing_months(history: pl.DataFrame | None, period: Period, months: int) -> list[str]:
+    """Of the `months` months before `period`, those the history lacks although it starts before them."""
+    if history is None or history.height == 0:
+        return []
+    recorded = set(history["period"].to_list())
+    first = min(recorded)
+    return [p.label for p in (period.previous(i) for i in range(months, 0, -1)) if p.label >= first and p.label not in recorded]
 
 
 # ---------------------------------------------------------------------------- integrations
@@ -425,8 +438,7 @@ def _weights_of(obj: Any) -> dict[str, float] | None:
 
 def recalibration(params: Parameters, weights_json: dict | None, period: Period) -> Check:
     if not period.closes_quarter:
-        nxt = next(p for p in (period.previous(-i) for i in range(1, 4)) if p.closes_quarter)
-        return not_checked("recalibration", f"quarterly check: runs in periods that close a quarter (next: {nxt.label})",
+        return not_checked("recalibration", f"quarterly check: runs in periods that close a quarter (next: {period.next_quarter_close.label})",
                            action=NO_ACTION)
     if weights_json is None:
         return not_checked("recalibration", "weights.json not found in this run: run the weights notebook in the same "
@@ -447,6 +459,45 @@ def recalibration(params: Parameters, weights_json: dict | None, period: Period)
     value = round(float(top["drift"]), 6)
     detail = f"largest drift: {top['component']} {top['current']:.2f} now vs {top['proposed']:.2f} proposed"
     return _rated("recalibration", value, params.maintenance, detail, behind)
+
+
+@dataclass
+class Schedule:
+    """When the quarterly recalibration check last ran (had a value), with what result, and when it is due."""
+
+    last: dict | None  # the history record of the last month it was checked (period, status, value, detail)
+    next_due: Period
+    missed: list[str]  # months closing a quarter, after the last check and up to the latest month, without one
+
+    @property
+    def text(self) -> str:
+        if self.last is None:
+            head = "The quarterly recalibration check has not run yet"
+        else:
+            head = (f"The quarterly recalibration check last ran for {self.last['period']}: "
+                    f"{self.last['status']} ({self.last['detail']})")
+        if self.missed:
+            return (f"{head}. It was due for {', '.join(self.missed)} and did not run (run the weights notebook "
+                    f"in those months' batch); next due {self.next_due.label}.")
+        return f"{head}. Next due: {self.next_due.label}."
+
+
+def recalibration_schedule(history: pl.DataFrame | None, latest: Period) -> Schedule:
+    """From the history up to `latest`: the recalibration check's last result and its next due month
+    (the quarter close after its last run; months that closed a quarter since without it are `missed`)."""
+    h = history if history is not None else pl.DataFrame(schema={"period": pl.String, "name": pl.String, "status": pl.String})
+    ran = h.filter(pl.col("name") == "recalibration", pl.col("status") != NOT_CHECKED, pl.col("period") <= latest.label).sort("period")
+    last = ran.row(-1, named=True) if ran.height else None
+    if last is not None:
+        due = Period.parse(last["period"]).next_quarter_close
+    else:  # never run: due from the first month the history covers
+        first = Period.parse(min(h["period"].to_list())) if h.height else latest
+        due = first if first.closes_quarter else first.next_quarter_close
+    missed = []
+    while due <= latest:
+        missed.append(due.label)
+        due = due.next_quarter_close
+    return Schedule(last, due, missed)
 
 
 # ---------------------------------------------------------------------------- all checks

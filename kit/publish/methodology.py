@@ -54,7 +54,7 @@ def limit_text(params: Parameters, name: str) -> tuple[str, str]:
 
 
 def page(params: Parameters, *, weights: dict | None = None, weights_period: str | None = None,
-         card: dict | None = None, card_period: str | None = None) -> str:
+         card: dict | None = None, card_period: str | None = None, schedule: maintenance.Schedule | None = None) -> str:
     parts = [
         _front(params),
         _intro(params),
@@ -65,7 +65,7 @@ def page(params: Parameters, *, weights: dict | None = None, weights_period: str
         _scorecard(card, card_period),
         _bands(params),
         _reading(params),
-        _recalibration(params),
+        _recalibration(params, schedule),
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
 
@@ -342,7 +342,7 @@ def _reading(params: Parameters) -> str:
     ])
 
 
-def _recalibration(params: Parameters) -> str:
+def _recalibration(params: Parameters, schedule: maintenance.Schedule | None = None) -> str:
     def rows(cadence):
         return [[f"{c.title}: {c.measures}", *limit_text(params, c.name), c.action] for c in CHECKS.values() if c.cadence == cadence]
 
@@ -353,7 +353,8 @@ def _recalibration(params: Parameters) -> str:
         "### Monthly checks",
         table(["Check", "Amber", "Red", "Action when red"], rows(MONTHLY), wide=(0, 3)),
         "### Quarterly checks",
-        "Run when the month closes a quarter, in addition to the monthly checks.",
+        "Run when the month closes a quarter, in addition to the monthly checks."
+        + (f" {esc(schedule.text)}" if schedule else ""),
         table(["Check", "Amber", "Red", "Action when red"], rows(QUARTERLY), wide=(0, 3)),
         "### Every 6 to 12 months",
         "Recalibrate the whole model on the latest churn and renewal history: rerun the weighting and "

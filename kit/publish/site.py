@@ -38,7 +38,7 @@ from typing import Any, Callable
 import yaml
 
 from kit import REPO, notebooks, present
-from kit.analyses import maintenance_report
+from kit.analyses import maintenance, maintenance_report
 from kit.checks import CHECKS
 from kit import params as params_mod
 from kit.errors import KitError
@@ -252,8 +252,11 @@ class Scrubber:
         return o
 
     @classmethod
-    def for_client(cls, params) -> "Scrubber":
-        return cls(personal_values(params), params.client)
+    def for_client(cls, params, periods: list[str]) -> "Scrubber":
+        """Every published month's names: an export per month (`{period}` in a path) is read for each."""
+        monthly = any(src.monthly for src in params.sources.values())
+        values = set().union(*(personal_values(params.for_period(p)) for p in (periods if monthly else periods[-1:])))
+        return cls(values, params.client)
 
 
 class NoScrub(Scrubber):
@@ -402,7 +405,7 @@ def build_source(params, period: str | None = None, *, out: str | Path = REPORTS
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".tmp-{params.client}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
-    scrub = NoScrub() if params.publish.personal_data else Scrubber.for_client(params)
+    scrub = NoScrub() if params.publish.personal_data else Scrubber.for_client(params, reports.periods)
     ctx = _Ctx(params, reports, tmp, scrub, [])
     try:
         _write_config(ctx)
@@ -471,7 +474,12 @@ def _write_methodology(ctx: _Ctx) -> None:
     period, weights = ctx.json(notebooks.NOTEBOOKS["weights"].artefact)
     card_period, card = ctx.json("scorecard.json")
     ctx.write("methodology.qmd", methodology.page(ctx.params, weights=weights, weights_period=period,
-                                                  card=card, card_period=card_period))
+                                                  card=card, card_period=card_period, schedule=_schedule(ctx)))
+
+
+def _schedule(ctx: _Ctx) -> maintenance.Schedule:
+    """The quarterly recalibration check's last run and next due month, from the history up to the selected period."""
+    return maintenance.recalibration_schedule(load_history(ctx.reports.root, ctx.reports.selected), Period.parse(ctx.reports.selected))
 
 
 # ---------------------------------------------------------------------------- home
@@ -613,7 +621,9 @@ def trends_chart(hist) -> str | None:
         return None
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(chart.to_json())
+    from kit import charts
+
+    return charts.stable_ids(vlc.vegalite_to_svg(chart.to_json()))
 
 
 def trends_figure(hist):
@@ -638,7 +648,7 @@ def trends_figure(hist):
     alt = charts.alt()
     base = alt.Chart(pdf)
     line = base.mark_line(point=True, color=charts.PALETTE["blue"]).encode(
-        x=alt.X("period:O", title=None, axis=alt.Axis(labelAngle=0)), y=alt.Y("value:Q", title=None)
+        x=alt.X("period:O", title=None, axis=charts.period_axis()), y=alt.Y("value:Q", title=None)
     )
     limit = base.mark_line(strokeDash=[4, 3], color=charts.PALETTE["red"]).encode(x="period:O", y="threshold:Q")
     ticks = base.mark_tick(color=charts.PALETTE["red"], thickness=2).encode(x="period:O", y="threshold:Q")  # seen from the first month
@@ -660,9 +670,10 @@ def _write_trends(ctx: _Ctx) -> None:
     }
     parts = [front_matter(meta)]
     hist = load_history(r.root, r.selected)
+    quarterly = "## Quarterly recalibration\n\n" + esc(_schedule(ctx).text)
     if hist is None or hist.is_empty():
         parts.append("The history of monthly checks is not available yet: it builds up as the maintenance check runs each month.")
-        ctx.write("maintenance/trends.qmd", "\n\n".join(parts) + "\n")
+        ctx.write("maintenance/trends.qmd", "\n\n".join([*parts, quarterly]) + "\n")
         return
     months = p.publish.trend_months
     periods = sorted(set(hist.get_column("period").to_list()))[-months:]
@@ -679,7 +690,7 @@ def _write_trends(ctx: _Ctx) -> None:
         rows = [[present.label(n)] + [present.HTML(present.badge(status[(n, per)])) if status.get((n, per)) else present.MISSING
                                       for per in periods] for n in names]
         parts.append("## Status by month\n\n" + table(["Check"] + periods, rows))
-    ctx.write("maintenance/trends.qmd", "\n\n".join(parts) + "\n")
+    ctx.write("maintenance/trends.qmd", "\n\n".join([*parts, quarterly]) + "\n")
 
 
 # ---------------------------------------------------------------------------- rendering
