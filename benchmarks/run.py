@@ -23,6 +23,9 @@ Sections, each against a naive baseline or an older commit measured in the same 
 6. site: rendering one client's site (`python -m kit publish`, the demo's reports: writing the
    Quarto source, then `quarto render`), vs writing the source alone and vs `quarto render` of a
    one-page website (Quarto's own fixed cost). Needs Quarto.
+7. months: the demo's monthly backfill, `--only maintenance` over twelve months in one command
+   (`--period 2025-11..2026-10`) vs one month alone and vs one month run after the eleven before it;
+   large_months: the large client's whole batch over those twelve months vs one month alone.
 
 Every measurement is a separate process (wall time and peak RSS from os.wait4: the largest single
 process among the runner and the kernels it started); figures are medians of --reps runs (3;
@@ -56,7 +59,8 @@ DEMO_PARAMS = REPO / "parameters" / "demo.yml"
 DEMO_DATA = REPO / "data" / "demo"
 PERIOD = "2026-10"
 GIB = 1024**3
-SECTIONS = ["overhead", "demo", "large", "large_run", "large_analyses", "clients", "backtest", "site"]
+SECTIONS = ["overhead", "demo", "large", "large_run", "large_analyses", "clients", "backtest", "site", "months", "large_months"]
+RANGE = "2025-11..2026-10"  # twelve months ending with PERIOD
 
 
 # ---------------------------------------------------------------------------- measuring
@@ -131,10 +135,10 @@ def before_tree(commit: str, folder: Path) -> Path:
     return folder
 
 
-def kit_run(args: list, *, tree: Path = REPO, notebooks: Path | None = None) -> dict:
+def kit_run(args: list, *, tree: Path = REPO, notebooks: Path | None = None, period: str = PERIOD) -> dict:
     """`python -m kit run ARGS` of `tree` (this repository, or a before_tree) as a fresh process, measured.
     The runner starts in `tree` and the kernels inherit PYTHONPATH=tree, so both import that tree's kit."""
-    cmd = [PY, "-m", "kit", "run", *map(str, args), "--period", PERIOD, "--notebooks", str(notebooks or tree / "notebooks")]
+    cmd = [PY, "-m", "kit", "run", *map(str, args), "--period", period, "--notebooks", str(notebooks or tree / "notebooks")]
     return measure(cmd, cwd=tree, env={"PYTHONPATH": str(tree)})
 
 
@@ -350,6 +354,60 @@ def section_clients(reps: int, tmp: Path, quick: bool, before: Path | None) -> d
     return res
 
 
+def _months_ok(out: Path, client: str, periods: int) -> None:
+    found = [json.loads(m.read_text())["status"] for m in out.glob(f"{client}/20*/manifest.json")]
+    if len(found) != periods or set(found) != {"ok"}:
+        raise RuntimeError(f"{periods} ok months expected under {out / client}, found {found}")
+
+
+def section_months(reps: int, tmp: Path) -> dict:
+    """The demo's monthly backfill: `--only maintenance` over twelve months (RANGE) in one command, vs
+    one month alone (PERIOD, nothing before it), and vs that month run on its own after the eleven
+    before it (what each monthly run costs once the history exists: its trend charts have points)."""
+    earlier = Path(tempfile.mkdtemp(dir=tmp))
+    first, _, _ = RANGE.partition("..")
+    kit_run([DEMO_PARAMS, "--only", "maintenance", "--out", earlier], period=f"{first}..2026-09")
+
+    def alone():
+        out = Path(tempfile.mkdtemp(dir=tmp))
+        r = kit_run([DEMO_PARAMS, "--only", "maintenance", "--out", out])
+        _months_ok(out, "demo", 1)
+        return r
+
+    def after_history():
+        out = Path(tempfile.mkdtemp(dir=tmp))
+        shutil.copytree(earlier, out, dirs_exist_ok=True)
+        r = kit_run([DEMO_PARAMS, "--only", "maintenance", "--out", out])
+        _months_ok(out, "demo", 12)
+        return r
+
+    def twelve():
+        out = Path(tempfile.mkdtemp(dir=tmp))
+        r = kit_run([DEMO_PARAMS, "--only", "maintenance", "--out", out], period=RANGE)
+        _months_ok(out, "demo", 12)
+        return r
+
+    runs = interleaved({"one_month": alone, "one_month_after_history": after_history, "twelve_months": twelve}, reps)
+    return {k: figures(v) for k, v in runs.items()}
+
+
+def section_large_months(reps: int, tmp: Path, quick: bool) -> dict:
+    """The 20,000-account client's whole batch over twelve months (RANGE, one command, --jobs 1) vs one month alone."""
+    from benchmarks import data as bdata
+
+    params = write_params(tmp / "large" / "large.yml", bdata.large_client("quick" if quick else "full"), "large")
+
+    def run(period: str, months: int):
+        out = Path(tempfile.mkdtemp(dir=tmp))
+        r = kit_run([params, "--jobs", 1, "--out", out], period=period)
+        _months_ok(out, "large", months)
+        shutil.rmtree(out, ignore_errors=True)
+        return r
+
+    runs = interleaved({"one_month": lambda: run(PERIOD, 1), "twelve_months": lambda: run(RANGE, 12)}, reps)
+    return {k: figures(v) for k, v in runs.items()}
+
+
 def section_site(reps: int, tmp: Path) -> dict:
     from kit.publish import site
 
@@ -452,6 +510,18 @@ def table(res: dict) -> str:
             add("6 site", "site source only (no render)", t["source_only"]["seconds"], "s")
             add("6 site", f"publish the demo site ({t['pages']} pages)", t["publish"]["seconds"], "s",
                 f"{t['publish']['seconds'] / base:.2f}x the one-page render")
+    for key, name in (("months", "7 months"), ("large_months", "7 large_months")):
+        if key in res:
+            m = res[key]
+            one = m["one_month"]["seconds"]
+            add(name, "one month alone", one, "s", f"peak {m['one_month']['peak_rss'] / GIB:.2f} GiB")
+            if "one_month_after_history" in m:
+                add(name, "one month after the eleven before it", m["one_month_after_history"]["seconds"], "s")
+            t = m["twelve_months"]["seconds"]
+            vs = (f", {t / m['one_month_after_history']['seconds']:.2f}x the month after its history"
+                  if "one_month_after_history" in m else "")
+            add(name, f"twelve months in one command ({RANGE})", t, "s",
+                f"{t / one:.2f}x one month alone{vs}, peak {m['twelve_months']['peak_rss'] / GIB:.2f} GiB")
     w = [max(len(r[i]) for r in rows) for i in range(4)] if rows else [0] * 4
     return "\n".join("  ".join(x.ljust(w[i]) for i, x in enumerate(r)) for r in rows)
 
@@ -492,6 +562,10 @@ def main(argv=None) -> int:
                 res[s] = section_backtest(reps, tmp, before, args.before)
             elif s == "site":
                 res[s] = section_site(reps, tmp)
+            elif s == "months":
+                res[s] = section_months(reps, tmp)
+            elif s == "large_months":
+                res[s] = section_large_months(reps, tmp, args.quick)
             print(f"[{s}: {time.time() - t:.0f} s]", file=sys.stderr, flush=True)
     finally:
         res["load_after"] = os.getloadavg()

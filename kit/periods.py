@@ -89,7 +89,7 @@ def months(period: str | None = None, since: int | None = None, *, today: date |
     """The months a run covers, in order: `period` is YYYY-MM or a range FIRST..LAST (both included);
     `since` N is the last N complete months; neither: the last complete month."""
     if period and since is not None:
-        raise ParametersError("give --period or --since, not both", where="--since",
+        raise ParametersError("give --period or --since, not both", where="--since", code="bad_period",
                               fix="e.g. --period 2025-11..2026-10, or --since 12 for the last twelve complete months")
     if since is not None:
         if not 1 <= since <= MAX_MONTHS:

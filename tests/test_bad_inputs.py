@@ -743,7 +743,11 @@ def test_yaml_syntax_error_names_the_line(client, kit):
 
 def test_bad_period_arguments(client, kit):
     c = client()
-    clear(kit("run", c.params(), "--period", "2026-13"), 1, "--period", "'2026-13' is not a month", fix="YYYY-MM", reason="bad_period")
+    clear(kit("run", c.params(), "--period", "2026-13"), 2, "--period", "'2026-13' is not a month", fix="YYYY-MM", reason="bad_period")
+    clear(kit("run", c.params(), "--period", "2026-10..2026-02"), 2, "--period", "the range 2026-10..2026-02 ends before it starts",
+          fix="--period 2026-02..2026-10", reason="bad_period")
+    clear(kit("run", c.params(), "--period", "2026-01", "--since", "3"), 2, "--since", "give --period or --since, not both", fix="--since 12",
+          reason="bad_period")
     clear(kit("run", c.params(), "--jobs", "0"), 2, "--jobs", "must be at least 1", fix="--jobs 2", reason="kit_error")
 
 

@@ -10,11 +10,15 @@ screenshot of every page. Skips, saying why, where Quarto, Chromium or Playwrigh
 from __future__ import annotations
 
 import os
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from kit import cli
+from kit.periods import Period
+from kit.run import months
 from tests import browser, second_client
 from tests.conftest import DEMO_PERIOD
 
@@ -23,9 +27,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.skipif(browser.unavailable() is n
 
 @pytest.fixture(scope="session")
 def sites(demo_run, demo_params_file, tmp_path_factory) -> dict[str, Path]:
-    """The demo's site (its session run, then `publish`) and the second client's (`run --publish`)."""
+    """The demo's site as `make demo` builds it (its session run of the latest month, and the five months of
+    checks before it, then `publish`) and the second client's (`run --publish`)."""
     root = tmp_path_factory.mktemp("sites")
-    reports = Path(demo_run.folder).parent.parent
+    reports = tmp_path_factory.mktemp("demo-engagement")
+    shutil.copytree(Path(demo_run.folder).parent.parent, reports, dirs_exist_ok=True)
+    backfill = cli.demo_engagement(Period.parse(DEMO_PERIOD))[:-1]  # run after the latest month: it is checked again
+    results = months.run_months(demo_params_file, backfill, out=reports)
+    assert [r.status for r in results] == ["ok"] * (len(backfill) + 1), [r.failure for r in results]
     assert cli.main(["publish", str(demo_params_file), "--period", DEMO_PERIOD, "--out", str(reports), "--site", str(root)]) == 0
     folder = tmp_path_factory.mktemp("second-client")
     params = second_client.build(demo_params_file, folder)
@@ -50,6 +59,28 @@ def test_every_page_reads_clean_in_a_browser(client, sites, chromium):
     shots = os.environ.get("KIT_SCREENSHOTS")
     findings = browser.read_site(chromium, folder, Path(shots) / client if shots else None)
     assert findings == [], "\n".join(findings)
+
+
+def test_the_demo_site_shows_an_engagement(sites):
+    """Six months of checks: six points per trend, the refinement trigger fired on the planted false
+    positives, and when the quarterly recalibration last ran and is due next."""
+    folder = sites["demo"]
+    latest = Period.parse(DEMO_PERIOD)
+    shown = [p.label for p in latest.previous(5).until(latest)]
+    assert sorted(p.stem for p in (folder / "maintenance").glob("20*.html")) == shown
+    trends = (folder / "maintenance" / "trends.html").read_text()
+    table = trends[trends.index("Status by month"):]
+    assert all(m in table for m in shown)
+    row = re.search(r"Refinement trigger\s*</td>(.*?)</tr>", table, re.S).group(1)
+    badges = re.findall(r"kit-badge-([a-z-]+)", row)
+    assert len(badges) == len(shown) and badges[-1] == "red" and badges.count("red") >= 2, badges
+    svg = (folder / "maintenance" / "trends.svg").read_text()
+    assert all(f"{Period.parse(m).start:%b} {m[2:4]}" in svg for m in shown)  # every month on the axes
+    quarterly = "The quarterly recalibration check last ran for 2026-09: "
+    assert quarterly in trends and "Next due: 2026-12." in trends
+    assert quarterly in (folder / "methodology.html").read_text()
+    report = (folder / "maintenance" / f"{DEMO_PERIOD}.html").read_text()
+    assert re.search(r"false positives \d+ of \d+ renewing accounts scored red \((2[6-9]|[3-9]\d)(\.\d)?%\)", report)
 
 
 def test_the_second_client_is_shown_in_its_own_words(sites):

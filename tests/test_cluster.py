@@ -138,6 +138,19 @@ def test_a_worker_lost_mid_run_never_leaves_a_partial_period_folder(scheduler, s
     assert "Traceback" not in printed
 
 
+def test_a_range_of_months_runs_on_the_cluster_month_by_month(scheduler, small_clients, tmp_path, capsys):
+    """`run --all --cluster --period A..B`: each client's months in order on its worker, one summary row per client and month."""
+    code = cli.main(["run", "--all", "--cluster", scheduler, "--params-dir", str(small_clients), "--period", "2026-08..2026-10",
+                     "--only", "audit", "--out", str(tmp_path / "r"), "--notebooks", str(tiny_notebooks(tmp_path / "nb"))])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    for client in SMALL_CLIENTS:
+        for m in ("2026-08", "2026-09", "2026-10"):
+            assert json.loads((tmp_path / "r" / client / m / "audit.out.json").read_text())["period"] == m
+            assert f"│ {client}" in out and f"│ {m}" in out
+        assert f"{client} 2026-08..2026-10 (3 months): ok" in out
+
+
 def test_nothing_on_the_default_path_imports_dask(small_clients, tmp_path):
     """Without --cluster, neither the runner nor the notebooks' kernels import Dask."""
     nbs = tiny_notebooks(tmp_path / "nb", extra="import sys\nassert not {'dask', 'distributed'} & set(sys.modules), 'Dask imported'")
@@ -174,9 +187,9 @@ def test_the_progress_counts_clients_done_failed_and_running(capsys):
         bar.started(start("north", "tcp://10.0.0.1:1"))
         bar.started(start("south", "tcp://10.0.0.2:1"))
         assert bar.counts() == "clients: 0 done, 0 failed, 2 running"
-        bar.done(ClientResult("north", "/p/north.yml", "2026-10", "ok", seconds=1.0))
+        bar.done([ClientResult("north", "/p/north.yml", "2026-10", "ok", seconds=1.0)])
         bar.started(start("east", "tcp://10.0.0.3:1", ["tcp://10.0.0.1:1"]))
-        bar.done(ClientResult("south", "/p/south.yml", "2026-10", "failed", error="planted"))
+        bar.done([ClientResult("south", "/p/south.yml", "2026-10", "failed", error="planted")])
         assert bar.counts() == "clients: 1 done, 1 failed, 1 running"
     out = capsys.readouterr().out
     assert "[east] worker tcp://10.0.0.1:1 was lost mid-run; running again on tcp://10.0.0.3:1 (attempt 2)" in out

@@ -111,7 +111,7 @@ def _begin(params_path: str | Path, period: str | None, *, only: list[str] | Non
     try:
         tmp, claim = _start(client_root, client_root / per.label, per, names)
     except OSError as e:
-        raise _not_writable(e, client_root) from None
+        raise not_writable(e, client_root) from None
     try:
         warm = _warm_up(names, Path(notebooks_dir), tmp, jobs, {}, pool)
     except BaseException:
@@ -193,7 +193,7 @@ def run_client(
         return failed_result(params_path, run.period.label if run else period, e, started)
     except OSError as e:  # the reports folder: not writable, full disk, a file in the way
         return failed_result(params_path, run.period.label if run else period,
-                             _not_writable(e, run.client_root if run else Path(out).resolve()), started)
+                             not_writable(e, run.client_root if run else Path(out).resolve()), started)
     finally:
         _RUNNING -= 1
         if run is not None:
@@ -202,7 +202,7 @@ def run_client(
                 shutil.rmtree(run.tmp, ignore_errors=True)
 
 
-def _not_writable(e: OSError, where: Path) -> RunError:
+def not_writable(e: OSError, where: Path) -> RunError:
     return RunError(
         f"cannot write the reports ({e.strerror or type(e).__name__}{f': {e.filename}' if e.filename else ''})",
         where=str(where), code="reports_not_writable",

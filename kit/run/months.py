@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -75,9 +76,12 @@ def run_months(
     except KitError as e:
         return [ClientResult(Path(params_path).stem, str(params_path), m.period.label, "failed", error=str(e)) for m in months]
     client_root = Path(out).resolve() / client
-    client_root.mkdir(parents=True, exist_ok=True)
     store = client_root / f".tmp-inputs-{uuid.uuid4().hex[:8]}"  # removed by the next run if this one is killed
-    store.mkdir()
+    try:
+        store.mkdir(parents=True)
+    except OSError as e:  # the reports folder: not writable, a file in the way
+        error = batch.not_writable(e, client_root)
+        return [batch.failed_result(params_path, m.period.label, error, time.time()) for m in months]
     claim = locks.claim(store)
     before = history.read(client_root)
     pool = engine.KernelPool()  # each notebook's kernel is kept for the next month (kit.run.engine)
