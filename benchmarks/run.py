@@ -422,15 +422,16 @@ def section_site(reps: int, tmp: Path) -> dict:
     (bare / "_quarto.yml").write_text("project:\n  type: website\nwebsite:\n  title: bare\n")
     (bare / "index.qmd").write_text("---\ntitle: Bare\n---\n\nOne page.\n")
 
-    def publish(render: bool):
+    def publish(render: bool, documents: bool = False):
         code = (f"from kit.publish import site; site.publish({str(DEMO_PARAMS)!r}, {PERIOD!r}, out={str(out)!r}, "
-                f"site={str(tmp / 'sites')!r}, render={render})")
+                f"site={str(tmp / 'sites')!r}, render={render}, with_documents={documents})")
         return measure([PY, "-c", code])
 
+    runs = interleaved({"publish": lambda: publish(True), "publish_documents": lambda: publish(True, True)}, reps)
     return {
         "quarto_bare_site": {"seconds": median(repeat(lambda: measure([quarto, "render", str(bare)]), reps))},
         "source_only": {"seconds": median(repeat(lambda: publish(False), reps))},
-        "publish": {"seconds": median(repeat(lambda: publish(True), reps))},
+        **{k: {"seconds": median(v)} for k, v in runs.items()},
         "pages": len(list((tmp / "sites" / "demo").rglob("*.html"))),
     }
 
@@ -510,6 +511,11 @@ def table(res: dict) -> str:
             add("6 site", "site source only (no render)", t["source_only"]["seconds"], "s")
             add("6 site", f"publish the demo site ({t['pages']} pages)", t["publish"]["seconds"], "s",
                 f"{t['publish']['seconds'] / base:.2f}x the one-page render")
+            if "publish_documents" in t:
+                render = t["publish"]["seconds"] - t["source_only"]["seconds"]
+                extra = t["publish_documents"]["seconds"] - t["publish"]["seconds"]
+                add("6 site", "publish with --documents (design + maintenance, PDF + Word)", t["publish_documents"]["seconds"], "s",
+                    f"+{extra:.1f} s = {extra / render:.2f}x the site's render ({render:.1f} s)")
     for key, name in (("months", "7 months"), ("large_months", "7 large_months")):
         if key in res:
             m = res[key]

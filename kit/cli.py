@@ -85,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     pub.add_argument("--period", help="YYYY-MM (default: the latest completed run)")
     pub.add_argument("--out", default=str(REPO / "reports"), help="reports root (default: reports/)")
     pub.add_argument("--site", default=str(REPO / "_site"), help="sites root (default: _site/)")
+    pub.add_argument("--documents", action="store_true", help=DOCUMENTS_HELP)
     pub.set_defaults(func=cmd_publish)
 
     demo = sub.add_parser("demo", help="write the demo client's data and run its batch")
@@ -93,6 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     _common_run_options(demo, params_dir=False)
     demo.set_defaults(func=cmd_demo)
     return p
+
+
+DOCUMENTS_HELP = ("also write the Health Score Design Document and the month's maintenance report as PDF and Word "
+                  "next to the site (Quarto's typst and docx formats; publish.paper sets A4 or letter)")
 
 
 def _common_run_options(p: argparse.ArgumentParser, params_dir: bool = True) -> None:
@@ -108,6 +113,7 @@ def _common_run_options(p: argparse.ArgumentParser, params_dir: bool = True) -> 
                    help="replace a period folder even where the new run has less (an input became empty or unusable)")
     p.add_argument("--publish", action="store_true", help="then build each successful client's site (see `publish`)")
     p.add_argument("--site", default=str(REPO / "_site"), help="sites root for --publish (default: _site/)")
+    p.add_argument("--documents", action="store_true", help="with --publish: " + DOCUMENTS_HELP)
 
 
 # ---------------------------------------------------------------------------- run
@@ -121,6 +127,8 @@ def cmd_run(args) -> int:
         raise KitError("must be at least 1", where="--jobs", fix="e.g. --jobs 2")
     if args.all == bool(args.params):
         raise KitError("give a parameters file or --all (not both)", where="run", fix="python -m kit run parameters/demo.yml")
+    if getattr(args, "documents", False) and not getattr(args, "publish", False):
+        raise KitError("the documents are published with the site", where="--documents", fix="add --publish: python -m kit run PARAMS --publish --documents")
     cluster_address = getattr(args, "cluster", None)  # `demo` has no --cluster
     if cluster_address and not args.all:
         raise KitError("a cluster runs every client of --params-dir", where="--cluster", fix=f"add --all: python -m kit run --all --cluster {cluster_address}")
@@ -152,8 +160,10 @@ def cmd_run(args) -> int:
 def cmd_publish(args) -> int:
     from kit.publish import site
 
-    result = site.publish(args.params, args.period, out=args.out, site=args.site)
+    result = site.publish(args.params, args.period, out=args.out, site=args.site, with_documents=args.documents)
     print(f"site of {result.client} ({result.period}): {result.output}")
+    for f in result.document_files:
+        print(f"  document: {f}")
     for note in result.notes:
         print(f"  note: {note}")
     return 0
@@ -175,8 +185,10 @@ def publish_results(results, args) -> int:
             code = 1
             continue
         try:
-            res = site.publish(r.params_path, r.period, out=args.out, site=args.site)
+            res = site.publish(r.params_path, r.period, out=args.out, site=args.site, with_documents=getattr(args, "documents", False))
             print(f"[{r.client}] site: {res.output}")
+            for f in res.document_files:
+                print(f"[{r.client}] document: {f}")
         except KitError as e:
             print(f"[{r.client}] not published: {e}", file=sys.stderr)
             code = 2

@@ -345,9 +345,26 @@ class Maintenance(Strict):
         return self
 
 
+HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
+
+
+class Branding(Strict):
+    logo: str | None = Field(None, description="the client's logo (PNG, JPEG or SVG, relative to this file) on the documents' first page")
+    colour: str | None = Field(None, pattern=HEX_COLOUR, description="headings of the documents, as #RRGGBB (default a neutral dark blue)")
+
+    @field_validator("logo")
+    @classmethod
+    def _image(cls, v: str | None) -> str | None:
+        if v is not None and Path(v).suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
+            raise _fix(f"{v!r} is not a PNG, JPEG or SVG image", "give the path of the logo as a .png, .jpg or .svg file")
+        return v
+
+
 class Publish(Strict):
     personal_data: bool = Field(False, description="allow contact e-mails and user names in published pages")
     trend_months: int = Field(12, ge=1, description="months shown on the site's maintenance trends page")
+    paper: Literal["a4", "letter"] = Field("a4", description="paper of the signed documents (publish --documents): a4 or letter")
+    branding: Branding = Field(default_factory=Branding)
 
 
 # ---------------------------------------------------------------------------- the file

@@ -124,3 +124,46 @@ def planted_params(planted_params_file) -> params.Parameters:
 @pytest.fixture(scope="session")
 def planted_data(planted_params) -> ClientData:
     return ClientData(planted_params)
+
+
+# ---------------------------------------------------------------------------- the published sites
+
+
+# Test files that share a session fixture run on one xdist worker (`--dist loadgroup`); every
+# other file is a group of its own, as with `--dist loadfile`.
+SHARED_WORKER = {"test_browser": "sites", "test_documents": "sites"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        item.add_marker(pytest.mark.xdist_group(SHARED_WORKER.get(module, module)))
+
+
+@pytest.fixture(scope="session")
+def sites(demo_run, demo_params_file, tmp_path_factory) -> dict[str, Path]:
+    """The demo's site as `make demo` builds it (its session run of the latest month, and the five months of
+    checks before it, then `publish --documents`) and the second client's (`run --publish --documents`).
+    Shared by tests/test_browser.py and tests/test_documents.py (one xdist group: built once)."""
+    import shutil
+
+    from kit import cli
+    from kit.periods import Period
+    from kit.run import months
+    from tests import second_client
+
+    root = tmp_path_factory.mktemp("sites")
+    reports = tmp_path_factory.mktemp("demo-engagement")
+    shutil.copytree(Path(demo_run.folder).parent.parent, reports, dirs_exist_ok=True)
+    backfill = cli.demo_engagement(Period.parse(DEMO_PERIOD))[:-1]  # run after the latest month: it is checked again
+    results = months.run_months(demo_params_file, backfill, out=reports)
+    assert [r.status for r in results] == ["ok"] * (len(backfill) + 1), [r.failure for r in results]
+    assert cli.main(["publish", str(demo_params_file), "--period", DEMO_PERIOD, "--out", str(reports), "--site", str(root),
+                     "--documents"]) == 0
+    folder = tmp_path_factory.mktemp("second-client")
+    params = second_client.build(demo_params_file, folder)
+    code = cli.main(["run", str(params), "--period", DEMO_PERIOD, "--jobs", "2", "--out", str(folder / "reports"),
+                     "--publish", "--documents", "--site", str(root)])
+    assert code == 0
+    return {"demo": root / "demo", second_client.CLIENT: root / second_client.CLIENT,
+            "reports": {"demo": reports / "demo", second_client.CLIENT: folder / "reports" / second_client.CLIENT}}

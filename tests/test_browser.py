@@ -11,37 +11,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from kit import cli
 from kit.periods import Period
-from kit.run import months
 from tests import browser, second_client
 from tests.conftest import DEMO_PERIOD
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(browser.unavailable() is not None, reason=str(browser.unavailable()))]
-
-
-@pytest.fixture(scope="session")
-def sites(demo_run, demo_params_file, tmp_path_factory) -> dict[str, Path]:
-    """The demo's site as `make demo` builds it (its session run of the latest month, and the five months of
-    checks before it, then `publish`) and the second client's (`run --publish`)."""
-    root = tmp_path_factory.mktemp("sites")
-    reports = tmp_path_factory.mktemp("demo-engagement")
-    shutil.copytree(Path(demo_run.folder).parent.parent, reports, dirs_exist_ok=True)
-    backfill = cli.demo_engagement(Period.parse(DEMO_PERIOD))[:-1]  # run after the latest month: it is checked again
-    results = months.run_months(demo_params_file, backfill, out=reports)
-    assert [r.status for r in results] == ["ok"] * (len(backfill) + 1), [r.failure for r in results]
-    assert cli.main(["publish", str(demo_params_file), "--period", DEMO_PERIOD, "--out", str(reports), "--site", str(root)]) == 0
-    folder = tmp_path_factory.mktemp("second-client")
-    params = second_client.build(demo_params_file, folder)
-    code = cli.main(["run", str(params), "--period", DEMO_PERIOD, "--jobs", "2", "--out", str(folder / "reports"),
-                     "--publish", "--site", str(root)])
-    assert code == 0
-    return {"demo": root / "demo", second_client.CLIENT: root / second_client.CLIENT}
 
 
 @pytest.fixture(scope="session")

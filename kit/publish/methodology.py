@@ -55,19 +55,26 @@ def limit_text(params: Parameters, name: str) -> tuple[str, str]:
 
 def page(params: Parameters, *, weights: dict | None = None, weights_period: str | None = None,
          card: dict | None = None, card_period: str | None = None, schedule: maintenance.Schedule | None = None) -> str:
-    parts = [
-        _front(params),
-        _intro(params),
-        _sources(params),
-        _components(params),
-        _weights(params, weights, weights_period),
-        _search(weights, weights_period),
-        _scorecard(card, card_period),
-        _bands(params),
-        _reading(params),
-        _recalibration(params, schedule),
-    ]
-    return "\n\n".join(p for p in parts if p) + "\n"
+    parts = sections(params, weights=weights, weights_period=weights_period, card=card, card_period=card_period, schedule=schedule)
+    return "\n\n".join([_front(params), *(p for p in parts.values() if p)]) + "\n"
+
+
+def sections(params: Parameters, *, weights: dict | None = None, weights_period: str | None = None,
+             card: dict | None = None, card_period: str | None = None,
+             schedule: maintenance.Schedule | None = None) -> dict[str, str]:
+    """The page's sections by name, in order: the site page and the signed documents
+    (kit.publish.documents) are built from these same pieces. A section without data is empty."""
+    return {
+        "intro": _intro(params),
+        "sources": _sources(params),
+        "components": _components(params),
+        "weights": _weights(params, weights, weights_period),
+        "search": _search(weights, weights_period),
+        "scorecard": _scorecard(card, card_period),
+        "bands": _bands(params),
+        "reading": _reading(params),
+        "recalibration": _recalibration(params, schedule),
+    }
 
 
 def _front(params: Parameters) -> str:

@@ -44,7 +44,7 @@ from kit import params as params_mod
 from kit.errors import KitError
 from kit.io import history, locks
 from kit.periods import Period
-from kit.publish import methodology
+from kit.publish import documents, methodology
 from kit.publish.methodology import esc, pct, table
 
 SHARED_CONFIG = REPO / "_quarto.yml"
@@ -79,6 +79,8 @@ class SiteResult:
     output: Path | None = None
     rendered: bool = False
     notes: list[str] = field(default_factory=list)
+    documents: Path | None = None  # the documents' Quarto project (publish --documents)
+    document_files: list[Path] = field(default_factory=list)  # as published next to the site
 
 
 # ---------------------------------------------------------------------------- entry points
@@ -92,17 +94,21 @@ def publish(
     site: str | Path = SITE,
     render: bool = True,
     quarto: str | None = None,
+    with_documents: bool = False,
 ) -> SiteResult:
-    """Write the client's site source, then render it with Quarto into `<site>/<client>/`."""
+    """Write the client's site source, then render it with Quarto into `<site>/<client>/`.
+    `with_documents`: also the design document and this month's maintenance report as PDF and Word
+    (kit.publish.documents), rendered first, copied next to the site and linked from its home page."""
     params = params_mod.load(params_path)
-    result = build_source(params, period, out=out, site=site)
+    result = build_source(params, period, out=out, site=site, with_documents=with_documents)
     if not render:
         return result
     binary = quarto or find_quarto()
     if not binary:
         raise QuartoMissing(
-            "Quarto is not installed, so the site was not rendered.\n"
-            f"  The complete site source is written: {result.source}\n"
+            ("Quarto is not installed, so neither the documents (PDF, Word) nor the site were rendered.\n" if with_documents else
+             "Quarto is not installed, so the site was not rendered.\n")
+            + f"  The complete site source is written: {result.source}\n"
             f"  The notebooks' HTML reports (nbconvert) are already in {Path(out).resolve() / params.client / result.period}/*.html",
             where="publish",
             fix=(
@@ -113,7 +119,15 @@ def publish(
                 f"`quarto render {result.source} --profile {params.client}`"
             ),
         )
+    if result.documents:
+        try:
+            files = documents.render(result.documents, params, result.period, binary)
+            for f in files:
+                shutil.copyfile(f, result.source / f.name)
+        finally:
+            shutil.rmtree(result.documents, ignore_errors=True)
     result.output = render_site(result.source, params.client, site, binary)
+    result.document_files = [result.output / f.name for f in (files if result.documents else [])]
     result.rendered = True
     return result
 
@@ -385,6 +399,7 @@ class _Ctx:
     dest: Path
     scrub: Scrubber
     notes: list[str]
+    documents: list[documents.Document] = field(default_factory=list)  # linked from the home page
 
     def json(self, name: str) -> tuple[str | None, Any]:
         """An artefact of the newest period that has it, with personal data already replaced."""
@@ -398,8 +413,10 @@ class _Ctx:
         return path
 
 
-def build_source(params, period: str | None = None, *, out: str | Path = REPORTS, site: str | Path = SITE) -> SiteResult:
-    """Write the client's complete Quarto project into `<site>/.src/<client>/` (fresh, then swapped in)."""
+def build_source(params, period: str | None = None, *, out: str | Path = REPORTS, site: str | Path = SITE,
+                 with_documents: bool = False) -> SiteResult:
+    """Write the client's complete Quarto project into `<site>/.src/<client>/` (fresh, then swapped in);
+    `with_documents`: also the documents' project (kit.publish.documents) into `<site>/.docs/`."""
     reports = _reports(params, period, Path(out))
     root = Path(site).resolve() / SOURCE_DIR
     root.mkdir(parents=True, exist_ok=True)
@@ -407,17 +424,24 @@ def build_source(params, period: str | None = None, *, out: str | Path = REPORTS
     tmp.mkdir()
     scrub = NoScrub() if params.publish.personal_data else Scrubber.for_client(params, reports.periods)
     ctx = _Ctx(params, reports, tmp, scrub, [])
+    docs = None
     try:
-        _write_config(ctx)
         _write_notebook_pages(ctx)
         _write_maintenance(ctx)
         _write_methodology(ctx)
+        if with_documents:
+            docs = _write_documents(ctx, documents.stage(Path(site), params.client))
+        _write_config(ctx)
         _write_home(ctx)
         final = root / params.client
         _swap(tmp, final)
+    except BaseException:
+        if docs:
+            shutil.rmtree(docs, ignore_errors=True)
+        raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return SiteResult(params.client, reports.selected, final, notes=ctx.notes)
+    return SiteResult(params.client, reports.selected, final, notes=ctx.notes, documents=docs)
 
 
 def _swap(new: Path, final: Path) -> None:
@@ -470,11 +494,59 @@ def _write_notebook_pages(ctx: _Ctx) -> None:
             ctx.notes.append(f"{title}: not available yet")
 
 
-def _write_methodology(ctx: _Ctx) -> None:
+def _methodology_inputs(ctx: _Ctx) -> dict:
     period, weights = ctx.json(notebooks.NOTEBOOKS["weights"].artefact)
     card_period, card = ctx.json("scorecard.json")
-    ctx.write("methodology.qmd", methodology.page(ctx.params, weights=weights, weights_period=period,
-                                                  card=card, card_period=card_period, schedule=_schedule(ctx)))
+    return dict(weights=weights, weights_period=period, card=card, card_period=card_period, schedule=_schedule(ctx))
+
+
+def _write_methodology(ctx: _Ctx) -> None:
+    ctx.write("methodology.qmd", methodology.page(ctx.params, **_methodology_inputs(ctx)))
+
+
+# ---------------------------------------------------------------------------- documents
+
+
+def _write_documents(ctx: _Ctx, folder: Path) -> Path:
+    """The design document and the selected month's maintenance report, from the pages just written
+    (their notebooks' site copies, the methodology's sections, the home figures, the trends)."""
+    p, r = ctx.params, ctx.reports
+    figures: dict[str, str] = {}
+
+    def saver(prefix: str) -> Callable[[str], str]:
+        def save(svg: str) -> str:
+            name = f"figures/{prefix}-{len(figures) + 1}.svg"
+            figures[name] = ctx.scrub.text(svg)
+            return name
+        return save
+
+    logo = f"logo{documents.logo_path(p).suffix}" if p.publish.branding.logo else None
+    if logo and not documents.logo_path(p).is_file():
+        raise KitError(f"the logo file is missing: {documents.logo_path(p)}", where="publish.branding.logo",
+                       fix="give the path of the client's logo (relative to the parameters file), or remove publish.branding.logo")
+    backtest_page = ctx.dest / notebooks.NOTEBOOKS["backtest"].page
+    backtest = documents.notebook_sections(backtest_page, saver("backtest")) if backtest_page.exists() else []
+    audit_period, audit = ctx.json("audit.json")
+    bt_period, bt = ctx.json("backtest.json")
+    name, cfg = _best_config(bt if isinstance(bt, dict) else None)
+    bands = (cfg or {}).get("bands_used") or {"red": p.score.bands.red, "green": p.score.bands.green}
+    bands_text = (f"**Bands of the recommended score ({present.label(name).lower() if name else 'the score in force'}):** red below "
+                  f"**{bands['red']:g}**, yellow from {bands['red']:g} to below {bands['green']:g}, green from **{bands['green']:g}**.")
+    texts = {documents.DESIGN_DOCUMENT: documents.design_markdown(
+        p, r.selected, methodology_sections=methodology.sections(p, **_methodology_inputs(ctx)), backtest=backtest,
+        headline=[documents.for_print(h) for h in headline(ctx, audit, audit_period, bt, bt_period)], bands=bands_text, logo=logo)}
+    maint_page = ctx.dest / "maintenance" / f"{r.selected}.ipynb"
+    if maint_page.exists():
+        _, maint = ctx.json(notebooks.MAINTENANCE.artefact)
+        statuses = {str(c.get("name")): str(c.get("status")) for c in (maint or {}).get("checks") or [] if isinstance(c, dict)}
+        trends = [documents.for_print(t) for t in trends_parts(ctx, saver("trends"), level="###", printed=True)]
+        texts[documents.maintenance_document(r.selected)] = documents.maintenance_markdown(
+            p, r.selected, report=documents.notebook_sections(maint_page, saver("maintenance")), statuses=statuses,
+            trends=trends, logo=logo)
+    else:
+        ctx.notes.append(f"maintenance report {r.selected}: no document, the maintenance check of this period has not run")
+    ctx.documents = list(texts)
+    return documents.write_project(folder, p, r.selected, {d: ctx.scrub.text(t) for d, t in texts.items()}, figures)
 
 
 def _schedule(ctx: _Ctx) -> maintenance.Schedule:
@@ -515,6 +587,23 @@ def _write_home(ctx: _Ctx) -> None:
         f"the monthly maintenance reports. Latest period: **{r.selected}**."
     )
     parts.append("## Headline figures")
+    parts += headline(ctx, audit, audit_period, backtest, bt_period)
+    if ctx.documents:
+        parts.append("## Documents to sign and file\n\n" + documents.links_text(ctx.documents))
+    parts.append("## Maintenance status")
+    checks = (maint or {}).get("checks") if isinstance(maint, dict) else None
+    if checks:
+        parts.append(f"Checks of period {mt_period}:")
+        parts.append(maintenance_report.status_table(checks, columns=("check", "status", "value", "threshold", "action")).html)
+    else:
+        parts.append("The monthly maintenance check is not available yet.")
+    ctx.write("index.qmd", "\n\n".join(parts) + "\n")
+
+
+def headline(ctx: _Ctx, audit, audit_period, backtest, bt_period) -> list[str]:
+    """The home page's headline figures (data quality, the recommended score's back-test) and the
+    candidates compared out of time; the design document's summary shows the same tables."""
+    parts = []
     rows = []
     score = (audit or {}).get("score") if isinstance(audit, dict) else None
     rows.append(["Data quality score", f"{present.fmt(score, 'score')} / 100" if isinstance(score, (int, float)) else "not available yet", audit_period or "–"])
@@ -538,14 +627,7 @@ def _write_home(ctx: _Ctx) -> None:
         after = any(isinstance(c, dict) and c.get("out_of_time") for c in backtest["configs"].values())
         parts.append(("Back-test of the candidates, on the renewals none of them was fitted on (after the time cut):" if after
                       else "Back-test of the candidates:") + "\n\n" + table(["Candidate", "AUC", "Churned scored green"], crow))
-    parts.append("## Maintenance status")
-    checks = (maint or {}).get("checks") if isinstance(maint, dict) else None
-    if checks:
-        parts.append(f"Checks of period {mt_period}:")
-        parts.append(maintenance_report.status_table(checks, columns=("check", "status", "value", "threshold", "action")).html)
-    else:
-        parts.append("The monthly maintenance check is not available yet.")
-    ctx.write("index.qmd", "\n\n".join(parts) + "\n")
+    return parts
 
 
 # ---------------------------------------------------------------------------- maintenance
@@ -662,35 +744,41 @@ def trends_figure(hist):
 
 
 def _write_trends(ctx: _Ctx) -> None:
-    p, r = ctx.params, ctx.reports
     meta = {
         "title": "Maintenance trends",
-        "subtitle": p.name,
+        "subtitle": ctx.params.name,
         "description": "Each monthly check across past periods: values against thresholds, and status by month.",
     }
-    parts = [front_matter(meta)]
-    hist = load_history(r.root, r.selected)
-    quarterly = "## Quarterly recalibration\n\n" + esc(_schedule(ctx).text)
+    body = trends_parts(ctx, lambda svg: ctx.write("maintenance/trends.svg", svg) and "trends.svg")
+    ctx.write("maintenance/trends.qmd", "\n\n".join([front_matter(meta), *body]) + "\n")
+
+
+def trends_parts(ctx: _Ctx, save_figure: Callable[[str], str], level: str = "##", printed: bool = False) -> list[str]:
+    """The trends page's sections (values against thresholds, status by month, the quarterly check),
+    up to the selected period; `save_figure(svg)` stores the chart and returns the path to show.
+    The maintenance document shows the same parts (`printed`: the chart's key in its caption, so that
+    the chart and its key stay on one page)."""
+    hist = load_history(ctx.reports.root, ctx.reports.selected)
+    quarterly = f"{level} Quarterly recalibration\n\n" + esc(_schedule(ctx).text)
     if hist is None or hist.is_empty():
-        parts.append("The history of monthly checks is not available yet: it builds up as the maintenance check runs each month.")
-        ctx.write("maintenance/trends.qmd", "\n\n".join([*parts, quarterly]) + "\n")
-        return
-    months = p.publish.trend_months
-    periods = sorted(set(hist.get_column("period").to_list()))[-months:]
+        return ["The history of monthly checks is not available yet: it builds up as the maintenance check runs each month.", quarterly]
+    parts = []
+    periods = sorted(set(hist.get_column("period").to_list()))[-ctx.params.publish.trend_months:]
     hist = hist.filter(hist["period"].is_in(periods))
     svg = trends_chart(hist)
     if svg:
-        ctx.write("maintenance/trends.svg", svg)
-        parts.append("## Values against thresholds\n\nBlue: the value each month; red: the red threshold.")
-        parts.append("![Monthly check values by period](trends.svg){fig-alt=\"Each maintenance check's value by month, with its red threshold\"}")
+        key = "Blue: the value each month; red: the red threshold."
+        caption = f"Monthly check values by period. {key}" if printed else "Monthly check values by period"
+        parts.append(f"{level} Values against thresholds" + ("" if printed else f"\n\n{key}"))
+        parts.append(f"![{caption}]({save_figure(svg)}){{fig-alt=\"Each maintenance check's value by month, with its red threshold\"}}")
     if "status" in hist.columns:
         status = {(str(row["name"]), row["period"]): row["status"] for row in hist.iter_rows(named=True)}
         seen = {n for n, _ in status}
         names = [n for n in CHECKS if n in seen] + sorted(seen - set(CHECKS))
         rows = [[present.label(n)] + [present.HTML(present.badge(status[(n, per)])) if status.get((n, per)) else present.MISSING
                                       for per in periods] for n in names]
-        parts.append("## Status by month\n\n" + table(["Check"] + periods, rows))
-    ctx.write("maintenance/trends.qmd", "\n\n".join([*parts, quarterly]) + "\n")
+        parts.append(f"{level} Status by month\n\n" + table(["Check"] + periods, rows))
+    return [*parts, quarterly]
 
 
 # ---------------------------------------------------------------------------- rendering
