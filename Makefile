@@ -23,7 +23,8 @@ demo: setup
 test: setup
 	@sh scripts/ensure_postgres.sh
 	@sh scripts/ensure_chromium.sh
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@sh scripts/ensure_poppler.sh
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lab: setup
 	$(BIN)/python -m kit demo --data-only
