@@ -59,7 +59,7 @@ DEMO_PARAMS = REPO / "parameters" / "demo.yml"
 DEMO_DATA = REPO / "data" / "demo"
 PERIOD = "2026-10"
 GIB = 1024**3
-SECTIONS = ["overhead", "demo", "large", "large_run", "large_analyses", "clients", "backtest", "site", "months", "large_months"]
+SECTIONS = ["overhead", "demo", "large", "large_run", "large_analyses", "clients", "backtest", "site", "months", "large_months", "init"]
 RANGE = "2025-11..2026-10"  # twelve months ending with PERIOD
 
 
@@ -436,6 +436,30 @@ def section_site(reps: int, tmp: Path) -> dict:
     }
 
 
+def section_init(reps: int, tmp: Path, quick: bool) -> dict:
+    """`kit init` on the 20,000-account client's exports with its raw event log (50 million events) as the
+    usage export: the draft alone, and the whole command (the draft, then `validate` reading every source in full)."""
+    import polars as pl
+    import yaml
+
+    from benchmarks import data as bdata
+
+    source = bdata.large_client("quick" if quick else "full")
+    folder = tmp / "init-exports"
+    shutil.copytree(source, folder, copy_function=os.link, ignore=shutil.ignore_patterns("daily_usage.parquet", "done.json"))
+    events = pl.scan_parquet(folder / "product" / "events.parquet").select(pl.len()).collect().item()
+    out = tmp / "init-draft.yml"
+    code = ("from pathlib import Path; from kit.io.draft import infer, writer; "
+            f"d = infer.draft(Path({str(folder)!r})); "
+            f"Path({str(out)!r}).write_text(writer.render(d, client='large', name='Large', out=Path({str(out)!r}), command='bench'))")
+    draft = repeat(lambda: measure([PY, "-c", code]), reps)
+    usage = yaml.safe_load(out.read_text())["sources"].get("usage", {})
+    if usage.get("kind") != "events":
+        raise RuntimeError(f"the draft did not place the event log as usage events: {usage}")
+    whole = repeat(lambda: measure([PY, "-m", "kit", "init", str(folder), "--client", "large", "--out", str(out), "--force"]), reps)
+    return {"events": events, "draft": figures(draft), "init_and_validate": figures(whole)}
+
+
 # ---------------------------------------------------------------------------- report
 
 
@@ -516,6 +540,12 @@ def table(res: dict) -> str:
                 extra = t["publish_documents"]["seconds"] - t["publish"]["seconds"]
                 add("6 site", "publish with --documents (design + maintenance, PDF + Word)", t["publish_documents"]["seconds"], "s",
                     f"+{extra:.1f} s = {extra / render:.2f}x the site's render ({render:.1f} s)")
+    if "init" in res:
+        t = res["init"]
+        add("8 init", f"draft from the large client's exports ({t['events']:,} raw events)", t["draft"]["seconds"], "s",
+            f"peak {t['draft']['peak_rss'] / GIB:.2f} GiB")
+        add("8 init", "python -m kit init (the draft, then validate reads every source in full)", t["init_and_validate"]["seconds"], "s",
+            f"peak {t['init_and_validate']['peak_rss'] / GIB:.2f} GiB")
     for key, name in (("months", "7 months"), ("large_months", "7 large_months")):
         if key in res:
             m = res[key]
@@ -572,6 +602,8 @@ def main(argv=None) -> int:
                 res[s] = section_months(reps, tmp)
             elif s == "large_months":
                 res[s] = section_large_months(reps, tmp, args.quick)
+            elif s == "init":
+                res[s] = section_init(reps, tmp, args.quick)
             print(f"[{s}: {time.time() - t:.0f} s]", file=sys.stderr, flush=True)
     finally:
         res["load_after"] = os.getloadavg()

@@ -80,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
                      "({period}; default: the last complete month)")
     val.set_defaults(func=cmd_validate)
 
+    init = sub.add_parser("init", help="draft a new client's parameters file from a folder of exports")
+    init.add_argument("folder", help="the folder of the client's exports (CSV, TXT, Excel, Parquet; subfolders too)")
+    init.add_argument("--client", required=True, help="the client's slug: lowercase letters, digits, - and _")
+    init.add_argument("--name", help="the client's name in reports (default: the slug)")
+    init.add_argument("--out", help="the parameters file to write (default: parameters/<client>.yml)")
+    init.add_argument("--force", action="store_true", help="replace the file if it exists")
+    init.add_argument("--interactive", action="store_true", help="ask about each field the draft could not decide")
+    init.set_defaults(func=cmd_init)
+
     pub = sub.add_parser("publish", help="build a client's documentation site with Quarto into _site/<client>/")
     pub.add_argument("params", help="parameters file, e.g. parameters/acme.yml")
     pub.add_argument("--period", help="YYYY-MM (default: the latest completed run)")
@@ -213,6 +222,43 @@ def cmd_validate(args) -> int:
     if args.strict and (data.problems or any(n.ambiguous for n in data.notes)):
         return 1
     return 0
+
+
+# ---------------------------------------------------------------------------- init
+
+
+def cmd_init(args) -> int:
+    """Draft parameters/<client>.yml from a folder of exports, then validate it."""
+    from kit import params
+    from kit.io.draft import infer, writer
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise KitError("not a folder", where=str(folder), fix="give the folder that holds the client's exports")
+    if not params.SLUG.match(args.client):
+        raise KitError(f"{args.client!r} is not a safe folder name", where="--client", fix="lowercase letters, digits, '-' and '_', e.g. acme-corp")
+    out = Path(args.out) if args.out else REPO / "parameters" / f"{args.client}.yml"
+    if out.exists() and not args.force:
+        raise KitError("the parameters file exists already", where=str(out), fix="choose another --out, or add --force to replace it")
+    draft = infer.draft(folder)
+    if not draft.exports:
+        raise KitError("no export found (CSV, TSV, TXT, Excel or Parquet)", where=str(folder), fix="point init at the folder of exports")
+    if args.interactive:
+        from kit.io.draft import ask
+
+        ask.ask(draft)
+    command = f"python -m kit init {args.folder} --client {args.client}"
+    text = writer.render(draft, client=args.client, name=args.name or args.client, out=out, command=command)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    todo = sum(len(p.todos) for p in draft.placed.values())
+    print(f"drafted {out}: {len(draft.placed)} table(s) from {draft.exports} export(s), "
+          f"{sum(len(p.columns) for p in draft.placed.values())} column(s) mapped, {todo} to decide (# TODO), "
+          f"{len(draft.unplaced)} export(s) not placed")
+    print(f"validating {out} ...")
+    return cmd_validate(argparse.Namespace(params=str(out), strict=False, period=None))
 
 
 # ---------------------------------------------------------------------------- demo
