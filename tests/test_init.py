@@ -129,12 +129,16 @@ def test_keys_are_found_by_value_overlap_not_by_name(tmp_path):
     assert cols["account_id"] == "OrgRef" and cols["nps"] == "Score"
 
 
-def test_a_due_date_before_its_invoice_date_is_a_todo(tmp_path):
-    write(tmp_path, "accounts.csv", ACCOUNTS)
-    ids = ACCOUNTS["Customer Number"].to_list()
-    write(tmp_path, "invoices.csv", pl.DataFrame({
-        "Invoice Number": [f"I{i}" for i in range(20)], "Customer ID": ids[:20], "Invoice Date": ["2026-03-10"] * 20,
+def invoices_due_before_issued(folder: Path) -> None:
+    """Accounts, and invoices whose due date comes before the invoice date (the two columns swapped?)."""
+    write(folder, "accounts.csv", ACCOUNTS)
+    write(folder, "invoices.csv", pl.DataFrame({
+        "Invoice Number": [f"I{i}" for i in range(20)], "Customer ID": ACCOUNTS["Customer Number"][:20], "Invoice Date": ["2026-03-10"] * 20,
         "Due Date": ["2026-02-01"] * 20, "Amount": ["1,200.00"] * 20}))
+
+
+def test_a_due_date_before_its_invoice_date_is_a_todo(tmp_path):
+    invoices_due_before_issued(tmp_path)
     p = infer.draft(tmp_path).placed["invoices"]
     assert "due_at" not in {m.column for m in p.columns}
     todo = next(m for m in p.todos if m.column == "due_at")
@@ -172,11 +176,7 @@ def test_a_large_text_file_is_sampled_not_read_whole(tmp_path, monkeypatch):
 def test_interactive_answers_map_the_todos(tmp_path):
     from kit.io.draft import ask
 
-    write(tmp_path, "accounts.csv", ACCOUNTS)
-    ids = ACCOUNTS["Customer Number"].to_list()
-    write(tmp_path, "invoices.csv", pl.DataFrame({
-        "Invoice Number": [f"I{i}" for i in range(20)], "Customer ID": ids[:20], "Invoice Date": ["2026-03-10"] * 20,
-        "Due Date": ["2026-02-01"] * 20, "Amount": ["1,200.00"] * 20}))
+    invoices_due_before_issued(tmp_path)
     d = infer.draft(tmp_path)
     asked = []
     answered = ask.ask(d, prompt=lambda *a, **k: asked.append(a) or "due_at")
