@@ -150,7 +150,94 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "active": ("is active", "active", "aktiv", "ist aktiv", "enabled", "status"),
     },
 }
-GENERIC = {"id", "date", "name", "score", "status", "type", "created", "account", "customer", "company", "datum", "user",
+# French and Spanish names (Salesforce, Zoho, Planhat, Pennylane and the like), added to the names above
+MORE_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
+    "accounts": {
+        "account_id": ("id du compte", "identifiant du compte", "id de la cuenta", "id de cuenta"),
+        "account_name": ("nom du compte", "nombre de la cuenta", "nombre de cuenta", "raison sociale"),
+        "parent_account_id": ("id du compte parent", "compte parent", "cuenta principal", "id de la cuenta principal"),
+        "segment": ("segment client", "segmento de cliente"),
+        "csm_owner": ("proprietaire du compte", "responsable du compte", "gestionnaire de compte", "propietario de la cuenta",
+                      "responsable de la cuenta"),
+        "arr": ("revenu recurrent annuel", "ingresos recurrentes anuales", "ingreso recurrente anual"),
+        "seats": ("nombre de licences", "numero de licencias", "puestos"),
+        "created_at": ("cree le", "fecha de creacion", "date de creation"),
+        "contract_start": ("date de debut du contrat", "inicio del contrato", "fecha de inicio del contrato"),
+        "renewal_date": ("fecha de renovacion", "date de renouvellement"),
+        "industry": ("secteur d activite",),
+    },
+    "contacts": {
+        "contact_id": ("id du contact", "id del contacto"),
+        "email": ("adresse e mail", "correo electronico", "correo", "email address"),
+        "role": ("role du contact", "fonction", "titre", "cargo", "puesto", "rol"),
+        "last_activity_at": ("derniere activite", "ultima actividad"),
+    },
+    "renewals": {
+        "renewal_date": ("date de cloture", "fecha de cierre"),
+        "outcome": ("etape", "etapa", "phase de vente"),
+        "arr_before": ("arr precedent", "arr anterior"),
+        "arr_after": ("montant", "nouvel arr", "importe", "nuevo arr", "deal value"),
+    },
+    "invoices": {
+        "invoice_id": ("numero de facture", "numero de factura", "invoice number"),
+        "issued_at": ("date de facture", "fecha de factura", "transaction date", "fecha de emision"),
+        "due_at": ("date d echeance", "echeance", "fecha de vencimiento"),
+        "paid_at": ("date de paiement", "fecha de pago", "date paid"),
+        "amount": ("montant", "montant ttc", "importe", "total amount"),
+    },
+    "tickets": {
+        "ticket_id": ("id du ticket", "id del ticket", "numero de ticket", "ticket number"),
+        "created_at": ("date de creation", "fecha de creacion", "created time"),
+        "resolved_at": ("date de resolution", "fecha de cierre", "fecha de resolucion", "resolved time", "closed time"),
+        "priority": ("ticket priority",),
+        "csat": ("note de satisfaction", "valoracion del cliente", "satisfaccion", "valoracion"),
+    },
+    "usage": {
+        "date": ("fecha", "jour"),
+        "active_users": ("utilisateurs actifs", "usuarios activos"),
+        "logins": ("connexions", "inicios de sesion", "sesiones", "login events"),
+    },
+    "surveys": {
+        "responded_at": ("date de reponse", "fecha de respuesta"),
+        "nps": ("note nps", "puntuacion", "puntuacion nps", "score nps"),
+    },
+    "health_scores": {
+        "date": ("fecha", "week of", "semaine"),
+        "score": ("puntuacion de salud", "score de sante"),
+    },
+    "ctas": {
+        "cta_id": ("id de la tarea", "id de tache"),
+        "owner": ("responsable", "proprietaire", "asignado a"),
+        "type": ("tipo", "type de tache"),
+        "created_at": ("fecha de creacion", "date de creation"),
+        "due_at": ("fecha de vencimiento", "date d echeance"),
+        "closed_at": ("fecha de finalizacion", "fecha de cierre", "completed at", "date de cloture"),
+        "status": ("estado", "statut"),
+    },
+    "sync_log": {
+        "source": ("integracion", "integration name"),
+        "started_at": ("inicio", "debut", "run started at"),
+        "finished_at": ("fin", "run finished at"),
+        "status": ("resultado", "run status", "statut", "resultat"),
+        "records": ("registros procesados", "enregistrements"),
+        "error": ("mensaje de error", "message d erreur"),
+    },
+    "platform_logins": {
+        "user": ("correo electronico del usuario", "team member email", "email address", "utilisateur"),
+        "date": ("fecha de acceso", "date de connexion"),
+    },
+    "team": {
+        "user": ("correo electronico", "email address", "adresse e mail"),
+        "role": ("rol", "team role"),
+        "active": ("usuario activo", "actif", "activo"),
+    },
+}
+for _table, _columns in MORE_NAMES.items():
+    for _column, _names in _columns.items():
+        SYNONYMS[_table][_column] = SYNONYMS[_table][_column] + _names
+
+GENERIC = {"fecha", "fin", "inicio", "estado", "tipo", "rol", "responsable", "montant", "importe", "statut", "titre",
+           "correo", "jour", "etape", "etapa", "id", "date", "name", "score", "status", "type", "created", "account", "customer", "company", "datum", "user",
            "email", "rating", "number", "total", "amount", "time", "day", "start", "end", "result", "source", "owner", "role",
            "title", "records", "message", "error", "details", "active", "tag", "art", "typ"}
 
@@ -164,17 +251,41 @@ def words(name: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", s.casefold()))
 
 
+# abbreviations that exports write, read as the word (`Acct #`, `Due Dt`, `Total Amt`, `Ticket No.`)
+ABBREVIATIONS = {"acct": "account", "acc": "account", "dt": "date", "amt": "amount", "no": "number", "num": "number",
+                 "nr": "number", "nbr": "number", "txn": "transaction", "ext": "external", "qty": "quantity", "cust": "customer",
+                 "org": "org", "n": "number"}
+# a record type before " - " (Pipedrive's "Organization - Owner", HubSpot's "Deal - Value"): the rest names the column
+RECORD_PREFIX = re.compile(r"^\s*(organi[sz]ation|person|deal|company|account|contact|ticket|activity|lead|opportunity)\s+-\s+(.+)$", re.I)
+
+
+def readings(header: str) -> list[str]:
+    """The ways a header can be read: as written, without a record-type prefix, without brackets
+    ("Score (0-10)", "Active (Y/N)"), with abbreviations spelled out."""
+    forms = [header]
+    m = RECORD_PREFIX.match(header)
+    if m:
+        forms.append(m.group(2))
+    forms += [re.sub(r"\s*[(\[][^)\]]*[)\]]", "", f).strip() for f in forms]
+    forms = [f.replace("#", " number ").replace("n°", " number ").replace("N°", " number ") for f in forms] + forms
+    out = []
+    for f in forms:
+        w = words(f)
+        out += [w, " ".join(ABBREVIATIONS.get(t, t) for t in w.split())]
+    return [w for w in dict.fromkeys(out) if w]
+
+
 def name_score(header: str, names: tuple[str, ...]) -> float:
     """How well a header names a column known by `names`: 1 for the same words (0.75 when the name
     is generic, like "id" or "date"), 0.7 when the header contains a specific name's words in order
-    ("Contract Renewal Date"), else 0."""
-    w = words(header)
+    ("Contract Renewal Date"), else 0; the best of the header's `readings`."""
     best = 0.0
-    for n in names:
-        if w == n:
-            best = max(best, 0.75 if n in GENERIC else 1.0)
-        elif n not in GENERIC and len(n) > 3 and re.search(rf"\b{re.escape(n)}\b", w):
-            best = max(best, 0.7)
+    for w in readings(header):
+        for n in names:
+            if w == n:
+                best = max(best, 0.75 if n in GENERIC else 1.0)
+            elif n not in GENERIC and len(n) > 3 and re.search(rf"\b{re.escape(n)}\b", w):
+                best = max(best, 0.7)
     return best
 
 
@@ -215,7 +326,7 @@ class Profile:
 
 def number(s: str) -> float | None:
     """A number as an export writes it: currency, thousands separators and a decimal comma allowed."""
-    t = re.sub(r"[$€£¥₹%]|\b[A-Z]{3}\b", "", s).strip().replace(" ", "")
+    t = re.sub(r"[$€£¥₹%\s\u00a0\u202f]|\b[A-Z]{3}\b", "", s)
     if re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?|[-+]?\d+,\d+", t):
         t = t.replace(".", "").replace(",", ".")
     else:

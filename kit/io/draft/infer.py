@@ -84,7 +84,15 @@ def id_values(col: pl.Series) -> pl.Series:
 
 
 def overlap(col: pl.Series, ids: pl.Series) -> float:
-    values = id_values(col)
+    """The share of a column's distinct values (as ids) that are among `ids`."""
+    return share_in(distinct_ids(col), ids)
+
+
+def distinct_ids(col: pl.Series) -> pl.Series:
+    return id_values(col.drop_nulls().unique())
+
+
+def share_in(values: pl.Series, ids: pl.Series) -> float:
     if len(values) < MIN_KEY_VALUES:
         return 0.0
     return float(values.is_in(ids.implode()).mean())
@@ -108,9 +116,10 @@ def draft(folder: Path) -> Draft:
         else:
             found += [e for e in got if e.sample.width]
     profiles = {id(e): {c: fields.profile(e.sample[c]) for c in e.columns} for e in found}
-    key = account_key(found, profiles)
-    ids = id_values(key[0].sample[key[1]]).unique() if key else pl.Series([], dtype=pl.String)
-    keys = {id(e): _export_key(e, key, ids, profiles[id(e)]) for e in found}
+    distinct = {(id(e), c): distinct_ids(e.sample[c]) for e in found for c in e.columns if profiles[id(e)][c].dated < 0.5}
+    key = account_key(found, profiles, distinct)
+    ids = distinct[(id(key[0]), key[1])] if key else pl.Series([], dtype=pl.String)
+    keys = {id(e): _export_key(e, key, ids, distinct) for e in found}
     options = []
     for e in found:
         for table in contract.TABLES:
@@ -154,7 +163,7 @@ def _rel(path: Path, folder: Path) -> str:
         return str(path)
 
 
-def account_key(found: list[Export], profiles: dict) -> tuple[Export, str] | None:
+def account_key(found: list[Export], profiles: dict, distinct: dict) -> tuple[Export, str] | None:
     """The accounts' export and id column: unique values that the most other exports refer to."""
     best, best_score = None, (0, 0.0)
     for e in found:
@@ -162,22 +171,22 @@ def account_key(found: list[Export], profiles: dict) -> tuple[Export, str] | Non
             p = profiles[id(e)][c]
             if p.distinct < 0.95 * p.count or p.count < MIN_KEY_VALUES or p.dated > 0.5 or p.email > 0.5 or (p.number > 0.9 and p.integer < 0.9):
                 continue
-            ids = id_values(e.sample[c]).unique()
+            ids = distinct[(id(e), c)]
             refs = sum(1 for other in found if other is not e and any(
-                profiles[id(other)][oc].dated < 0.5 and overlap(other.sample[oc], ids) >= OVERLAP for oc in other.columns))
+                share_in(distinct[(id(other), oc)], ids) >= OVERLAP for oc in other.columns if (id(other), oc) in distinct))
             score = (refs, fields.name_score(c, fields.SYNONYMS["accounts"]["account_id"]) + len(e.columns) / 1000)
             if (refs or score[1] >= 0.75) and score > best_score:  # without references, by its name alone
                 best, best_score = (e, c), score
     return best
 
 
-def _export_key(e: Export, key, ids: pl.Series, profiles: dict) -> tuple[str, float] | None:
-    """The column of `e` holding account ids, and the share of its values that are account ids."""
+def _export_key(e: Export, key, ids: pl.Series, distinct: dict) -> tuple[str, float] | None:
+    """The column of `e` holding account ids, and the share of its distinct values that are account ids."""
     if key is None:
         return None
     if e is key[0]:
         return key[1], 1.0
-    shares = [(overlap(e.sample[c], ids), c) for c in e.columns if profiles[c].dated < 0.5]
+    shares = [(share_in(distinct[(id(e), c)], ids), c) for c in e.columns if (id(e), c) in distinct]
     shares = [(s, c) for s, c in shares if s >= OVERLAP]
     if not shares:
         return None
@@ -236,6 +245,11 @@ def _try(e: Export, table: str, ekey, key, profiles: dict) -> Placed | None:
     required = [c for c in t.required if c != "account_id" or not t.child_of_accounts]
     if kind is None and any(c not in chosen for c in required):
         return None
+    named = [c for c in chosen if c != "account_id"]
+    if table != "accounts" and len(named) < min(2, len([c for c in t.columns if c.name != "account_id"])):
+        return None  # one matching name is no evidence for a table
+    if table == "usage" and kind is None and not {"active_users", "logins"} & set(chosen):
+        return None  # a date and numbers per account and day are not usage unless users or logins are named
     for column in (c for c in t.columns if c.type == contract.CATEGORY and c.name in chosen):
         if labels.share_placed(table, column.name, profiles[chosen[column.name][0]].labels) < 0.5:
             return None
@@ -249,7 +263,7 @@ def _try(e: Export, table: str, ekey, key, profiles: dict) -> Placed | None:
     p = Placed(e, table, score + hint, why, kind=kind)
     p.columns = [Mapping(h, c, True, "") for c, (h, _) in chosen.items() if c != "account_id"]
     if ekey and t.child_of_accounts:
-        why_key = f"account key: {ekey[1]:.1%} of its values are account ids"
+        why_key = f"account key: {ekey[1]:.1%} of its distinct values are account ids"
         if _salesforce(e.sample[ekey[0]]) and not _salesforce(key[0].sample[key[1]]):
             why_key += (" (Salesforce 18-character ids, whose first 15 characters are the accounts' ids: the audit lists them "
                         "as unknown until both exports write one form)")
@@ -312,10 +326,16 @@ def _finish(p: Placed, profiles: dict) -> None:
     _check_dates(p)
     if p.table == "usage" and p.kind is None:
         mapped = {m.header for m in p.columns + p.todos}
+        canonical_words = {w for c in ("active_users", "logins") for n in fields.SYNONYMS["usage"][c] for w in n.split()}
         for h in p.export.columns:
             prof = profiles[h]
             if h not in mapped and prof.number >= fields.FIT and prof.dated < 0.5:
-                p.columns.append(Mapping(h, feature_name(h), True, f"extra numeric usage column ({prof.number:.0%} numbers): a feature"))
+                near = set(fields.words(h).split()) & canonical_words
+                m = Mapping(h, feature_name(h), not near, f"extra numeric usage column ({prof.number:.0%} numbers): a feature")
+                if near:  # "login_events" may be the logins rather than a feature
+                    m.evidence += f"; or a usage column? its name has {', '.join(sorted(near))}"
+                    m.candidates = [c for c in ("logins", "active_users") if c not in {x.column for x in p.columns}]
+                (p.columns if m.confident else p.todos).append(m)
     for m in p.columns:
         column = t.column(m.column)
         if column is not None and column.type == contract.CATEGORY:
