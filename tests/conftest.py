@@ -134,6 +134,7 @@ def planted_data(planted_params) -> ClientData:
 SHARED_WORKER = {"test_browser": "sites", "test_documents": "sites"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1]

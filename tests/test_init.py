@@ -58,7 +58,7 @@ def test_the_demo_draft_maps_the_columns_as_the_hand_written_file(demo_draft, de
 def test_every_mapping_line_says_why(demo_draft):
     lines = [x for x in demo_draft.read_text().splitlines() if re.match(r"^      [^#\s].*: \S", x)]  # column: canonical
     assert len(lines) >= 60 and all(re.search(r"\S\s{2,}# .+\(confidence: high\)$", x) for x in lines), lines
-    assert re.search(r"Organization External ID: account_id +# account key: 100\.0% of its distinct values are account ids", demo_draft.read_text())
+    assert re.search(r"Organization External ID: account_id +# account key: (9\d|100)\.\d% of its distinct values are account ids", demo_draft.read_text())
 
 
 def test_the_demo_draft_validates_and_audits_to_the_same_score(demo_draft, demo_params_file):
