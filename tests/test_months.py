@@ -60,32 +60,36 @@ def test_a_wrong_range_says_what_to_write(period, since, words):
 # ---------------------------------------------------------------------------- a range equals its months one by one
 
 
+SMALL = "north"  # a small client of tests/conftest.py (SMALL_CLIENTS): the runner is under test, not the data
+
+
 @pytest.fixture(scope="module")
-def demo_range(demo_params_file, tmp_path_factory):
-    """The demo's September and October: in one range run, and as two runs one after the other."""
+def small_range(small_clients, tmp_path_factory):
+    """A small client's September and October: in one range run, and as two runs one after the other."""
     out = tmp_path_factory.mktemp("range")
-    together = ranges.run_months(demo_params_file, ranges.plan([SEP, OCT]), jobs=2, out=out / "range")
-    apart = [batch.run_client(demo_params_file, p.label, jobs=2, out=out / "apart") for p in (SEP, OCT)]
+    pf = small_clients / f"{SMALL}.yml"
+    together = ranges.run_months(pf, ranges.plan([SEP, OCT]), jobs=2, out=out / "range")
+    apart = [batch.run_client(pf, p.label, jobs=2, out=out / "apart") for p in (SEP, OCT)]
     return out, together, apart
 
 
-def test_a_range_run_equals_the_months_run_one_by_one(demo_range):
-    out, together, apart = demo_range
+def test_a_range_run_equals_the_months_run_one_by_one(small_range):
+    out, together, apart = small_range
     assert [r.status for r in together + apart] == ["ok"] * 4, [r.failure for r in together + apart]
     for p in (SEP, OCT):
-        a, b = out / "range" / "demo" / p.label, out / "apart" / "demo" / p.label
+        a, b = out / "range" / SMALL / p.label, out / "apart" / SMALL / p.label
         assert (a / "scores.parquet").exists() and (a / "maintenance.json").exists()
         assert differences(a, b) == [], p
-    facts = [ranges.facts(history.read(out / r / "demo"), p.label) for r in ("range", "apart") for p in (SEP, OCT)]
+    facts = [ranges.facts(history.read(out / r / SMALL), p.label) for r in ("range", "apart") for p in (SEP, OCT)]
     assert facts[:2] == facts[2:] and all(facts)
     # October read September's history and audit in both: the months were run in order
-    oct_ = json.loads((out / "range" / "demo" / OCT.label / "audit.json").read_text())
+    oct_ = json.loads((out / "range" / SMALL / OCT.label / "audit.json").read_text())
     assert oct_["previous_period"] == SEP.label
 
 
-def test_a_range_leaves_no_temporary_folder(demo_range):
-    out, _, _ = demo_range
-    assert sorted(p.name for p in (out / "range" / "demo").iterdir() if p.name.startswith(".tmp")) == []
+def test_a_range_leaves_no_temporary_folder(small_range):
+    out, _, _ = small_range
+    assert sorted(p.name for p in (out / "range" / SMALL).iterdir() if p.name.startswith(".tmp")) == []
 
 
 # ---------------------------------------------------------------------------- a rerun of an earlier month
@@ -206,23 +210,23 @@ def test_a_later_month_says_an_earlier_month_is_missing():
 # ---------------------------------------------------------------------------- a rerun that would lose results
 
 
-def test_a_rerun_with_a_header_only_renewals_export_keeps_the_period(demo_range, demo_dir, tmp_path):
-    out, _, _ = demo_range
+def test_a_rerun_with_a_header_only_renewals_export_keeps_the_period(small_range, small_clients, tmp_path):
+    out, _, _ = small_range
     reports = tmp_path / "reports"
     shutil.copytree(out / "range", reports)
     data = tmp_path / "data"
-    shutil.copytree(demo_dir, data)
+    shutil.copytree(small_clients.parent / "data" / SMALL, data)
     renewals = data / "crm" / "renewal_opportunities.csv"
     renewals.write_text(renewals.read_text().splitlines()[0] + "\n")  # the header, no rows
-    pf = write_params(tmp_path / "parameters", data)
-    folder = reports / "demo" / OCT.label
+    pf = write_params(tmp_path / "parameters", data, f"{SMALL}.yml", client=SMALL)
+    folder = reports / SMALL / OCT.label
     kept = tree_digest(folder)
     r = batch.run_client(pf, OCT.label, jobs=2, out=reports)
     assert r.status == "failed" and "[would_lose_results]" in r.error
     assert "scores.parquet (file)" in r.error and "the back-test (now not available" in r.error
     assert "renewals table: " in r.error and "records before, now 0" in r.error and "--accept-missing" in r.error
     assert tree_digest(folder) == kept  # the period folder is as it was
-    failed = reports / "demo" / f"{OCT.label}.failed"
+    failed = reports / SMALL / f"{OCT.label}.failed"
     assert json.loads((failed / "manifest.json").read_text())["status"] == "failed"
     assert not (failed / "scores.parquet").exists()
     # on purpose: the folder is replaced by the run that has less (here the back-test alone, rerun:
@@ -231,7 +235,7 @@ def test_a_rerun_with_a_header_only_renewals_export_keeps_the_period(demo_range,
     assert r.status == "ok", r.failure
     assert not (folder / "scores.parquet").exists() and not failed.exists()
     assert json.loads((folder / "backtest.json").read_text())["available"] is False
-    assert (folder / "weights.json").read_bytes() == (out / "range" / "demo" / OCT.label / "weights.json").read_bytes()
+    assert (folder / "weights.json").read_bytes() == (out / "range" / SMALL / OCT.label / "weights.json").read_bytes()
 
 
 # ---------------------------------------------------------------------------- the quarterly check's schedule
