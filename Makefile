@@ -4,20 +4,28 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUM    := $(shell cksum pyproject.toml | cut -d' ' -f1)
+RUN    := $(VENV)/.installed-run-$(SUM)
+STAMP  := $(VENV)/.installed-dev-$(SUM)
 
 .PHONY: setup demo test lab bench clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# the kit and what it runs with (enough for the demo and the lab)
+$(RUN): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,cluster]'
+	$(BIN)/python -m pip install --quiet -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-demo: setup
+# plus the test and cluster extras
+$(STAMP): $(RUN)
+	$(BIN)/python -m pip install --quiet -e '.[dev,cluster]'
+	touch $@
+
+demo: $(RUN)
 	$(BIN)/python -m kit demo
 
 test: setup
@@ -26,7 +34,7 @@ test: setup
 	@sh scripts/ensure_poppler.sh
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-lab: setup
+lab: $(RUN)
 	$(BIN)/python -m kit demo --data-only
 	$(BIN)/jupyter lab notebooks/
 
