@@ -26,7 +26,7 @@ $(STAMP): $(RUN)
 	touch $@
 
 demo: $(RUN)
-	$(BIN)/python -m kit demo
+	$(BIN)/python -m kit demo --jobs 2
 
 test: setup
 	@sh scripts/ensure_postgres.sh
