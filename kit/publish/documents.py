@@ -63,9 +63,6 @@ class Document:
     stem: str  # file name without extension
     title: str
 
-    def files(self) -> list[str]:
-        return [f"{self.stem}.{ext}" for ext in FORMATS.values()]
-
 
 def maintenance_document(period: str) -> Document:
     return Document(f"maintenance-{period}", f"Maintenance report {Period.parse(period).start:%B %Y}")
