@@ -76,6 +76,59 @@ def test_wilson_bound_matches_statsmodels():
     assert stats.wilson_upper(0, 0) == 1.0
 
 
+def test_future_bounds_are_wilson_on_half_the_evidence():
+    """The share a future group of n will show: the estimate's and the new group's sampling variances add up, which
+    Wilson's bound on n/2 (statsmodels here) approximates; a simulation checks it holds about 95% of the time."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    for k, n in ((3, 40), (12, 100), (30, 300)):
+        assert stats.future_upper(k, n) == pytest.approx(proportion_confint(k / 2, n / 2, alpha=0.10, method="wilson")[1])
+        assert stats.future_lower(k, n) == pytest.approx(proportion_confint(k / 2, n / 2, alpha=0.10, method="wilson")[0])
+        assert stats.future_upper(k, n) > stats.wilson_upper(k, n)  # wider than the bound on the share itself
+    rng = np.random.default_rng(4)
+    now, later = rng.binomial(200, 0.1, 20000), rng.binomial(200, 0.1, 20000)
+    held = np.mean([later[i] / 200 <= stats.future_upper(now[i], 200) for i in range(20000)])
+    assert 0.93 <= held <= 0.985, held
+
+
+def test_paired_gain_is_delong_within_blocks_weighted_by_their_renewals():
+    """Per block: DeLong's AUCs and the variance of their difference; across blocks: means weighted by the blocks'
+    renewals, variances by the squared weights; rows without a score and blocks of one class are left out."""
+    rng = np.random.default_rng(8)
+    n = 900
+    y = rng.random(n) < 0.2
+    a = y * 1.0 + rng.normal(size=n)
+    b = y * 0.6 + rng.normal(size=n)
+    block = np.repeat([0, 1, 2], 300)
+    a[block == 0] = np.nan  # the first block is never scored by a cross-validation
+    y2 = y.copy()
+    got = stats.paired_gain(-a, -b, y, block)
+    rows = [(stats.delong(-a[block == v], -b[block == v], y[block == v]), (block == v).sum()) for v in (1, 2)]
+    w = np.array([m for _, m in rows], dtype=float) / sum(m for _, m in rows)
+    expected_a = sum(wi * r[0] for wi, (r, _) in zip(w, rows))
+    expected_b = sum(wi * r[1] for wi, (r, _) in zip(w, rows))
+    se = math.sqrt(sum((wi * r[2]) ** 2 for wi, (r, _) in zip(w, rows)))
+    assert got == pytest.approx((expected_a, expected_b, expected_a - expected_b, se))
+    y2[block == 2] = False  # a block without churn counts for nothing
+    assert stats.paired_gain(-a, -b, y2, block)[0] == pytest.approx(stats.delong(-a[block == 1], -b[block == 1], y[block == 1])[0])
+    assert all(math.isnan(v) for v in stats.paired_gain(-a, -b, np.zeros(n, bool), block))
+
+
+def test_non_negative_penalised_logistic_meets_its_optimality_conditions():
+    """b >= 0, the gradient of the penalised objective zero where b > 0 and pointing outward (non-negative) where b = 0:
+    a column whose points go with more churn gets no weight, the others their penalised fit."""
+    rng = np.random.default_rng(6)
+    X = rng.random((2000, 3))
+    y = (rng.random(2000) < 1 / (1 + np.exp(-(-1.0 - 2.0 * X[:, 0] - 0.7 * X[:, 1] + 1.2 * X[:, 2])))).astype(float)
+    for penalty in (0.0, 3.0):
+        a, b = stats.logistic_nonneg(y, X, penalty)
+        z = a - X @ b
+        r = 1 / (1 + np.exp(-z)) - y
+        grad_b = -(X.T @ r) + penalty * b
+        assert abs(r.sum()) < 1e-4 and b[2] == 0.0 and b[0] > b[1] > 0
+        assert np.all(np.abs(grad_b[b > 0]) < 1e-4) and grad_b[2] >= -1e-6
+
+
 def test_point_biserial_matches_scipy():
     rng = np.random.default_rng(3)
     x = rng.normal(size=500)
@@ -138,20 +191,20 @@ def _brute(x, y, direction, tiers, min_count, candidates, objective="loglik"):
 
 def test_tier_optimum_equals_brute_force_on_small_cases():
     """The dynamic programme against every admissible partition of the same candidate cuts: 150 random cases,
-    both directions, ties, sizes, 1 to 4 tiers, for both objectives (information value, the scorecard's, and
+    both directions, ties, sizes, 1 to 10 tiers, for both objectives (information value, the scorecard's, and
     log-likelihood)."""
     rng = np.random.default_rng(11)
-    checked = 0
+    checked = deep = 0
     for case in range(150):
         objective = "iv" if case % 2 else "loglik"
-        n = int(rng.integers(25, 160))
+        n = int(rng.integers(25, 260))
         x = np.round(rng.normal(size=n) * rng.choice([1, 4]), int(rng.integers(0, 2)))
         d = int(rng.choice([-1, 1]))
-        y = (rng.random(n) < 1 / (1 + np.exp(d * x * rng.uniform(0, 1.5) + 1))).astype(float)
-        cand = stats.prebin_cuts(x, 10)
+        y = (rng.random(n) < 1 / (1 + np.exp(d * x * rng.uniform(0, 3.0) + 1))).astype(float)
+        cand = stats.prebin_cuts(x, 12)
         min_count = int(rng.integers(1, 12))
-        path = stats.tier_path(x, y, d, 4, min_count, cand, objective)
-        for t in range(1, 5):
+        path = stats.tier_path(x, y, d, 10, min_count, cand, objective)
+        for t in range(1, 11):
             expected = _brute(x, y, d, t, min_count, cand, objective)
             if expected is None:
                 assert t not in path
@@ -163,7 +216,8 @@ def test_tier_optimum_equals_brute_force_on_small_cases():
                 assert again == pytest.approx(expected, abs=1e-7) and n_t.min() >= min_count
                 assert stats.in_risk_order(k_t / n_t, d)
                 checked += 1
-    assert checked > 300
+                deep += t > 5
+    assert checked > 500 and deep > 30  # tiers 6 to 10 were reached, and checked, in many cases
 
 
 def test_three_obvious_groups_by_hand():
@@ -187,7 +241,7 @@ def test_tiers_match_or_beat_optbinning(case):
     x = [rng.normal(size=n), rng.gamma(2.0, 1.0, n), rng.poisson(3, n).astype(float), rng.uniform(-1, 1, n) ** 3][case]
     logit = -2.0 - 1.1 * (x - x.mean()) / x.std() + (0.4 * np.sin(3 * x) if case == 3 else 0)
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-    for max_bins in (3, 5):
+    for max_bins in (3, 5, 10):
         ob = optbinning.OptimalBinning(dtype="numerical", solver="cp", monotonic_trend="descending", min_bin_size=0.05,
                                        max_n_bins=max_bins)
         ob.fit(x, y)
@@ -204,8 +258,10 @@ def test_tiers_match_or_beat_optbinning(case):
 
 
 def test_number_of_tiers_by_likelihood_cross_validated_in_time():
-    """Recomputed independently: each later fold scored (scipy's log-likelihood) by brute-force tiers fitted on the
-    folds before it; the kit takes the finest number of tiers within 2 log-likelihood units of the best."""
+    """Recomputed: each later fold scored (scipy's log-likelihood) by brute-force tiers fitted on the folds before it,
+    each tier at its empirical-Bayes churn rate (stats.range_logodds, checked on its own in test_scorecard); the kit
+    takes the finest number of tiers whose held-out log-likelihood is within the noise of the best: the standard
+    error of the paired difference over the held-out renewals, and at least 2."""
     rng = np.random.default_rng(5)
     n = 1600
     x = rng.integers(0, 12, n).astype(float)  # 12 values: every one is a candidate cut, so brute force can check
@@ -213,9 +269,9 @@ def test_number_of_tiers_by_likelihood_cross_validated_in_time():
     y = (rng.random(n) < rate).astype(float)
     fold = np.repeat(np.arange(4), n // 4)
     tiers, held = stats.choose_tiers(x, y, fold, +1, 4, 0.05)
-    expected = {}
+    per = {}
     for t in range(2, 5):
-        total = 0.0
+        parts = []
         for v in (1, 2, 3):
             tr, va = fold < v, fold == v
             cand = np.unique(x[tr])[:-1]
@@ -229,15 +285,15 @@ def test_number_of_tiers_by_likelihood_cross_validated_in_time():
                 ll = _iv(groups, y[tr].sum(), tr.sum() - y[tr].sum())  # the tiers maximise information value
                 if best is None or ll > best + 1e-9:
                     best, best_cuts = ll, cuts
-            idx = np.searchsorted(best_cuts, x[tr], side="left")
-            k = np.array([y[tr][idx == r].sum() for r in range(t)])
-            m = np.array([(idx == r).sum() for r in range(t)])
-            p = (k + y[tr].mean()) / (m + 1)  # each tier's rate shrunk by one pseudo-renewal at the training base rate
-            total += sps.bernoulli.logpmf(y[va], p[np.searchsorted(best_cuts, x[va], side="left")]).sum()
-        expected[t] = total
+            logodds = stats.range_logodds(x[tr], y[tr], list(best_cuts), +1)
+            p = 1 / (1 + np.exp(-logodds))
+            parts.append(sps.bernoulli.logpmf(y[va], p[np.searchsorted(best_cuts, x[va], side="left")]))
+        per[t] = np.concatenate(parts)
+    expected = {t: float(v.sum()) for t, v in per.items()}
     assert held == pytest.approx(expected, abs=1e-6)
-    top = max(expected.values())
-    assert tiers == max(t for t, v in expected.items() if v >= top - 2.0)
+    top = max(expected, key=expected.get)
+    noise = {t: max(2.0, math.sqrt(len(per[t])) * np.std(per[top] - per[t], ddof=1)) for t in per}
+    assert tiers == max(t for t in per if expected[t] >= expected[top] - noise[t])
     assert tiers >= 3  # the planted steps are found
 
 
@@ -255,3 +311,20 @@ def test_readable_cuts_keep_the_split_and_never_lose_a_measure():
     assert stats.readable_cuts([3.0, 12.0], counts, np.zeros(len(counts)), +1, 1) == [3.0, 20.0]
     assert stats.shortest_between(0.4625, 0.47) == 0.463 and stats.shortest_between(-0.0045, -0.0031) == -0.004
     assert stats.shortest_between(137, 250) == 200 and stats.shortest_between(-3, 2) == 0
+
+
+def test_two_ranges_no_readable_cut_keeps_apart_are_joined():
+    """A cut at 2.3743 parting two ranges whose churn differs by a few renewals (6.0% and 5.0%), with the churn of the
+    lower one at its top edge and renewals without churn packed just above the cut: every readable cut within five
+    steps either side turns their order round (2.37 moves the churn up, 2.38 the packed renewals down), so the two
+    become one range; the other cut stays."""
+    lower = np.r_[np.linspace(2.2502, 2.3700, 235), np.linspace(2.3701, 2.3743, 15)]
+    upper = np.r_[np.linspace(2.3745, 2.3790, 200), np.linspace(2.45, 3.0, 200)]
+    x = np.round(np.r_[np.linspace(1.0, 2.25, 600), lower, upper], 4)
+    y = np.r_[np.tile([1.0, 0, 0, 0], 150), np.zeros(235), np.ones(15), np.zeros(200), np.tile([1.0] + [0.0] * 9, 20)]
+    n, k = stats.range_counts(x, y, [2.25, 2.3743])
+    assert list(n) == [600, 250, 400] and list(k) == [150, 15, 20]  # 25%, 6%, 5%: in risk order as fitted
+    got = stats.readable_cuts([2.25, 2.3743], x, y, +1, 50)
+    assert got == [2.25]
+    n, k = stats.range_counts(x, y, got)
+    assert list(n) == [600, 650] and stats.in_risk_order(k / n, +1)

@@ -37,6 +37,7 @@ RIDGE_ALPHA = 0.01
 PREBINS = 100  # quantile cut candidates for the tiers (optbinning uses 20)
 CV_TOLERANCE = 2.0  # held-out log-likelihood units within which numbers of tiers are equally supported
 EVENT_CUT = 0.5  # a renewal is a churn event when its churn weight is at least this
+READABLE_STEPS = 5  # a cut moves at most this many steps of its last readable digit to read as a short number
 
 
 # ---------------------------------------------------------------------------- ranking
@@ -119,6 +120,18 @@ def wilson_upper(k: float, n: float, z: float = Z95_ONE_SIDED) -> float:
     return min(1.0, (centre + half) / (1 + z * z / n))
 
 
+def future_upper(k: float, n: float) -> float:
+    """One-sided 95% upper bound of the share a *future* group of n renewals will show, given k of n now: the
+    estimate's uncertainty and the new group's sampling add up (twice the variance), so Wilson's bound on half
+    the evidence. What a band promises a client is the share next quarter's renewals will show."""
+    return wilson_upper(k / 2, n / 2)
+
+
+def future_lower(k: float, n: float) -> float:
+    """One-sided 95% lower bound of the share a future group of n renewals will show (future_upper mirrored)."""
+    return 1.0 - future_upper(n - k, n)
+
+
 # ---------------------------------------------------------------------------- regression
 
 
@@ -150,8 +163,10 @@ class Fit:
     intercept: float = 0.0
 
 
-def logistic(y: np.ndarray, X: np.ndarray, names: list[str], *, ridge_fallback: bool = True) -> Fit:
-    """Logistic regression of y (0..1) on X (a constant is added): statsmodels Logit, Newton's method.
+def logistic(y: np.ndarray, X: np.ndarray, names: list[str], *, ridge_fallback: bool = True, start: np.ndarray | None = None) -> Fit:
+    """Logistic regression of y (0..1) on X (a constant is added): statsmodels Logit, Newton's method, from
+    `start` (intercept, coefficients) when given (a bootstrap resample starts from the full fit: the same
+    optimum, fewer steps).
 
     Falls back to a ridge-penalised fit when maximum likelihood does not converge (e.g. perfect
     separation); the Fit says so in `method` and `note`.
@@ -166,7 +181,7 @@ def logistic(y: np.ndarray, X: np.ndarray, names: list[str], *, ridge_fallback: 
         warnings.simplefilter("error", category=PerfectSeparationWarning)
         warnings.simplefilter("ignore", category=RuntimeWarning)
         try:
-            res = sm.Logit(y, Xc).fit(method="newton", maxiter=100, disp=0)
+            res = sm.Logit(y, Xc).fit(method="newton", maxiter=100, disp=0, start_params=start)
             ok = bool(res.mle_retvals.get("converged", False)) and np.all(np.isfinite(res.params)) and np.all(np.isfinite(res.bse))
             if ok and np.max(np.abs(res.params[1:])) > 20:
                 ok, problem = False, "coefficients diverge (near-perfect separation)"
@@ -190,6 +205,59 @@ def logistic(y: np.ndarray, X: np.ndarray, names: list[str], *, ridge_fallback: 
         "coefficients are shrunk towards 0 and have no standard errors or p-values."
     )
     return Fit(names, np.asarray(res.params[1:]), None, None, "ridge-penalised (fallback)", False, note, float(res.params[0]))
+
+
+def logistic_nonneg(y: np.ndarray, X: np.ndarray, penalty: float) -> tuple[float, np.ndarray]:
+    """(intercept, b): the logistic regression of churn y (0..1) on columns X whose every coefficient says
+    *more means less churn* (log-odds = intercept - X @ b, b >= 0), penalised by penalty/2 x |b|^2.
+
+    The constraint keeps each column's effect in its direction (a column whose effect the others take gets
+    b = 0 rather than a negative weight), and the ridge penalty, which matters on a few dozen churn events
+    and fades as they grow, keeps the coefficients of correlated columns stable on small samples. Solved
+    exactly (the objective is convex) by L-BFGS-B with the analytic gradient.
+    """
+    from scipy.optimize import minimize
+
+    y = np.asarray(y, dtype=float)
+    X = np.asarray(X, dtype=float)
+    k = X.shape[1]
+    p0 = min(max(float(y.mean()), 1e-6), 1 - 1e-6)
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        a, b = theta[0], theta[1:]
+        z = a - X @ b
+        r = 1.0 / (1.0 + np.exp(-z)) - y
+        value = float(np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 * penalty * b @ b)
+        return value, np.r_[r.sum(), -(X.T @ r) + penalty * b]
+
+    res = minimize(objective, np.r_[math.log(p0 / (1 - p0)), np.zeros(k)], jac=True, method="L-BFGS-B",
+                   bounds=[(None, None)] + [(0.0, None)] * k, options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9})
+    return float(res.x[0]), np.maximum(res.x[1:], 0.0)
+
+
+def paired_gain(risk_a: np.ndarray, risk_b: np.ndarray, event: np.ndarray, block: np.ndarray) -> tuple[float, float, float, float]:
+    """(AUC of a, AUC of b, their difference, its standard error) within time blocks: AUCs and DeLong's variance
+    of the difference per block (rows where either risk is NaN are left out), averaged with the blocks' renewals
+    as weights; the blocks are independent, so the variances add up with the squared weights. Blocks with fewer
+    than two of either class are skipped; NaN throughout when none counts.
+
+    Within blocks, because the out-of-block scores of a time-ordered cross-validation come from a card refitted
+    for each block: pooled across blocks, the shifts between those fits would blur the ranking."""
+    event = np.asarray(event, dtype=bool)
+    risk_a, risk_b = np.asarray(risk_a, dtype=float), np.asarray(risk_b, dtype=float)
+    rows = []
+    for v in np.unique(block):
+        m = (block == v) & ~np.isnan(risk_a) & ~np.isnan(risk_b)
+        if event[m].sum() < 2 or (~event[m]).sum() < 2:
+            continue
+        a, b, se = delong(risk_a[m], risk_b[m], event[m])
+        rows.append((a, b, se, float(m.sum())))
+    if not rows:
+        return (math.nan,) * 4
+    w = np.array([r[3] for r in rows]) / sum(r[3] for r in rows)
+    a = float(sum(wi * r[0] for wi, r in zip(w, rows)))
+    b = float(sum(wi * r[1] for wi, r in zip(w, rows)))
+    return a, b, a - b, float(math.sqrt(sum((wi * r[2]) ** 2 for wi, r in zip(w, rows))))
 
 
 def univariate(x: np.ndarray, y: np.ndarray, direction: int) -> dict:
@@ -266,14 +334,16 @@ def in_risk_order(rates, direction: int) -> bool:
 
 
 def prebin_cuts(x: np.ndarray, prebins: int = PREBINS, y: np.ndarray | None = None) -> np.ndarray:
-    """Candidate cuts: every distinct value but the largest when there are few, else data values at
-    `prebins` quantiles and, with the churn `y`, where a classification tree would split (optbinning's
-    prebinning: at most 20 leaves of at least 5% of the values), so the exact optimum over them is at
-    least as good as optbinning's. A value equal to a cut belongs to the lower range."""
+    """Candidate cuts: every distinct value but the largest when there are few, else the values at `prebins`
+    quantiles and, with the churn `y`, where a classification tree would split (optbinning's prebinning: at
+    most 20 leaves of at least 5% of the values), so the exact optimum over them is at least as good as
+    optbinning's. The quantiles are taken as numbers a person types (`readable`: three significant digits), so
+    ten ranges of close values still read "> 0.33 and <= 0.365"; a tree's split that wins is made readable
+    afterwards where it can be (readable_cuts). A value equal to a cut belongs to the lower range."""
     u = np.unique(x)
     if u.size <= prebins + 1:
         return u[:-1]
-    q = np.quantile(x, np.arange(1, prebins) / prebins, method="lower")
+    q = np.unique([readable(v) for v in np.quantile(x, np.arange(1, prebins) / prebins, method="lower")])
     if y is not None:
         from sklearn.tree import DecisionTreeClassifier
 
@@ -283,7 +353,20 @@ def prebin_cuts(x: np.ndarray, prebins: int = PREBINS, y: np.ndarray | None = No
         # a tree sends x <= threshold left: the largest value at or below it gives the same split
         q = np.r_[q, u[np.searchsorted(u, thresholds, side="right") - 1]]
     q = np.unique(q)
-    return q[q < u[-1]]
+    return q[(q >= u[0]) & (q < u[-1])]
+
+
+def readable(v: float) -> float:
+    """A number a person types near v: three significant digits, or two where three need more than three decimals."""
+    r = _round_significant(float(v), 3)
+    return r if _decimals(r) <= 3 else _round_significant(float(v), 2)
+
+
+def _decimals(v: float) -> int:
+    text = f"{v:.15g}"
+    if "e" in text:
+        return 15
+    return len(text.split(".")[1]) if "." in text else 0
 
 
 @dataclass(frozen=True)
@@ -382,46 +465,119 @@ def _ll_matrix(K: np.ndarray, N: np.ndarray) -> np.ndarray:
     return a + b
 
 
-def heldout_loglik(fit: TierFit, x: np.ndarray, y: np.ndarray, prior: float) -> float:
-    """Log-likelihood of held-out renewals (values present) under a fit's tier churn rates, each rate shrunk
-    towards `prior` by one pseudo-renewal so that a tier without churn does not score minus infinity."""
-    n, k = np.asarray(fit.n), np.asarray(fit.k)
-    p = np.clip((k + prior) / (n + 1), 1e-9, 1 - 1e-9)
-    idx = np.searchsorted(np.asarray(fit.cuts, dtype=float), x, side="left")
-    return float(np.sum(y * np.log(p[idx]) + (1 - y) * np.log1p(-p[idx])))
+def normal_scores(x: np.ndarray) -> np.ndarray:
+    """Each value's mid-rank percentile as a standard normal quantile (ties share it)."""
+    from scipy.stats import norm
+
+    return norm.ppf((midranks(x) - 0.5) / len(x))
+
+
+def smooth_logodds(x: np.ndarray, y: np.ndarray, direction: int) -> np.ndarray:
+    """The churn log-odds of each value on a smooth curve: a logistic regression of churn on the values' normal
+    scores whose slope may only point the healthy way (flat otherwise)."""
+    z = direction * normal_scores(np.asarray(x, dtype=float))  # higher is healthier
+    a, b = logistic_nonneg(np.asarray(y, dtype=float), z[:, None], 0.0)
+    return a - b[0] * z
+
+
+def range_logodds(x: np.ndarray, y: np.ndarray, cuts, direction: int, eta: np.ndarray | None = None) -> np.ndarray:
+    """Each range's churn log-odds (ranges (lower cut, upper cut], lowest values first), estimated by empirical
+    Bayes: the range's own log-odds pulled towards a smooth curve of the measure by as much as its own count
+    leaves it uncertain, so ten ranges of a hundred renewals rank as steadily as a curve and as sharply as
+    ranges where the data show a step.
+
+    * own: log((k + 1/2) / (n - k + 1/2)), variance 1 / (n p (1 - p)) (p = (k + 1/2) / (n + 1));
+    * the curve: smooth_logodds (a logistic regression of churn on the values' normal scores whose slope may
+      only point the healthy way), averaged over each range's values (`eta`: the curve's values, when known);
+    * the spread of the ranges around the curve beyond their own noise, tau^2 = max(0, mean((own - curve)^2)
+      - mean(variance)) (method of moments);
+    * each range: w x own + (1 - w) x curve, w = tau^2 / (tau^2 + variance); then made monotone in the
+      healthy direction (pool-adjacent-violators, weighted by the counts), as the ranges were chosen.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    eta = smooth_logodds(x, y, direction) if eta is None else eta
+    idx = np.searchsorted(np.asarray(cuts, dtype=float), x, side="left")
+    R = len(cuts) + 1
+    n = np.bincount(idx, minlength=R).astype(float)
+    k = np.bincount(idx, weights=y, minlength=R)
+    p = (k + 0.5) / (n + 1.0)
+    own = np.log(p / (1 - p))
+    var = 1.0 / (n * p * (1 - p))
+    curve = np.bincount(idx, weights=eta, minlength=R) / n
+    tau2 = max(0.0, float(np.mean((own - curve) ** 2) - np.mean(var)))
+    w = tau2 / (tau2 + var)
+    post = w * own + (1 - w) * curve
+    return isotonic(post, n, decreasing=direction > 0)
+
+
+def isotonic(v: np.ndarray, weight: np.ndarray, decreasing: bool) -> np.ndarray:
+    """The closest sequence (weighted least squares) that never rises (decreasing) or never falls: pool adjacent violators."""
+    vals = list(-np.asarray(v, dtype=float) if decreasing else np.asarray(v, dtype=float))
+    blocks: list[list[float]] = []  # [value, weight, length]
+    for x, w in zip(vals, np.asarray(weight, dtype=float)):
+        blocks.append([x, w, 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            (x2, w2, n2), (x1, w1, n1) = blocks.pop(), blocks.pop()
+            blocks.append([(x1 * w1 + x2 * w2) / (w1 + w2), w1 + w2, n1 + n2])
+    out = np.repeat([b[0] for b in blocks], [b[2] for b in blocks])
+    return -out if decreasing else out
+
+
+def heldout_loglik(cuts, logodds: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Log-likelihood of each held-out renewal (values present) under the churn log-odds of the range it falls in."""
+    p = np.clip(1.0 / (1.0 + np.exp(-np.asarray(logodds, dtype=float))), 1e-9, 1 - 1e-9)
+    idx = np.searchsorted(np.asarray(cuts, dtype=float), x, side="left")
+    return y * np.log(p[idx]) + (1 - y) * np.log1p(-p[idx])
 
 
 def choose_tiers(x: np.ndarray, y: np.ndarray, fold: np.ndarray, direction: int, max_tiers: int, min_share: float,
                  min_tiers: int = 2) -> tuple[int | None, dict[int, float]]:
     """The number of tiers (min_tiers..max_tiers) by likelihood cross-validated in time: each fold after the
-    first is scored by tiers fitted on the folds before it, and the held-out log-likelihoods are summed.
-    Numbers of tiers within `CV_TOLERANCE` of the best are equally supported by the held-out renewals (as an
-    information criterion reads a difference below 2); the finest of them is taken, since more tiers rank
-    renewals more finely. Returns (tiers, {tiers: held-out log-likelihood}); None when no number of tiers
-    can be fitted on every training part."""
-    totals = {t: 0.0 for t in range(min_tiers, max_tiers + 1)}
+    first is scored by tiers fitted on the folds before it, with their churn log-odds as the scorecard takes
+    them (range_logodds), and the held-out log-likelihoods are summed. Numbers of tiers whose held-out
+    log-likelihood is within the noise of the best (its standard error over the held-out renewals, paired, and
+    at least `CV_TOLERANCE`, as an information criterion reads a difference below 2) are equally supported; the
+    finest of them is taken, since more tiers rank renewals more finely. Returns (tiers, {tiers: held-out
+    log-likelihood}); None when no number of tiers can be fitted on every training part."""
+    per: dict[int, list[np.ndarray]] = {t: [] for t in range(min_tiers, max_tiers + 1)}
     for v in np.unique(fold)[1:]:
         train, valid = fold < v, fold == v
         if not valid.any() or train.sum() < 2:
             continue
         path = tier_path(x[train], y[train], direction, max_tiers, min_share * train.sum())
-        prior = float(y[train].mean())
-        for t in list(totals):
-            if t in path:
-                totals[t] += heldout_loglik(path[t], x[valid], y[valid], prior)
-            else:
-                totals.pop(t)
-    if not totals:
+        eta = smooth_logodds(x[train], y[train], direction)
+        scored: dict[int, np.ndarray] = {}
+        for t in list(per):
+            # "at most t tiers": a training part too small for t tiers predicts with the finest it holds, so an
+            # early, thin block does not rule a number of tiers out for every block after it
+            fit = max((u for u in path if min_tiers <= u <= t), default=None)
+            if fit is None:
+                per.pop(t)
+                continue
+            if fit not in scored:
+                lo = range_logodds(x[train], y[train], path[fit].cuts, direction, eta)
+                scored[fit] = heldout_loglik(path[fit].cuts, lo, x[valid], y[valid])
+            per[t].append(scored[fit])
+    per = {t: np.concatenate(v) for t, v in per.items() if v}
+    if not per:
         return None, {}
-    best = max(totals.values())
-    return max(t for t, v in totals.items() if v >= best - CV_TOLERANCE), totals
+    totals = {t: float(v.sum()) for t, v in per.items()}
+    best = max(totals, key=lambda t: (totals[t], -t))
+
+    def noise(t: int) -> float:
+        d = per[best] - per[t]
+        return max(CV_TOLERANCE, math.sqrt(len(d)) * float(np.std(d, ddof=1)) if len(d) > 1 else 0.0)
+
+    return max(t for t in totals if totals[t] >= totals[best] - noise(t)), totals
 
 
 def readable_cuts(cuts: list[float], x: np.ndarray, y: np.ndarray, direction: int, min_count: float) -> list[float]:
     """Cuts as numbers a person types: each moved to the shortest decimal that splits the fitted renewals
     exactly as before (any number from a cut up to the next value above it does); where that still needs
-    more than 3 significant digits, rounded to 2 (then 3) when the tiers keep their risk order and size.
-    A measure is never lost to rounding: the exact split is always a fallback."""
+    more than 3 significant digits or 3 decimals, to the nearest number of 2 (then 3) significant digits, up to
+    `READABLE_STEPS` steps of that precision away, with which the tiers keep their risk order and size. Where
+    none does, the two ranges it parts churn alike within a few renewals, and they are joined when the others
+    keep their order. A measure is never lost to rounding: the exact split is always a fallback."""
     values = np.unique(x)
     out: list[float] = []
     for i, c in enumerate(cuts):
@@ -429,15 +585,19 @@ def readable_cuts(cuts: list[float], x: np.ndarray, y: np.ndarray, direction: in
         hi = float(above[0]) if above.size else math.inf
         exact = shortest_between(c, hi)  # the previous cut is below c: it is below the first value above it
         choice = exact
-        if significant_digits(exact) > 3:
-            for digits in (2, 3):  # the nearest readable numbers either side, the closer first
+        if significant_digits(exact) > 3 or _decimals(exact) > 3:
+            for digits in (2, 3):  # readable numbers ever further from c, either side, the closer first
                 step = 10.0 ** (math.floor(math.log10(abs(c))) - digits + 1) if c else 1.0
-                near = sorted({_round_significant(c, digits), _round_significant(math.floor(c / step) * step, digits),
-                               _round_significant(math.ceil(c / step) * step, digits)}, key=lambda r: abs(r - c))
+                base = math.floor(c / step)
+                near = sorted({r for k in range(-READABLE_STEPS, READABLE_STEPS + 2)
+                               if _decimals(r := _round_significant((base + k) * step, digits)) <= 3}, key=lambda r: abs(r - c))
                 r = next((r for r in near if _keeps_order([*out, r, *cuts[i + 1:]], x, y, direction, min_count)), None)
                 if r is not None:
                     choice = r
                     break
+            else:  # no readable cut keeps the two ranges apart: they are as one in the data, so they become one
+                if len(cuts) > 1 and _keeps_order([*out, *cuts[i + 1:]], x, y, direction, min_count):
+                    continue
         out.append(choice)
     return out
 
