@@ -62,11 +62,13 @@ class Measure:
 
 # what each aggregation keeps: level (how much), presence (how often, how recently), trend (which way)
 AGGREGATIONS = {
-    "sum": "level", "mean": "level", "mean_active": "level", "max": "level", "min": "level", "per_seat": "level",
+    "sum": "level", "mean": "level", "mean_active": "level", "mean_active_or_zero": "level", "max": "level", "min": "level",
+    "per_seat": "level",
     "per_user": "level", "latest": "level", "share_active": "presence", "days_since": "presence", "change": "trend",
 }
 UNWINDOWED = ("days_since", "latest")
-USAGE_AGGREGATIONS = ("sum", "mean", "mean_active", "max", "share_active", "change", "per_seat", "per_user", "days_since")
+USAGE_AGGREGATIONS = ("sum", "mean", "mean_active", "mean_active_or_zero", "max", "share_active", "change", "per_seat", "per_user",
+                      "days_since")
 
 MEASURES: dict[str, Measure] = {
     m.name: m
@@ -204,6 +206,9 @@ def describe(m: Measure, agg: str, w: int | None) -> str:
         return f"mean {what} per day over {span} (days without a record count as zero from the account's first {m.table} record)"
     if agg == "mean_active":
         return f"mean {what} per day over the days with a record (a value above zero) in {span}"
+    if agg == "mean_active_or_zero":
+        return (f"mean {what} per day over the days with a record (a value above zero) in {span}, 0 when there is none "
+                f"(from the account's first {m.table} record)")
     if agg == "max":
         return f"highest {what} on one day in {span}" if m.kind == "count" else f"highest {what} in {span}"
     if agg == "min":
@@ -235,7 +240,8 @@ def label_of(name: str) -> str | None:
     what, low = m.label, m.label[:1].lower() + m.label[1:]
     text = {
         "sum": what, "mean": f"{what} per day" if m.kind == "count" else f"{what}, mean",
-        "mean_active": f"{what} per day with any", "max": f"{what}, highest" + (" day" if m.kind == "count" else ""),
+        "mean_active": f"{what} per day with any", "mean_active_or_zero": f"{what} per day with any, 0 without",
+        "max": f"{what}, highest" + (" day" if m.kind == "count" else ""),
         "min": f"{what}, lowest", "share_active": f"Share of days with {low}", "change": f"Change in {low}",
         "per_seat": f"{what} per seat", "per_user": f"{what} per active user",
     }

@@ -303,3 +303,39 @@ def test_a_later_export_start_gives_unknown_counts_never_smaller_ones(demo_data,
     # without the rule these would have been counted: lower than the truth for every older account with tickets
     older = (pts["as_of"] == D(2025, 7, 1)) & (created < start).fill_null(False)
     assert full[s].filter(older).sum() > 0 and short[s].filter(older).null_count() == older.sum()
+
+
+def test_mean_over_days_with_a_record_or_zero_by_hand(demo_params):
+    """Sparse records: the mean over the days with a record in the window, 0 when the window has none (the plain
+    mean over those days is unknown there), unknown before the account's first usage record."""
+    d = tiny(demo_params)
+    usage = d.tables["usage"]
+    # A's usage stops after 31 Jan: 31 days at 4 active users, then nothing
+    d.tables["usage"] = usage.filter(pl.col("date") <= D(2025, 1, 31))
+    pts = pl.DataFrame({"account_id": ["A", "A", "A"], "as_of": [D(2025, 2, 10), D(2025, 3, 20), D(2024, 12, 1)]})
+    got = signals.build(d, pts, ["active_users_mean_active_or_zero_30d", "active_users_mean_active_30d"])
+    # 10 Feb: window [11 Jan, 10 Feb) holds 21 days at 4; 20 Mar: no record in [18 Feb, 20 Mar); 1 Dec 2024: before A's
+    # first record, unknown
+    assert got["active_users_mean_active_or_zero_30d"].to_list() == [4.0, 0.0, None]
+    assert got["active_users_mean_active_30d"].to_list() == [4.0, None, None]
+    s = catalog.parse("feature_api_calls_mean_active_or_zero_60d")
+    assert s.aggregation == "mean_active_or_zero" and s.window == 60 and "0 when there is none" in s.description
+    assert catalog.label_of("feature_api_calls_mean_active_or_zero_60d") == "Api calls per day with any, 0 without (60 days)"
+
+
+def test_unknown_flags_where_the_export_does_not_hold_the_window(demo_params):
+    """A windowed count is unknown where its window reaches back before the export's first record and the account is
+    older than the export: the flag says so, the value is null there, and a null elsewhere is a real absence."""
+    d = tiny(demo_params)  # tickets begin 1 Dec 2024; A was created 1 Jan 2025, B on 1 Jun 2025
+    d.tables["accounts"] = d.tables["accounts"].with_columns(pl.Series("created_at", [D(2024, 1, 1), D(2025, 6, 1)]))
+    pts = pl.DataFrame({"account_id": ["A", "A", "B", "A"], "as_of": [D(2025, 1, 15), D(2025, 6, 1), D(2025, 7, 1), D(2025, 1, 15)]})
+    names = ["tickets_sum_90d", "csat_mean_90d", "active_users_mean_30d"]
+    flags = signals.unknown(d, pts, names)
+    values = signals.build(d, pts, names)
+    # 15 Jan: [17 Oct, 15 Jan) begins before the ticket export (1 Dec) and A is older: unknown; 1 Jun: covered;
+    # B, created after the export began, is covered whatever the window
+    assert flags["tickets_sum_90d"].to_list() == [True, False, False, True]
+    assert values["tickets_sum_90d"].is_null().to_list() == [True, False, False, True]
+    # a mean over what the window holds, and usage means, are never unknown for this reason
+    assert not flags["csat_mean_90d"].any() and not flags["active_users_mean_30d"].any()
+    assert flags.height == pts.height and flags.columns == names

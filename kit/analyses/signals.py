@@ -285,6 +285,20 @@ def _counted(spec: Signal) -> int | None:
     return w if agg in ("sum", "max", "min") else None
 
 
+def unknown(data: ClientData, points: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """One boolean column per signal, one row per point (same order): True where the signal's value cannot be
+    known because the export does not hold its whole window (it begins inside the window and the account is
+    older than the export). build() leaves those values null, as it leaves a value null that has no record:
+    a fit tells the two apart with these flags."""
+    features = usage_features(data)
+    specs = {s: resolve(s, features) for s in dict.fromkeys(names) if s != "arr"}
+    starts = {t: first_record(data, t) for t in COUNTED if any(_counted(sp) and sp.table == t for sp in specs.values())}
+    base = points.select(pl.col("account_id").cast(pl.String), pl.col("as_of").cast(pl.Date)).join(
+        _accounts(data).select("account_id", "created_at"), on="account_id", how="left", maintain_order="left")
+    flags = {s: ~_covered(specs[s], starts) if s in specs else pl.lit(False) for s in dict.fromkeys(names)}
+    return base.with_columns(e.alias(s) for s, e in flags.items()).select(list(flags))  # with_columns: literals fill every row
+
+
 def _covered(spec: Signal, starts: dict[str, date | None]) -> pl.Expr:
     """True where the export holds the signal's whole window: it begins on or after the export's first
     record, or the account was created on or after it."""
@@ -465,7 +479,7 @@ def _usage(data: ClientData, base: pl.DataFrame, codes: pl.DataFrame, wanted: di
         cols.append("active_users")
     # days with a record (above zero) of the columns whose aggregations count them
     days_of = list(dict.fromkeys(_column_of(s.measure) for s in wanted.values()
-                                 if s.aggregation in ("mean_active", "share_active", "days_since")))
+                                 if s.aggregation in ("mean_active", "mean_active_or_zero", "share_active", "days_since")))
     u = _with_codes(data.lazy("usage").select("account_id", "date", *cols), codes).filter(pl.col("date").is_not_null())
     daily = _sorted(
         u.select("_code", pl.col("date").alias("_d"),
@@ -499,6 +513,9 @@ def _usage(data: ClientData, base: pl.DataFrame, codes: pl.DataFrame, wanted: di
             out[name] = mean
         elif s.aggregation == "mean_active":
             out[name] = _div(total, _sum(base, cum, "_a_" + c, w))
+        elif s.aggregation == "mean_active_or_zero":  # sparse records: a window without one reads 0, not unknown
+            active = _sum(base, cum, "_a_" + c, w)
+            out[name] = np.where(np.isnan(d), np.nan, np.where(active > 0, _div(total, active), 0.0))
         elif s.aggregation == "share_active":
             out[name] = _div(_sum(base, cum, "_a_" + c, w), d)
         elif s.aggregation == "max":
