@@ -173,7 +173,8 @@ def _default_components() -> dict[str, Component]:
 
 class Bands(Strict):
     red: float = Field(60, ge=0, le=100, description="scores below this are red")
-    green: float = Field(75, ge=0, le=100, description="scores at or above this are green; between is yellow")
+    green: float = Field(75, ge=0, le=101, description="scores at or above this are green; between is yellow "
+                         "(101: no score is green, when the data single out no healthy group)")
 
     @model_validator(mode="after")
     def _ordered(self) -> "Bands":
@@ -182,19 +183,30 @@ class Bands(Strict):
         return self
 
 
-class Score(Strict):
-    components: dict[str, Component] = Field(default_factory=_default_components)
+class Card(Strict):
+    """A scorecard: components (each with its signals and their rules) weighted into 0-100, and its bands."""
+
+    components: dict[str, Component] = Field(description="the score's components, weights adding up to 1")
     bands: Bands = Field(default_factory=Bands)
-    at_risk_weeks: int = Field(2, ge=1, description="consecutive weekly scores below red that make an account at risk")
-    trend_days: int = Field(30, ge=1, description="the trend indicator is the change in score over this many days")
 
     @model_validator(mode="after")
-    def _weights_sum_to_one(self) -> "Score":
+    def _weights_sum_to_one(self) -> "Card":
         total = sum(c.weight for c in self.components.values())
         if abs(total - 1) > WEIGHT_TOLERANCE:
             shares = ", ".join(f"{k}: {v.weight:g}" for k, v in self.components.items())
             raise _fix(f"component weights sum to {total:.3f}, not 1 ({shares})", "adjust the weights so they add up to 1")
         return self
+
+
+class Score(Card):
+    components: dict[str, Component] = Field(default_factory=_default_components)
+    at_risk_weeks: int = Field(2, ge=1, description="consecutive weekly scores below red that make an account at risk")
+    trend_days: int = Field(30, ge=1, description="the trend indicator is the change in score over this many days")
+    segments: dict[str, Card] = Field(
+        default_factory=dict,
+        description="segments (values of the accounts' segment column) scored by a card of their own, as Gainsight's "
+                    "Scorecard Resolver does; every other account is scored by the components and bands above",
+    )
 
 
 # ---------------------------------------------------------------------------- analyses
@@ -281,7 +293,18 @@ class Scorecard(Strict):
     max_churned_green: float = Field(0.10, ge=0, le=1, description="green: holds at most this share of churned renewals (95% upper bound)")
     min_churn_events: int = Field(20, ge=1, description="fewer churned renewals before the cut than this: no scorecard")
     cv_folds: int = Field(5, ge=2, le=20, description="time blocks of the fit renewals that cross-validate the tiers and the composite")
-    band_blocks: int = Field(2, ge=1, description="the bands are fitted on the latest this many time blocks before the cut")
+    band_blocks: int = Field(3, ge=1, description="the bands are fitted on the latest this many time blocks before the cut")
+    max_tiers: int = Field(10, ge=2, le=20, description="at most this many value ranges per measure (the held-out likelihood chooses how many)")
+    weight_penalty: float = Field(
+        1.0, ge=0, description="ridge penalty on the measures' weights (log-odds per full range of points): steadies "
+        "them on a few dozen churn events, and fades as they grow")
+    min_red_recall: float = Field(0.60, ge=0, le=1, description="red aims to catch at least this share of churn (the report says when it cannot)")
+    min_green_share: float = Field(0.15, ge=0, le=1, description="green aims to hold at least this share of renewals (the report says when it cannot)")
+    segment_min_churn_events: int = Field(
+        30, ge=1, description="a segment gets a card of its own to try with at least this many churned renewals before the cut")
+    segment_margin: float = Field(
+        0.01, ge=0, lt=1, description="a segment's own card is adopted when, cross-validated in time, it ranks the segment's "
+        "renewals better than the overall card by at least this much AUC (and by more than one standard error)")
 
 
 class Search(Strict):
@@ -289,6 +312,9 @@ class Search(Strict):
 
     windows: list[int] = Field([30, 60, 90, 180, 365], min_length=1, description="windows, in days before the as-of date, the family is built over")
     max_candidates: int = Field(12, ge=1, description="at most this many candidate signals")
+    duplicate_correlation: float = Field(
+        0.8, gt=0, lt=1, description="candidates whose rank correlation exceeds this measure the same thing: the weaker is "
+        "folded into the stronger (below it, two signals of one driver each carry evidence the other lacks)")
     pin: list[str] = Field(default_factory=list, description="signals that are always candidates (names of kit.catalog)")
     forbid: list[str] = Field(
         default_factory=list, description="signals never tried: names or patterns such as `feature_api_calls_*` or `*_days_since`"

@@ -80,6 +80,23 @@ def test_bands_out_of_order():
     check(with_("score.bands", {"red": 80, "green": 70}), "red (80.0) must be below green (70.0)")
 
 
+def test_segment_cards_are_validated_like_the_score():
+    """score.segments: each segment's card has its own components (weights adding up to 1) and bands; the message
+    names the segment's key."""
+    card = {"components": {"usage": {"weight": 1.0, "signals": ["active_users_per_seat"]}}, "bands": {"red": 30, "green": 60}}
+    p = params.from_dict(with_("score.segments", {"SMB": card}))
+    assert p.score.segments["SMB"].bands.red == 30 and p.score.segments["SMB"].components["usage"].weight == 1.0
+    bad = {"components": {"usage": {"weight": 0.6, "signals": ["active_users_per_seat"]}}}
+    check(with_("score.segments", {"SMB": bad}), "score.segments.SMB", "sum to 0.600")
+    check(with_("score.segments", {"SMB": {"bands": {"red": 30, "green": 60}}}), "score.segments.SMB.components")
+
+
+def test_green_may_be_given_up_but_not_beyond():
+    """green 101: no score is green (a card whose scores single out no healthy group); above that is a typing error."""
+    assert params.from_dict(with_("score.bands", {"red": 40, "green": 101})).score.bands.green == 101
+    check(with_("score.bands", {"red": 40, "green": 120}), "score.bands.green")
+
+
 def test_maintenance_thresholds_out_of_order():
     # higher is worse: amber must warn before red
     check(with_("maintenance.churned_healthy_share", {"amber": 0.3, "red": 0.2}), "churned_healthy_share", "amber")

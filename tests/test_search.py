@@ -122,3 +122,36 @@ def test_noise_is_not_chosen_once_the_selection_is_accounted_for():
     p = params.from_dict({"client": "x", "name": "X", "sources": {"accounts": {"path": "a.csv"}}})
     r = search.choose(pl.DataFrame(frame), y, names, p, date(2025, 9, 1))
     assert r.chosen == ["feature_real_mean_90d"]
+
+
+def test_each_segment_searched_on_the_renewals_its_card_is_not_judged_on():
+    """Per segment with enough churn: the search again on its renewals before the latest two time blocks (the blocks
+    its card is judged on); a segment's own driver is found there; outcomes from `until` on change nothing."""
+    from datetime import date, timedelta
+
+    from kit import params
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    seg = rng.choice(["A", "B", "C"], n, p=[0.47, 0.47, 0.06])
+    dates = pl.Series("renewal_date", [date(2024, 1, 1) + timedelta(days=int(d)) for d in np.sort(rng.integers(0, 700, n))])
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    frame = pl.DataFrame({"segment": seg, "feature_one_mean_90d": x1, "feature_two_mean_90d": x2})
+    # A churns on feature one, B on feature two, C (few renewals) on both
+    logit = -2.0 + np.where(seg == "A", -1.2 * x1, np.where(seg == "B", -1.2 * x2, -0.6 * (x1 + x2)))
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(float)
+    p = params.from_dict({"client": "x", "name": "X", "sources": {"accounts": {"path": "a.csv"}},
+                          "scorecard": {"segment_min_churn_events": 60}})
+    names = ["feature_one_mean_90d", "feature_two_mean_90d"]
+    until, chosen = search.by_segment(frame, y, dates, names, p, date(2026, 1, 1))
+    fold = split.folds(dates, p.scorecard.cv_folds)
+    assert until == dates.filter(pl.Series(fold == p.scorecard.cv_folds - 2)).min()
+    assert (y[seg == "C"] >= 0.5).sum() < 60 and "C" not in chosen  # too little churn for a card of its own
+    assert chosen["A"] == ["feature_one_mean_90d"] and chosen["B"] == ["feature_two_mean_90d"]
+    later = (dates >= until).to_numpy()
+    shuffled = y.copy()
+    for s_ in ("A", "B", "C"):  # outcomes from `until` on shuffled within each segment (its churn count, which decides
+        rows = np.flatnonzero(later & (seg == s_))  # whether it gets a card at all, stays)
+        shuffled[rows] = rng.permutation(y[rows])
+    assert (shuffled != y).sum() > 100
+    assert search.by_segment(frame, shuffled, dates, names, p, date(2026, 1, 1)) == (until, chosen)

@@ -20,7 +20,11 @@ The rules (also shown in the reports):
 * **Composite** = weighted mean of the present components. When a component with a positive
   weight is missing, the composite is re-weighted over the present ones (weights rescaled to add
   up to 1) and the row is flagged `reweighted`; with no component present there is no score.
-* **Band**: red below `bands.red`, green at or above `bands.green`, yellow between.
+* **Band**: red below `bands.red`, green at or above `bands.green`, yellow between (a green of 101: no
+  score is green).
+* **Segment cards**: a segment listed under `score.segments` has a card of its own (components and
+  bands); its accounts are scored and banded by it, every other account by the components and bands
+  above (Gainsight's Scorecard Resolver).
 * **At risk**: the score was below `bands.red` on `at_risk_weeks` consecutive scoring dates (a
   missing score breaks the run).
 * **Trend**: the score minus the account's latest score at least `trend_days` earlier.
@@ -41,6 +45,7 @@ RESERVED = {"account_id", "as_of", "date", "segment", "arr", "score", "band", "r
             "at_risk", "below_red", "run_max", "trend", "config"}
 BANDS = ("red", "yellow", "green")
 NO_SEGMENT = "(no segment)"
+DEFAULT_CARD = "default"  # the card of the accounts whose segment has none of its own
 GROUP = "_group"
 
 
@@ -150,7 +155,35 @@ def composite(comps: pl.DataFrame, config: Score, weights: Mapping[str, float] |
     ).with_columns(band(pl.col("score"), config.bands.red, config.bands.green).alias("band"))
 
 
-def band(score: pl.Expr, red: float, green: float) -> pl.Expr:
+def card(config: Score, segment: str | None = None) -> Score:
+    """The configuration the accounts of a segment are scored by: the segment's own card, or the overall one."""
+    own = config.segments.get(segment) if segment is not None else None
+    if own is None:
+        return config if not config.segments else config.model_copy(update={"segments": {}})
+    return Score(components=own.components, bands=own.bands, at_risk_weeks=config.at_risk_weeks, trend_days=config.trend_days)
+
+
+def resolved(signals: pl.DataFrame, config: Score) -> pl.DataFrame:
+    """components() and composite() of every row by its segment's card (a score with segment cards, as
+    Gainsight's Scorecard Resolver runs it; the overall card where a segment has none). With segment cards,
+    each row also carries the bands of the card that scored it (`red`, `green`) and the card (`card`: the
+    segment, or DEFAULT); the rows keep their order."""
+    if not config.segments:
+        return composite(components(signals, config), config)
+    seg = pl.col("segment").cast(pl.String) if "segment" in signals.columns else pl.lit(None, pl.String)
+    frame = signals.with_row_index("_row")
+    parts = []
+    for name, rows in [(DEFAULT_CARD, ~seg.is_in(list(config.segments)).fill_null(False)),
+                       *((s, seg == s) for s in config.segments)]:
+        cfg = card(config, None if name == DEFAULT_CARD else name)
+        part = frame.filter(rows)
+        scored_part = composite(components(part, cfg), cfg)
+        parts.append(scored_part.with_columns(part["_row"], pl.lit(float(cfg.bands.red)).alias("red"),
+                                              pl.lit(float(cfg.bands.green)).alias("green"), pl.lit(name).alias("card")))
+    return pl.concat(parts, how="diagonal_relaxed").sort("_row").drop("_row")
+
+
+def band(score: pl.Expr, red: float | pl.Expr, green: float | pl.Expr) -> pl.Expr:
     return (
         pl.when(score.is_null()).then(None)
         .when(score < red).then(pl.lit("red"))
@@ -159,8 +192,9 @@ def band(score: pl.Expr, red: float, green: float) -> pl.Expr:
     )
 
 
-def at_risk(scored: pl.DataFrame, red: float, weeks: int, *, date: str = "as_of") -> pl.DataFrame:
-    """Add `below_red`, `run_max` and `at_risk` (below red on `weeks` consecutive scoring dates of the account).
+def at_risk(scored: pl.DataFrame, red: float | pl.Expr, weeks: int, *, date: str = "as_of") -> pl.DataFrame:
+    """Add `below_red`, `run_max` and `at_risk` (below red on `weeks` consecutive scoring dates of the account;
+    `red` a threshold, or a column of each row's card's threshold).
 
     `run_max` is the highest score of the account's last `weeks` scoring dates (missing when one of
     them has no score), so `at_risk` is `run_max < red` for any red threshold.
@@ -196,8 +230,8 @@ def score(signals: pl.DataFrame, config: Score, weights: Mapping[str, float] | N
     below_red, at_risk and trend, sorted by account and date. `weights` overrides the
     configuration's component weights (same components; rescaled to sum to 1).
     """
-    out = composite(components(signals, config), config, weights)
-    out = at_risk(out, config.bands.red, config.at_risk_weeks)
+    out = composite(components(signals, config), config, weights) if weights is not None or not config.segments else resolved(signals, config)
+    out = at_risk(out, pl.col("red") if config.segments else config.bands.red, config.at_risk_weeks)
     return trend(out, config.trend_days).sort("account_id", "as_of")
 
 

@@ -22,11 +22,16 @@ Method (each step is reported):
    its measure (a one-sided Mann-Whitney test: selection among many would otherwise find noise).
 4. **One per measure and kind.** Of each measure's signals, the strongest of each kind: level (how
    much), presence (how often, how recently), trend (which way).
-5. **Near-duplicates folded.** Those whose rank correlation exceeds `weighting.correlation_threshold`
+5. **Near-duplicates folded.** Those whose rank correlation exceeds `search.duplicate_correlation`
    form groups (kit.analyses.stats.correlated_groups, as in the churn correlation notebook); each group
    keeps its strongest.
 6. **A cap.** At most `search.max_candidates`, the strongest. Signals in `search.pin` are always
    candidates, whatever steps 3-6 say.
+7. **Per segment.** For each segment with at least `scorecard.segment_min_churn_events` churned renewals
+   before the cut, steps 3-6 again on the segment's renewals alone, those before the latest two of the
+   `scorecard.cv_folds` time blocks of the renewals before the cut: the candidates of a card of its own.
+   kit.analyses.scorecard adopts it only where, judged on those two blocks, it ranks the segment better than
+   the overall card: renewals its candidates were not chosen on.
 
 Selecting among many signals makes figures measured on the same renewals optimistic; the figures
 that count are those after the cut, on renewals the search never saw.
@@ -48,6 +53,7 @@ from kit import catalog
 from kit.params import Parameters
 
 MAX_TIERS = 5
+JUDGED_BLOCKS = 2  # the latest time blocks before the cut that the segment searches leave for judging their cards
 KIND_ORDER = ("level", "presence", "trend")
 
 
@@ -76,6 +82,8 @@ class Result:
     chosen: list[str]
     rows: list[Row] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
+    segments: dict[str, list[str]] = field(default_factory=dict)  # segment -> its own candidates (step 7)
+    segments_until: date | None = None  # ... searched on the renewals dated before this day
 
     def table(self) -> pl.DataFrame:
         return pl.DataFrame([r.__dict__ for r in self.rows], infer_schema_length=None)
@@ -83,19 +91,25 @@ class Result:
     def to_json(self) -> dict[str, Any]:
         return {"cut": self.cut, "fitted_on": self.fitted_on, "churned": self.churned, "tried": self.tried,
                 "measures": self.measures, "chosen": self.chosen, "settings": self.settings,
-                "signals": [r.__dict__ for r in self.rows]}
+                "segments": self.segments, "segments_until": self.segments_until, "signals": [r.__dict__ for r in self.rows]}
 
     @classmethod
     def from_json(cls, doc: dict) -> "Result":
-        cut = doc["cut"] if isinstance(doc["cut"], date) else date.fromisoformat(doc["cut"])
-        return cls(cut, doc["fitted_on"], doc["churned"], doc["tried"], doc["measures"], list(doc["chosen"]),
-                   [Row(**r) for r in doc.get("signals", [])], doc.get("settings", {}))
+        day = lambda v: v if v is None or isinstance(v, date) else date.fromisoformat(v)  # noqa: E731
+        return cls(day(doc["cut"]), doc["fitted_on"], doc["churned"], doc["tried"], doc["measures"], list(doc["chosen"]),
+                   [Row(**r) for r in doc.get("signals", [])], doc.get("settings", {}), dict(doc.get("segments") or {}),
+                   day(doc.get("segments_until")))
+
+    def all_chosen(self) -> list[str]:
+        """The overall candidates, then each segment's that are not among them."""
+        return list(dict.fromkeys([*self.chosen, *(s for names in self.segments.values() for s in names)]))
 
 
 def settings_of(params: Parameters, cut: date) -> dict[str, Any]:
     """What the search depends on besides the data: a stored search is reused only when these agree."""
     return {"cut": cut.isoformat(), "lead_time_days": params.lead_time_days, **params.search.model_dump(),
             "min_tier_share": params.scorecard.min_tier_share, "max_missing_share": params.weighting.max_missing_share,
+            "segment_min_churn_events": params.scorecard.segment_min_churn_events, "cv_folds": params.scorecard.cv_folds,
             "significance": params.weighting.significance, "contraction_as_churn": params.weighting.contraction_as_churn}
 
 
@@ -114,7 +128,29 @@ def run(data, params: Parameters, renewals: pl.DataFrame, cut: date) -> Result:
     names = candidates(data, params)
     frame = signals.build(data, fit.select("account_id", "as_of"), names) if fit.height else None
     y = fit["churned"].cast(pl.Float64).to_numpy()
-    return choose(frame, y, names, params, cut)
+    result = choose(frame, y, names, params, cut)
+    if frame is not None:
+        result.segments_until, result.segments = by_segment(frame, y, fit["renewal_date"], names, params, cut)
+    return result
+
+
+def by_segment(frame: pl.DataFrame, y: np.ndarray, dates: pl.Series, names: list[str], params: Parameters, cut: date,
+               ) -> tuple[date, dict[str, list[str]]]:
+    """Step 7: (the first day not searched, {segment: its candidates}) for the segments with enough churn."""
+    from kit.analyses import split
+
+    blocks = params.scorecard.cv_folds
+    fold = split.folds(dates, blocks)
+    until = dates.filter(pl.Series(fold >= blocks - JUDGED_BLOCKS)).min()
+    early = (dates < until).to_numpy()
+    segs = frame["segment"].cast(pl.String).to_numpy()
+    out = {}
+    for seg in sorted({s for s in segs if s is not None}):
+        rows = segs == seg
+        if (y[rows] >= stats.EVENT_CUT).sum() >= params.scorecard.segment_min_churn_events:
+            part = rows & early
+            out[seg] = choose(frame.filter(pl.Series(part)), y[part], names, params, cut).chosen
+    return until, out
 
 
 def choose(frame: pl.DataFrame | None, y: np.ndarray, names: list[str], params: Parameters, cut: date) -> Result:
@@ -167,7 +203,7 @@ def choose(frame: pl.DataFrame | None, y: np.ndarray, names: list[str], params: 
                     r.verdict = f"weaker than {_named(top.signal)}, the strongest {kind} signal of its measure"
     # step 5: near-duplicates folded into the strongest of their group
     best.sort(key=lambda r: -r.gain)
-    kept = _fold(best, values, w.correlation_threshold)
+    kept = _fold(best, values, s.duplicate_correlation)
     # step 6: the cap, then the pinned
     for r in kept[s.max_candidates:]:
         r.verdict = f"beyond the {s.max_candidates} strongest candidates (search.max_candidates)"
