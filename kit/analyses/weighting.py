@@ -170,26 +170,32 @@ def _design(frame: pl.DataFrame, names: list[str], medians: dict[str, float], me
     return np.column_stack(cols) if cols else np.zeros((frame.height, 0))
 
 
-def _bootstrap(frame, names, medians, means, sds, components, directions, n_boot: int, seed: int) -> tuple[dict, int]:
-    """Percentile 95% intervals of component weights over resamples of accounts."""
+def _bootstrap(frame, names, medians, means, sds, components, directions, n_boot: int, seed: int,
+               start: np.ndarray | None = None) -> tuple[dict, int]:
+    """Percentile 95% intervals of component weights over resamples of accounts (each fit starting from `start`,
+    the full fit's intercept and coefficients)."""
     if n_boot <= 0 or not names:
         return {}, 0
     rng = np.random.default_rng(seed)
     accounts = frame["account_id"].to_numpy()
     uniq, inverse = np.unique(accounts, return_inverse=True)
-    rows_of = [np.flatnonzero(inverse == i) for i in range(len(uniq))]
+    # each account's renewals, in row order: rows order[first[a]:first[a] + count[a]]
+    order = np.argsort(inverse, kind="stable")
+    count = np.bincount(inverse, minlength=len(uniq))
+    first = np.r_[0, np.cumsum(count)[:-1]]
     X = _design(frame, names, medians, means, sds)
     y = frame["churned"].to_numpy()
     draws: list[dict[str, float]] = []
     failed = 0
     for _ in range(n_boot):
         pick = rng.integers(0, len(uniq), len(uniq))
-        idx = np.concatenate([rows_of[i] for i in pick])
+        lens = count[pick]
+        idx = order[np.repeat(first[pick], lens) + np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)]
         yb = y[idx]
         if (yb >= EVENT_CUT).sum() < MIN_CLASS or (yb < EVENT_CUT).sum() < MIN_CLASS:
             failed += 1
             continue
-        fit = logistic(yb, X[idx], names, ridge_fallback=False)
+        fit = logistic(yb, X[idx], names, ridge_fallback=False, start=start)
         if not fit.converged:
             failed += 1
             continue
@@ -204,7 +210,8 @@ def _bootstrap(frame, names, medians, means, sds, components, directions, n_boot
 
 def _weights_with_ci(fit: Fit, names, frame, medians, means, sds, components, directions, settings: Weighting, seed_offset: int = 0):
     point = component_weights(dict(zip(names, fit.coef)), components, directions)
-    ci, failed = _bootstrap(frame, names, medians, means, sds, components, directions, settings.bootstrap, settings.seed + seed_offset)
+    start = np.r_[fit.intercept, fit.coef] if fit.converged else None
+    ci, failed = _bootstrap(frame, names, medians, means, sds, components, directions, settings.bootstrap, settings.seed + seed_offset, start)
     out = {}
     for c in dict.fromkeys([*catalog.COMPONENTS, *point]):
         w = point.get(c, 0.0)
