@@ -3,7 +3,6 @@ scorer reading the exported CSVs), planted drivers recovered, and a time split t
 
 from __future__ import annotations
 
-import csv
 import math
 from datetime import date, timedelta
 
@@ -105,20 +104,27 @@ def test_percents_by_largest_remainder():
     assert sum(scorecard.percents({f"m{i}": w for i, w in enumerate([0.17, 0.29, 0.05, 0.49])}).values()) == 100
 
 
-def test_weights_match_an_independent_maximum_likelihood():
-    """Weights = minus the logistic coefficients, normalised: recomputed with scipy's optimiser on the likelihood."""
+def test_weights_match_an_independent_penalised_maximum_likelihood():
+    """Weights = the coefficients of churn on the range scores, penalised by weight_penalty / 2 x |b|^2, normalised:
+    recomputed with scipy's BFGS on the penalised likelihood written out here (the optimum is interior: every effect
+    points the healthy way), and without a penalty equal to plain maximum likelihood."""
     rng = np.random.default_rng(5)
     X = rng.integers(0, 3, (3000, 3)) / 2.0
     y = (rng.random(3000) < 1 / (1 + np.exp(-(-0.5 - 1.5 * X[:, 0] - 0.7 * X[:, 1] - 0.3 * X[:, 2])))).astype(float)
 
-    def nll(beta):
-        z = beta[0] + X @ beta[1:]
-        return float(np.sum(np.logaddexp(0, z) - y * z))
+    def coefficients(penalty):
+        def objective(beta):
+            z = beta[0] + X @ beta[1:]
+            return float(np.sum(np.logaddexp(0, z) - y * z) + penalty / 2 * beta[1:] @ beta[1:])
 
-    beta = optimize.minimize(nll, np.zeros(4), method="BFGS", options={"gtol": 1e-8}).x[1:]
-    expected = scorecard.percents({f"m{i}": -b for i, b in enumerate(beta)})
-    got, notes = scorecard.choose_weights(X, y, ["m0", "m1", "m2"], Scorecard(min_weight=0))
-    assert got == expected and not notes
+        return optimize.minimize(objective, np.zeros(4), method="BFGS", options={"gtol": 1e-8}).x[1:]
+
+    for penalty in (0.0, 1.0, 50.0):
+        expected = scorecard.percents({f"m{i}": -b for i, b in enumerate(coefficients(penalty))})
+        got, notes = scorecard.choose_weights(X, y, ["m0", "m1", "m2"], Scorecard(min_weight=0, weight_penalty=penalty))
+        assert got == expected and not notes, penalty
+    # the penalty pulls the coefficients towards 0, the weakest furthest in proportion: the weights even out
+    assert -coefficients(50.0)[2] / -coefficients(50.0)[0] > -coefficients(0.0)[2] / -coefficients(0.0)[0]
 
 
 def test_a_measure_going_the_wrong_way_jointly_is_dropped():
@@ -130,43 +136,157 @@ def test_a_measure_going_the_wrong_way_jointly_is_dropped():
 
 
 def test_range_scores_are_log_odds_on_0_to_100_by_hand():
-    # churn 40%, 20%, 10%, 5% in four ranges; no value: 30% among 200 renewals (enough to score by its own rate)
-    n, k = [100, 100, 100, 100], [40, 20, 10, 5]
-    scores, missing = scorecard.tier_scores(n, k, (200, 60), 20, 0.2)
-    lo = [math.log(r / (1 - r)) for r in (0.4, 0.2, 0.1, 0.05)]
+    lo = [math.log(r / (1 - r)) for r in (0.4, 0.2, 0.1, 0.05)]  # four ranges' churn log-odds
+    scores, missing = scorecard.tier_scores(lo, (200, 60), 20, 0.2)  # no value: 30% among 200 (enough for its own rate)
     expected = [round(100 * (lo[0] - v) / (lo[0] - lo[-1])) for v in lo]
     assert scores == expected and scores[0] == 0 and scores[-1] == 100
     assert missing == round(100 * (lo[0] - math.log(0.3 / 0.7)) / (lo[0] - lo[-1]))
     # too few without a value: they score like the base rate; a rate beyond the riskiest range clips at 0
-    assert scorecard.tier_scores(n, k, (5, 4), 20, 0.2)[1] == round(100 * (lo[0] - math.log(0.2 / 0.8)) / (lo[0] - lo[-1]))
-    assert scorecard.tier_scores(n, k, (200, 180), 20, 0.2)[1] == 0
+    assert scorecard.tier_scores(lo, (5, 4), 20, 0.2)[1] == round(100 * (lo[0] - math.log(0.2 / 0.8)) / (lo[0] - lo[-1]))
+    assert scorecard.tier_scores(lo, (200, 180), 20, 0.2)[1] == 0
 
 
-def test_bands_by_hand():
-    # 100 renewals scored 0..99 in the latest two of five time blocks (the earlier blocks are not used);
-    # churn in the lowest scores: 10 churned with scores 0..9 and 2 churned at 60, 80
-    score = np.r_[np.full(100, 50.0), np.arange(100, dtype=float)]
-    churned = np.zeros(200, bool)
-    churned[100:110] = True
-    churned[[160, 180]] = True
-    fold = np.r_[np.repeat([0, 1, 2], [34, 33, 33]), np.repeat([3, 4], 50)]
-    fold[100:] = np.where(np.arange(100) % 2 == 0, 3, 4)  # both blocks hold low and high scores
-    s = Scorecard(max_red_share=0.35, red_tolerance=0.0, green_churn_ratio=0.5, max_churned_green=0.5)
-    bands, why, on = scorecard.choose_bands(score, churned, fold, s)
-    assert on.sum() == 100 and not on[:100].any()
-    # J(t) = recall - FPR: t=10 catches 10 of 12 with 0 false alarms, J = 0.833; higher t only adds false alarms
-    assert bands.red == 10
-    # green: churn at or above g <= 0.5 x 12% and the 95% upper bound of churned-green share <= 50%:
-    # g = 11 holds 2 churned of 89 (2.2%) and 2 of 12 churned (Wilson upper 0.39)
-    assert bands.green == 11
-    assert "red below 10" in why
-    # a tolerance makes the higher, equally good thresholds eligible: the one catching the most churn wins,
-    # among those flagging at most 35% of each block
-    wide = scorecard.choose_bands(score, churned, fold, s.model_copy(update={"red_tolerance": 0.2}))[0]
-    sc, ch, fo = score[100:], churned[100:], fold[100:]
-    j = lambda t: (ch & (sc < t)).sum() / 12 - (~ch & (sc < t)).sum() / 88  # noqa: E731
-    cap = [t for t in range(1, 101) if all((sc[fo == b] < t).mean() <= 0.35 for b in (3, 4))]
-    assert wide.red == max(t for t in cap if j(t) >= max(j(u) for u in cap) - 0.2)
+def test_range_log_odds_by_empirical_bayes_recomputed():
+    """Each range's own log-odds pulled towards the curve of a logistic regression on normal scores (statsmodels here,
+    a bounded L-BFGS in the kit), by the weight the method of moments gives: recomputed step by step."""
+    import statsmodels.api as sm
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(8)
+    x = rng.gamma(3, 1, 3000)
+    y = (rng.random(3000) < 1 / (1 + np.exp(1.0 + 0.6 * (x - 3) + 0.8 * (x > 5)))).astype(float)  # a step at 5
+    cuts = [1.5, 2.5, 3.5, 5.0, 6.5]
+    got = kstats.range_logodds(x, y, cuts, +1)
+    idx = np.searchsorted(cuts, x, side="left")
+    n = np.bincount(idx).astype(float)
+    k = np.bincount(idx, weights=y)
+    p = (k + 0.5) / (n + 1)
+    own, var = np.log(p / (1 - p)), 1 / (n * p * (1 - p))
+    z = norm.ppf((stats.rankdata(x) - 0.5) / len(x))
+    fit = sm.Logit(y, sm.add_constant(z)).fit(disp=0)
+    assert fit.params[1] < 0  # churn falls as values rise: the healthy way, so the bound is not active
+    curve = np.array([(fit.params[0] + fit.params[1] * z[idx == i]).mean() for i in range(len(n))])
+    tau2 = max(0.0, np.mean((own - curve) ** 2) - np.mean(var))
+    w = tau2 / (tau2 + var)
+    expected = w * own + (1 - w) * curve
+    assert np.all(np.diff(expected) < 0)  # already monotone here: no pooling to redo
+    assert got == pytest.approx(expected, abs=2e-5)
+    assert 0 < w.min() and w.max() < 1  # between the two: the step makes the ranges spread beyond their noise
+
+
+def test_range_log_odds_follow_the_curve_when_the_ranges_only_add_noise_and_the_data_when_they_step():
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 1, 4000)
+    cuts = list(np.quantile(x, np.linspace(0.1, 0.9, 9)))
+    smooth = (rng.random(4000) < 1 / (1 + np.exp(2 + 0.8 * x))).astype(float)
+    step = (rng.random(4000) < np.where(x > 0.5, 0.03, 0.3)).astype(float)
+    idx = np.searchsorted(cuts, x, side="left")
+
+    def own(y):
+        n, k = np.bincount(idx).astype(float), np.bincount(idx, weights=y)
+        return np.log((k + 0.5) / (n - k + 0.5))
+
+    truth = np.array([np.mean(-2 - 0.8 * x[idx == i]) for i in range(10)])
+    eb = kstats.range_logodds(x, smooth, cuts, +1)
+    assert np.abs(eb - truth).mean() < np.abs(own(smooth) - truth).mean()  # steadier than each range on its own
+    stepped = kstats.range_logodds(x, step, cuts, +1)
+    jump = stepped[np.searchsorted(cuts, 0.5)] - stepped[np.searchsorted(cuts, 0.5) + 1]
+    assert jump > 1.5  # log(0.3/0.7) - log(0.03/0.97) = 2.6: the step survives, the curve alone would spread it out
+
+
+def test_isotonic_by_hand():
+    assert kstats.isotonic(np.array([3.0, 1.0, 2.0]), np.array([1.0, 1.0, 1.0]), decreasing=False) == pytest.approx([2.0, 2.0, 2.0])
+    assert kstats.isotonic(np.array([1.0, 3.0, 2.0, 4.0]), np.array([1.0, 1.0, 3.0, 1.0]), decreasing=False) == pytest.approx(
+        [1.0, 2.25, 2.25, 4.0])
+    assert kstats.isotonic(np.array([1.0, 3.0, 2.0]), np.array([1.0, 1.0, 1.0]), decreasing=True) == pytest.approx([2.0, 2.0, 2.0])
+
+
+def _wilson_upper(k, n, z=1.6448536269514722):
+    """Wilson's one-sided upper bound, written out from the formula."""
+    p = k / n
+    return min(1.0, (p + z * z / (2 * n) + z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n))
+
+
+def _bands_by_rule(score, churned, block, s, unseen=None):
+    """The band rule (method step 7) written out plainly: shares from `score`, churn held from `unseen` at equal shares,
+    every aim for a group to come as large as these (Wilson on half the evidence)."""
+    unseen = score if unseen is None else unseen
+    n, n_c = len(score), int(churned.sum())
+    future_up = lambda k, m: _wilson_upper(k / 2, m / 2)  # noqa: E731
+    future_lo = lambda k, m: 1 - _wilson_upper((m - k) / 2, m / 2)  # noqa: E731
+    riskiest = churned[np.argsort(unseen, kind="stable")]
+    healthiest = churned[np.argsort(-unseen, kind="stable")]
+    caught = lambda t: int(riskiest[: int((score < t).sum())].sum())  # noqa: E731
+    sweep = []
+    for t in range(1, 101):
+        if any((score[block == b] < t).mean() > s.max_red_share for b in np.unique(block)) or future_up((score < t).sum(), n) > s.max_red_share:
+            break
+        sweep.append((t, caught(t) / n_c - ((score < t).sum() - caught(t)) / (n - n_c)))
+    best = max(j for _, j in sweep)
+    red = max(t for t, j in sweep if j >= best - s.red_tolerance)
+    reach = [t for t, _ in sweep if future_lo(caught(t), n_c) >= s.min_red_recall]
+    red = max(red, min(reach)) if reach else max(t for t, _ in sweep)
+    for g in range(red + 1, 101):
+        m = int((score >= g).sum())
+        k = int(healthiest[:m].sum())
+        if m and k / m <= s.green_churn_ratio * n_c / n and future_up(k, n_c) <= s.max_churned_green:
+            return red, g
+    return red, None
+
+
+def _planted_band_case(seed=11, n=1200):
+    rng = np.random.default_rng(seed)
+    score = np.round(rng.uniform(0, 100, n), 1)
+    churned = rng.random(n) < 1 / (1 + np.exp(-(-0.5 - 0.05 * (score - 30))))  # churn falls as the score rises
+    block = np.sort(rng.integers(0, 5, n))
+    return score, churned, block
+
+
+def test_bands_follow_the_rule_written_out():
+    """Red and green on the latest blocks, recomputed by a plain implementation of the rule (and one with the churn
+    taken from other, noisier scores at the same shares); the renewals of earlier blocks are not used."""
+    score, churned, block = _planted_band_case()
+    s = Scorecard(band_blocks=2)
+    latest = block >= 3
+    bands, why, on = scorecard.choose_bands(score, churned, block, s)
+    assert (on == latest).all()
+    assert (bands.red, bands.green) == _bands_by_rule(score[latest], churned[latest], block[latest], s)
+    noisy = score + np.random.default_rng(3).normal(0, 25, len(score))  # what a card gives renewals it has not seen
+    honest = scorecard.choose_bands(score, churned, block, s, unseen=noisy)[0]
+    assert (honest.red, honest.green) == _bands_by_rule(score[latest], churned[latest], block[latest], s, noisy[latest])
+    assert honest.green > bands.green  # churn is held less tightly by noisier scores: green starts higher
+    assert f"red below {bands.red:g}" in why and f"green from {bands.green:g}" in why
+
+
+def test_red_moves_up_to_catch_the_churn_it_aims_at_and_says_when_it_cannot():
+    """Churn steep at the lowest scores: the best trade-off (Youden's J) flags few, so red moves up until, for renewals
+    to come, it catches the recall it aims at; asked for more than the red share allows, it says recall gives way."""
+    rng = np.random.default_rng(11)
+    score = np.round(rng.uniform(0, 100, 1200), 1)
+    churned = rng.random(1200) < 1 / (1 + np.exp(-(2.0 - 0.2 * score)))
+    block = np.sort(rng.integers(0, 5, 1200))
+    latest = block >= 3
+    relaxed = scorecard.choose_bands(score, churned, block, Scorecard(band_blocks=2, min_red_recall=0.0))[0]
+    aimed = scorecard.choose_bands(score, churned, block, Scorecard(band_blocks=2, min_red_recall=0.9))
+    assert aimed[0].red > relaxed.red and "moves up" in aimed[1]
+    n_c = churned[latest].sum()
+    caught = lambda t: (churned[latest] & (score[latest] < t)).sum()  # noqa: E731
+    future_recall = lambda t: 1 - _wilson_upper((n_c - caught(t)) / 2, n_c / 2)  # noqa: E731
+    assert future_recall(aimed[0].red) >= 0.9 > future_recall(aimed[0].red - 1)  # the lowest that does
+    short = scorecard.choose_bands(score, churned, block, Scorecard(band_blocks=2, min_red_recall=0.99, max_red_share=0.1))
+    assert (score[latest] < short[0].red).mean() <= 0.1 and "recall gives way" in short[1]
+
+
+def test_a_card_whose_top_score_holds_too_much_churn_has_no_green():
+    """Half the renewals at 100 (the healthiest range of every measure) and a fifth of the churn among them: no threshold
+    keeps churned renewals in green to 10%, not even the top score, so green is given up (101: nothing is green)."""
+    rng = np.random.default_rng(2)
+    score = np.where(rng.random(2000) < 0.5, 100.0, np.round(rng.uniform(0, 99, 2000)))
+    churned = np.where(score == 100, rng.random(2000) < 0.05, rng.random(2000) < 0.2)
+    bands, why, _ = scorecard.choose_bands(score, churned, np.repeat([3, 4], 1000), Scorecard(band_blocks=2))
+    assert bands.green == scorecard.NO_GREEN and "no green" in why
+    assert scorecard.colour(100, {"red": bands.red, "green": bands.green}) == "yellow"
+    assert scorecard.bands_text({"red": bands.red, "green": bands.green}).endswith("no green (the scores single out no healthy group)")
 
 
 # ---------------------------------------------------------------------------- the fitted document
@@ -264,56 +384,20 @@ def test_a_composite_that_loses_to_its_best_measure_becomes_that_measure():
 # ---------------------------------------------------------------------------- the exports, re-read and re-scored
 
 
-def _read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def _gainsight_score(rows: list[dict], measure: str, v) -> float:
-    """Score one value from a measure's Gainsight rows (one per range), as an admin would type the rules."""
-    mine = [r for r in rows if r["measure"] == measure]
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return float(next(r for r in mine if r["no_value"] == "true")["score"])
-    for row in mine:
-        if row["no_value"] == "true":
-            continue
-        ok = True
-        for part in row["range"].split(" and "):
-            op, num = part.split(" ")
-            ok &= {"<=": v <= float(num), ">": v > float(num)}[op]
-        if ok:
-            return float(row["score"])
-    raise AssertionError(f"{v} falls in no range of {measure}")
-
-
-def _churnzero_points(rows: list[dict], factor: str, v) -> float:
-    """Points a value earns on ChurnZero's grid: bottom exclusive, top inclusive."""
-    missing = v is None or (isinstance(v, float) and math.isnan(v))
-    for r in (r for r in rows if r["factor"] == factor):
-        if r["no_value"] == "true":
-            if missing:
-                return float(r["points"])
-            continue
-        if missing:
-            continue
-        lo = float(r["range_from_exclusive"]) if r["range_from_exclusive"] else -math.inf
-        hi = float(r["range_to_inclusive"]) if r["range_to_inclusive"] else math.inf
-        if lo < v <= hi:
-            return float(r["points"])
-    raise AssertionError(f"{v} earns nothing for {factor}")
-
-
 def test_exported_tables_rescore_exactly_like_the_kit(fitted, tmp_path):
+    from tests import platform_scorer
+
     frame, _, doc = fitted
     doc = {**doc, "cut": "2025-05-01"}
     scorecard.write(doc, tmp_path)
     read = scorecard.read(tmp_path)
-    rows = _read_csv(tmp_path / "scorecard_gainsight.csv")
+    rows = platform_scorer.read(tmp_path / "scorecard_gainsight.csv")
     gs = {r["measure"]: r for r in rows}
     assert len(rows) == sum(len(m["ranges"]) + 1 for m in read["measures"])  # one row per measure and range, and no value
-    cz = _read_csv(tmp_path / "scorecard_churnzero.csv")
+    cz = platform_scorer.read(tmp_path / "scorecard_churnzero.csv")
     assert sum(int(r["weight_percent"]) for r in gs.values()) == 100
     assert sum(max(float(r["points"]) for r in cz if r["factor"] == f) for f in gs) == pytest.approx(100)
+    assert {r["applies_to"] for r in rows} == {"every account"}  # no segment card: one scorecard for all
     # values on every cut, just around them, and without a value
     probe = frame.head(500)
     for m in read["measures"]:
@@ -321,9 +405,8 @@ def test_exported_tables_rescore_exactly_like_the_kit(fitted, tmp_path):
         probe = pl.concat([probe, pl.DataFrame({m["signal"]: extra}, schema={m["signal"]: pl.Float64})], how="diagonal_relaxed")
     kit_scores = scorecard.points(read, probe)
     for i, row in enumerate(probe.iter_rows(named=True)):
-        gainsight = sum(int(gs[s]["weight_percent"]) / 100 * _gainsight_score(rows, s, row[s]) for s in gs)
-        churnzero = sum(_churnzero_points(cz, s, row[s]) for s in gs)
-        assert kit_scores[i] == pytest.approx(gainsight) == pytest.approx(churnzero)
+        assert kit_scores[i] == pytest.approx(platform_scorer.gainsight_score(rows, row)) == pytest.approx(
+            platform_scorer.churnzero_score(cz, row))
 
 
 def test_the_parameters_block_scores_like_the_document(fitted, tmp_path):
@@ -386,3 +469,49 @@ def test_the_methodology_page_shows_each_measures_share_of_the_whole_score(demo_
     page = methodology._components(p)
     section = page[page.index("### Usage"):page.index("### Support")]
     assert "10%" in section and "30%" in section and "100%" not in section and "300%" not in section
+
+
+# ---------------------------------------------------------------------------- segment cards
+
+
+def _card(red, green, cuts, scores, signal="logins_per_active_user"):
+    return params.Card(components={"usage": params.Component(weight=1.0, signals=[signal], transform="tiers",
+                                                             tiers={signal: {"cuts": cuts, "scores": scores, "missing": 50}})},
+                       bands=Bands(red=red, green=green))
+
+
+def test_every_account_is_scored_by_its_segments_card_by_hand():
+    """The resolver: SMB accounts by the SMB card (with its bands), the others by the overall card; rows keep their
+    order, and each carries the bands of the card that scored it."""
+    overall = _card(40, 70, [1.0], [0, 100])
+    smb = _card(30, 60, [2.0, 3.0], [0, 50, 100])
+    cfg = params.Score(components=overall.components, bands=overall.bands, segments={"SMB": smb})
+    sig = pl.DataFrame({"account_id": list("abcde"), "as_of": [date(2026, 1, 1)] * 5, "segment": ["SMB", "ENT", "SMB", None, "SMB"],
+                        "logins_per_active_user": [2.5, 2.5, 0.5, 0.5, None]})
+    out = scoring.resolved(sig, cfg)
+    assert out["account_id"].to_list() == list("abcde")
+    assert out["score"].to_list() == [50, 100, 0, 0, 50]  # a: SMB range (2, 3]; b: overall > 1; c: SMB <= 2; d: overall <= 1
+    assert out["card"].to_list() == ["SMB", "default", "SMB", "default", "SMB"]
+    assert out["red"].to_list() == [30, 40, 30, 40, 30] and out["green"].to_list() == [60, 70, 60, 70, 60]
+    assert out["band"].to_list() == ["yellow", "green", "red", "red", "yellow"]
+    plain = scoring.resolved(sig, params.Score(components=overall.components, bands=overall.bands))
+    assert "card" not in plain.columns and plain["score"].to_list() == [100, 100, 0, 0, 50]
+
+
+def test_the_back_test_judges_each_score_on_its_own_cards_bands():
+    """Two accounts with the same lead-time score 50, one on a card whose red is 60, one whose red is 40: the first is
+    red (and at risk from its second week below 60), the second yellow."""
+    from kit.analyses import backtest
+
+    r = date(2026, 6, 1)
+    rows = [(a, r - timedelta(days=7 * k), 50.0, red, 80.0) for a, red in (("x", 60.0), ("y", 40.0)) for k in range(0, 8)]
+    scores = pl.DataFrame(rows, schema={"account_id": pl.String, "date": pl.Date, "score": pl.Float64, "red": pl.Float64,
+                                        "green": pl.Float64}, orient="row")
+    renewals = pl.DataFrame({"account_id": ["x", "y"], "renewal_date": [r, r], "churned": [True, False], "arr_before": [1.0, 1.0]})
+    s = backtest.Settings(red=45, green=75, at_risk_weeks=2, lead_time_days=14, window_start_days=49, by_row=True)
+    t = {row["account_id"]: row for row in backtest.renewal_table(scores, renewals, s).to_dicts()}
+    assert t["x"]["lead_band"] == "red" and t["y"]["lead_band"] == "yellow"
+    assert t["x"]["first_flag"] == r - timedelta(days=42) and t["y"]["first_flag"] is None  # x below 60 from week 7 on
+    flat = backtest.renewal_table(scores.drop("red", "green"), renewals, backtest.Settings(red=45, green=75, at_risk_weeks=2,
+                                                                                        lead_time_days=14, window_start_days=49))
+    assert flat["lead_band"].to_list() == ["yellow", "yellow"]  # one red threshold (45) for both

@@ -71,6 +71,7 @@ class Settings:
     window_start_days: int = 365
     window_end_days: int = 0
     history_start: date | None = None  # first scoring date: windows opening before it are cut short
+    by_row: bool = False  # each score carries its card's bands (columns red, green): a score with segment cards
 
     @classmethod
     def of(cls, params: Parameters, score: Score | None = None) -> "Settings":
@@ -81,7 +82,13 @@ class Settings:
                 f"lead_time_days ({params.lead_time_days}) is beyond backtest.window_start_days ({bt.window_start_days})",
                 where="parameters", fix="make the back-test window start at least lead_time_days before renewal",
             )
-        return cls(sc.bands.red, sc.bands.green, sc.at_risk_weeks, params.lead_time_days, bt.window_start_days, bt.window_end_days)
+        return cls(sc.bands.red, sc.bands.green, sc.at_risk_weeks, params.lead_time_days, bt.window_start_days, bt.window_end_days,
+                   by_row=bool(sc.segments))
+
+    @property
+    def red_in_force(self) -> float | pl.Expr:
+        """The red threshold each score is judged on: s.red, or the row's own card's."""
+        return pl.col("red") if self.by_row else self.red
 
     def from_history(self, start: date) -> "Settings":
         return replace(self, history_start=start)
@@ -95,21 +102,23 @@ class Settings:
 
 def _window_scores(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(renewals with a row id, each renewal's scores dated in [renewal - window_start, renewal] with run_max)."""
-    flagged = scoring.at_risk(scores.select("account_id", "date", "score"), s.red, s.at_risk_weeks, date="date")
+    bands = ["red", "green"] if s.by_row else []
+    flagged = scoring.at_risk(scores.select("account_id", "date", "score", *bands), s.red_in_force, s.at_risk_weeks, date="date")
     r = renewals.with_row_index("_renewal")
     rd = pl.col("renewal_date")
     joined = (
         r.select("_renewal", "account_id", "renewal_date")
-        .join(flagged.select("account_id", "date", "score", "run_max"), on="account_id", how="inner")
+        .join(flagged.select("account_id", "date", "score", "run_max", *bands), on="account_id", how="inner")
         .filter(pl.col("date") >= rd - pl.duration(days=s.window_start_days), pl.col("date") <= rd)
         .sort("_renewal", "date")
     )
     return r, joined
 
 
-def _per_renewal(r: pl.DataFrame, joined: pl.DataFrame, s: Settings, reds: tuple[float, ...] = ()) -> pl.DataFrame:
+def _per_renewal(r: pl.DataFrame, joined: pl.DataFrame, s: Settings, reds: tuple[float | pl.Expr, ...] = ()) -> pl.DataFrame:
     """One row per renewal: its window's facts, with the first flag below each red threshold of `reds`
-    (default: s.red) in columns _flag0, _flag1, ... (one pass for a whole threshold sweep)."""
+    (default: the one in force) in columns _flag0, _flag1, ... (one pass for a whole threshold sweep);
+    with bands by row, the lead-time score's own bands (_lead_red, _lead_green)."""
     rd = pl.col("renewal_date")
     in_window = pl.col("date") <= rd - pl.duration(days=s.window_end_days)
     is_lead = (pl.col("date") <= rd - pl.duration(days=s.lead_time_days)) & pl.col("score").is_not_null()
@@ -118,26 +127,29 @@ def _per_renewal(r: pl.DataFrame, joined: pl.DataFrame, s: Settings, reds: tuple
         pl.col("date").filter(is_lead).max().alias("lead_date"),
         pl.col("score").filter(is_lead).last().alias("lead_score"),
         pl.col("date").filter(in_window & pl.col("score").is_not_null()).min().alias("_opened"),
-        *[pl.col("date").filter(in_window & (pl.col("run_max") < red)).min().alias(f"_flag{i}") for i, red in enumerate(reds or (s.red,))],
+        *[pl.col("date").filter(in_window & (pl.col("run_max") < red)).min().alias(f"_flag{i}") for i, red in enumerate(reds or (s.red_in_force,))],
+        *([pl.col(b).filter(is_lead).last().alias(f"_lead_{b}") for b in ("red", "green")] if s.by_row else []),
     )
     return r.join(agg, on="_renewal", how="left").sort("_renewal").drop("_renewal")
 
 
 def _at_threshold(raw: pl.DataFrame, s: Settings, i: int = 0) -> pl.DataFrame:
-    """The renewal table at red threshold s.red, whose first flags are in column _flag{i}."""
+    """The renewal table at red threshold s.red (each lead-time score's own card's, with bands by row), whose
+    first flags are in column _flag{i}."""
     rd = pl.col("renewal_date")
     opens = rd - pl.duration(days=s.window_start_days)
     full = pl.lit(True) if s.history_start is None else opens >= pl.lit(s.history_start, pl.Date)
+    red, green = (pl.col("_lead_red"), pl.col("_lead_green")) if s.by_row else (s.red, s.green)
     return raw.with_columns(
         pl.col("scores_in_window").fill_null(0),
-        scoring.band(pl.col("lead_score"), s.red, s.green).alias("lead_band"),
+        scoring.band(pl.col("lead_score"), red, green).alias("lead_band"),
         pl.col(f"_flag{i}").alias("first_flag"),
         (rd - pl.col(f"_flag{i}")).dt.total_days().alias("flag_lead_days"),
         full.alias("full_window"),
         (pl.col(f"_flag{i}") == pl.col("_opened")).fill_null(False).alias("flagged_at_open"),
         pl.col("churned").cast(pl.Boolean),
         pl.col("arr_before").cast(pl.Float64).fill_null(0.0),
-    ).drop("_opened", *[c for c in raw.columns if c.startswith("_flag")])
+    ).drop("_opened", *[c for c in raw.columns if c.startswith(("_flag", "_lead_"))])
 
 
 def renewal_table(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings) -> pl.DataFrame:
@@ -224,7 +236,8 @@ def _sweep_rows(raw: pl.DataFrame, s: Settings, reds: list[float], first: int) -
     """Sweep figures from a _per_renewal frame whose flag columns from `first` on belong to `reds`."""
     rows = []
     for i, red in enumerate(reds):
-        m = metrics(_at_threshold(raw, replace(s, red=red), first + i), replace(s, red=red))
+        at = replace(s, red=red, by_row=False)  # one threshold for every card: the sweep's question
+        m = metrics(_at_threshold(raw, at, first + i), at)
         rows.append({
             "red_threshold": red,
             "red_precision": m["red_precision"], "red_recall": m["red_recall"],
@@ -389,7 +402,7 @@ def evaluate(scores: dict[str, pl.DataFrame], renewals: pl.DataFrame, s: Setting
     for name, sc in scores.items():
         st = s[name] if isinstance(s, dict) else s
         reds = thresholds(*sweep_range)
-        raw = _per_renewal(*_window_scores(sc, renewals, st), st, (st.red, *reds))  # the table and the sweep in one pass
+        raw = _per_renewal(*_window_scores(sc, renewals, st), st, (st.red_in_force, *reds))  # the table and the sweep in one pass
         t = _at_threshold(raw, st, 0)
         tables[name] = t
         configs[name] = metrics(t, st)
@@ -443,6 +456,9 @@ def score_configs(sig: pl.DataFrame, configs: dict[str, Score]) -> dict[str, pl.
     cache: dict[str, pl.DataFrame] = {}
     out = {}
     for name, cfg in configs.items():
+        if cfg.segments:  # each account by its segment's card, with that card's bands
+            out[name] = scoring.at_risk(scoring.resolved(sig, cfg), pl.col("red"), cfg.at_risk_weeks).rename({"as_of": "date"})
+            continue
         key = repr({c: v.model_dump(exclude={"weight"}) for c, v in cfg.components.items()})
         if key not in cache:
             cache[key] = scoring.components(sig, cfg)
@@ -487,8 +503,9 @@ def platform_scores(data, as_of: date) -> tuple[pl.DataFrame | None, str]:
     return out, "the client's recorded platform score (health_scores), judged on its own bands"
 
 
-def propose_scorecard(ctx, cut_split: split.Split, names: list[str]) -> tuple[Score | None, dict, str]:
-    """Fit the scorecard on the renewals before the cut, write its files, and read it back from disk.
+def propose_scorecard(ctx, cut_split: split.Split, found: search.Result) -> tuple[Score | None, dict, str]:
+    """Fit the scorecard (and the segments' own cards) on the renewals before the cut, write its files, and read
+    it back from disk.
 
     Returns (the scorecard as read back, its document, a note for the candidates table).
     """
@@ -496,7 +513,8 @@ def propose_scorecard(ctx, cut_split: split.Split, names: list[str]) -> tuple[Sc
     from kit.analyses import weighting
 
     params = ctx.params
-    doc = scorecard.fit(cut_split.fit, names, params.scorecard, weighting.components_from_params(params))
+    doc = scorecard.fit(cut_split.fit, found.chosen, params.scorecard, weighting.components_from_params(params), found.segments,
+                        found.segments_until)
     doc = {"kit_version": __version__, "client": params.client, "period": ctx.period.label, "scale": "0-100",
            "lead_time_days": params.lead_time_days, **cut_split.describe(), **doc}
     scorecard.write(doc, ctx.run_dir)
@@ -505,6 +523,31 @@ def propose_scorecard(ctx, cut_split: split.Split, names: list[str]) -> tuple[Sc
     read_back = scorecard.read(ctx.run_dir)
     cfg = scorecard.to_score(read_back, params.score.at_risk_weeks, params.score.trend_days)
     return cfg, read_back, f"fitted on the {doc['fitted_on']['renewals']:,} renewals before {cut_split.cut} (scorecard.json)"
+
+
+def lead_signals(data, lead: pl.DataFrame, sig: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Each renewal's lead-time point (lead_points) with its signals: those of the weekly frame `sig`, the
+    `names` it lacks (the segments' own candidates) built at those points, and for every name whether the
+    export could not know it there (scorecard.unknown_column: the window reaches back before the export)."""
+    frame = lead.join(sig, on=["account_id", "as_of"], how="left")
+    extra = [n for n in names if n not in frame.columns]
+    if extra:
+        built = signals.build(data, lead.select("account_id", "as_of"), extra).select(extra)
+        frame = pl.concat([frame, built], how="horizontal")
+    flags = signals.unknown(data, lead.select("account_id", "as_of"), names)
+    return pl.concat([frame, flags.rename({n: scorecard.unknown_column(n) for n in flags.columns})], how="horizontal")
+
+
+def card_signals(data, sig: pl.DataFrame, cfg: Score) -> pl.DataFrame:
+    """The weekly signals frame with the signals the segment cards use and it lacks, built at the points of
+    those segments' accounts only (null at the others', which their cards do not read)."""
+    extra = list(dict.fromkeys(s for card in cfg.segments.values() for c in card.components.values() for s in c.signals
+                               if s not in sig.columns))
+    if not extra:
+        return sig
+    pts = sig.filter(pl.col("segment").is_in(list(cfg.segments))).select("account_id", "as_of")
+    built = signals.build(data, pts, extra).select("account_id", "as_of", *extra)
+    return sig.join(built, on=["account_id", "as_of"], how="left", maintain_order="left")
 
 
 def searched(ctx, renewals: pl.DataFrame, cut: date) -> search.Result:
@@ -550,8 +593,13 @@ def _annotate(ev: dict, judged, configs: dict[str, Score], per_config: dict[str,
 
 def _scores_table(per_config: dict[str, pl.DataFrame], configs: dict[str, Score], plat: pl.DataFrame | None,
                   params: Parameters) -> pl.DataFrame:
-    """scores.parquet: every candidate's scores (the platform's as recorded, banded on its own bands)."""
-    frames = [sc.select("account_id", "date", "segment", "score", "band", "at_risk", "reweighted", *configs[name].components)
+    """scores.parquet: every candidate's scores (the platform's as recorded, banded on its own bands); a score
+    with segment cards names the card that scored each row (`card`)."""
+    def columns(cfg: Score, sc: pl.DataFrame) -> list[str]:
+        comps = dict.fromkeys([*cfg.components, *(c for card in cfg.segments.values() for c in card.components)])
+        return [*comps, *(["card"] if "card" in sc.columns else [])]
+
+    frames = [sc.select("account_id", "date", "segment", "score", "band", "at_risk", "reweighted", *columns(configs[name], sc))
               .with_columns(pl.lit(name).alias("config")) for name, sc in per_config.items()]
     if plat is not None:
         pb = params.platform_bands
@@ -595,13 +643,14 @@ def run_for(ctx) -> Result:
     sig = signal_frame(data, points, configs, found.chosen)
     per_config = score_configs(sig, configs)
     # the scorecard: fitted before the cut, read back from disk, scored like every other candidate
-    cut_split = split.split(lead.join(sig, on=["account_id", "as_of"], how="left"), cut)
-    sc_cfg, sc_doc, notes[SCORECARD] = propose_scorecard(ctx, cut_split, found.chosen)
+    cut_split = split.split(lead_signals(data, lead, sig, found.all_chosen()), cut)
+    sc_cfg, sc_doc, notes[SCORECARD] = propose_scorecard(ctx, cut_split, found)
     if sc_cfg is not None:
         configs[SCORECARD] = sc_cfg
-        per_config[SCORECARD] = score_configs(sig, {SCORECARD: sc_cfg})[SCORECARD]
+        per_config[SCORECARD] = score_configs(card_signals(data, sig, sc_cfg), {SCORECARD: sc_cfg})[SCORECARD]
     settings = {name: Settings.of(params, cfg).from_history(s.history_start) for name, cfg in configs.items()}
-    judged = {k: v.select("account_id", "date", "score") for k, v in per_config.items()}
+    judged = {k: v.select("account_id", "date", "score", *(["red", "green"] if settings[k].by_row else []))
+              for k, v in per_config.items()}
     plat, notes[PLATFORM] = platform_scores(data, ctx.as_of)
     if plat is not None:  # the client's own score, on its own bands
         judged[PLATFORM] = plat
@@ -612,6 +661,10 @@ def run_for(ctx) -> Result:
     sweep_range = (params.backtest.sweep.start, params.backtest.sweep.stop, params.backtest.sweep.step)
     ev = evaluate(judged, renewals, settings, sweep_range, cut=cut_split.cut, eligible=set(judged) - {PROPOSED})
     _annotate(ev, judged, configs, per_config, notes)
+    for name, cfg in configs.items():
+        if cfg.segments:
+            ev["configs"][name]["bands_used"]["segments"] = {seg: {"red": c.bands.red, "green": c.bands.green}
+                                                             for seg, c in cfg.segments.items()}
     seg_current = ev["segments"].filter(pl.col("config") == CURRENT) if ev["segments"] is not None else None
     doc = {
         **base, "available": True,
@@ -622,8 +675,12 @@ def run_for(ctx) -> Result:
         "configs": ev["configs"], "best": ev["best"], "best_reason": ev["best_reason"],
         "not_available": {k: v for k, v in notes.items() if v.startswith("not available")},
         "scorecard": {"file": scorecard.FILE, "measures": len(sc_doc["measures"]), "bands": sc_doc.get("bands"),
-                      "components": sc_doc.get("components"), "reason": sc_doc.get("reason")},
-        "search": {"tried": found.tried, "measures": found.measures, "chosen": found.chosen, "cut": found.cut},
+                      "components": sc_doc.get("components"), "reason": sc_doc.get("reason"),
+                      "segments": {seg: {"measures": len(c["measures"]), "bands": c["bands"], "components": c["components"]}
+                                   for seg, c in (sc_doc.get("segments") or {}).items()}},
+        "segment_cards": segment_comparison(sc_doc, cut_split.test),
+        "search": {"tried": found.tried, "measures": found.measures, "chosen": found.chosen, "cut": found.cut,
+                   "segments": found.segments},
         "reference": yardsticks.all_of(cut_split.fit, cut_split.test, found.chosen, 1 - params.weighting.max_missing_share),
         "comparison": head_to_head(ev["tables"], cut_split.cut, SCORECARD, PLATFORM if PLATFORM in judged else CURRENT),
         "edge_cases": edge_cases(ev["tables"][CURRENT], points["account_id"].unique(), renewals, seg_current),
@@ -632,6 +689,30 @@ def run_for(ctx) -> Result:
     ctx.write_json("backtest.json", doc)
     scores.write_parquet(ctx.path("scores.parquet"), compression="lz4")
     return Result(True, "", doc, scores, ev["tables"], ev["sweeps"], ev["segments"], sc_doc)
+
+
+def segment_comparison(doc: dict, test: pl.DataFrame) -> list[dict[str, Any]]:
+    """Per segment, after the cut: the overall card's AUC on the segment's renewals and, where the segment has a
+    card of its own, that card's, with a 95% interval of the difference (DeLong); next to the cross-validated
+    figures the adoption was decided on (scorecard.json `resolver`)."""
+    if not doc.get("measures"):
+        return []
+    out = []
+    segs = test["segment"].cast(pl.String) if "segment" in test.columns else pl.Series([None] * test.height, dtype=pl.String)
+    for d in (doc.get("resolver") or {}).get("decisions", []):
+        part = test.filter(segs == d["segment"])
+        y = part["churned"].cast(pl.Float64).to_numpy() >= stats.EVENT_CUT
+        row = {**d, "renewals_out_of_time": part.height, "churned_out_of_time": int(y.sum())}
+        if part.height and 0 < y.sum() < len(y):
+            overall = scorecard.points(doc, part)
+            row["auc_overall_out_of_time"] = stats.auc(-overall, y)
+            own = (doc.get("segments") or {}).get(d["segment"])
+            if own is not None:
+                a, b, se = stats.delong(-scorecard.points(own, part), -overall, y)
+                row.update(auc_own_out_of_time=a, difference_out_of_time=a - b,
+                           ci_low=a - b - stats.Z95 * se, ci_high=a - b + stats.Z95 * se)
+        out.append(row)
+    return out
 
 
 def head_to_head(tables: dict[str, pl.DataFrame], cut: date, a: str = SCORECARD, b: str = PLATFORM) -> dict | None:
