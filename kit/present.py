@@ -174,6 +174,10 @@ LABELS: dict[str, str] = {
     "cta_id": "CTA", "due_at": "Due", "closed_at": "Closed", "type": "Type", "segment": "Segment",
     "created_at": "Created", "last_score_date": "Last score", "failures": "Failures", "date": "Date", "period": "Period",
     "value": "Value", "threshold": "Threshold", "detail": "Detail", "action": "Recommended action", "title": "Check",
+    # a card per segment (the back-test's resolver table)
+    "cv_auc_overall": "AUC of the overall card, before the cut", "cv_auc_own": "AUC of its own card, before the cut",
+    "own_card": "Its own card", "auc_overall_out_of_time": "AUC of the overall card, after the cut",
+    "auc_own_out_of_time": "AUC of its own card, after the cut",
 }
 LABELS.update({c.name: c.title for c in checks.CHECKS.values()})
 
@@ -200,6 +204,7 @@ KINDS: dict[str, str] = {
     "ranges": "count", "share_with_value": "percent", "gain": "ratio", "measure": "label", "range_score": "count",
     "configuration": "label", "config": "label", "component": "label", "name": "label", "signal": "label",
     "dimension": "label", "check": "label", "severity": "label",
+    "cv_auc_overall": "auc", "cv_auc_own": "auc", "auc_overall_out_of_time": "auc", "auc_own_out_of_time": "auc",
 }
 
 @dataclass(frozen=True)

@@ -50,6 +50,64 @@ def weights_table(res: Result) -> pl.DataFrame:
                         infer_schema_length=None)
 
 
+def cards(res: Result) -> list[tuple[str, dict]]:
+    """Each card of the proposed scorecard with its heading: the overall card, then each segment's own."""
+    from kit.analyses import scorecard
+
+    doc = res.scorecard or {}
+    out = []
+    for seg, card in scorecard.cards(doc).items():
+        if seg == scorecard.scoring.DEFAULT_CARD:
+            out.append(("The overall card" + (f" (every account of {_others(doc)})" if doc.get("segments") else ""), card))
+        else:
+            out.append((f"The card of the {seg} segment", card))
+    return out
+
+
+def _others(doc: dict) -> str:
+    """The accounts the overall card scores when some segments have a card of their own, in words."""
+    own = list(doc.get("segments") or {})
+    return "every segment but " + ", ".join(own)
+
+
+def segment_cards_table(res: Result) -> pl.DataFrame:
+    """Every segment: its churn before the cut, its own card against the overall card cross-validated in time before
+    the cut (what decided) and after the cut (the check)."""
+    rows = [{"segment": d["segment"], "churned": d["churned"], "cv_auc_overall": d.get("cv_auc_overall"),
+             "cv_auc_own": d.get("cv_auc_own"), "own_card": "adopted" if d["adopted"] else "not adopted",
+             "auc_overall_out_of_time": d.get("auc_overall_out_of_time"), "auc_own_out_of_time": d.get("auc_own_out_of_time")}
+            for d in res.doc.get("segment_cards") or []]
+    schema = {"segment": pl.String, "churned": pl.Int64, "cv_auc_overall": pl.Float64, "cv_auc_own": pl.Float64,
+              "own_card": pl.String, "auc_overall_out_of_time": pl.Float64, "auc_own_out_of_time": pl.Float64}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def segment_cards_text(res: Result) -> str:
+    """The resolver's decisions in words, segment by segment (Markdown)."""
+    decisions = res.doc.get("segment_cards") or []
+    rule = (res.scorecard or {}).get("resolver") or {}
+    if not decisions:
+        return ("No segment has a card of its own to try: the accounts table has no segment, or no segment had "
+                f"{rule.get('min_churn_events', 'enough')} churned renewals before the cut.")
+    adopted = [d["segment"] for d in decisions if d["adopted"]]
+    head = (f"Each segment with at least {rule.get('min_churn_events')} churned renewals before the cut got a card of its own, "
+            "fitted the same way on its renewals alone, and was compared with the overall card on its renewals of the time "
+            "blocks the search for its measures had not seen, both refitted on the blocks before each. A segment's card is "
+            f"adopted when it ranks them better by at least {rule.get('margin', 0):g} AUC and by two standard errors. "
+            + (f"**Adopted: {', '.join(adopted)}**: these segments churn for reasons of their own, and every other account is "
+               "scored by the overall card." if adopted else
+               "**No segment card was adopted**: no segment's own card ranked its renewals reliably better, so one card serves "
+               "them all."))
+    lines = [head, ""]
+    for d in decisions:
+        after = ""
+        if d.get("difference_out_of_time") is not None:
+            after = (f" After the cut: {d['difference_out_of_time']:+.2f} AUC (95% interval {d['ci_low']:+.2f} to "
+                     f"{d['ci_high']:+.2f}).")
+        lines.append(f"- **{d['segment']}**: {d.get('reason', '')}.{after}")
+    return "\n".join(lines)
+
+
 def scorecard_table(card: dict) -> pl.DataFrame:
     """The scorecard as a client admin types it: one row per measure and value range (and one for no value),
     with the measure's weight, the range's score and colour, and its evidence before the cut."""
@@ -208,8 +266,12 @@ def edge_table(res: Result) -> pl.DataFrame:
 
 
 def _bands_line(m: dict, name: str) -> str:
+    from kit.analyses import scorecard
+
     b = m["bands_used"]
-    return (f"{label(name)} (red below {b['red']:g}, green from {b['green']:g}): red flags {_pct(m['red_share'])} of renewals "
+    own = "; ".join(f"{seg}: {scorecard.bands_text(x)}" for seg, x in (b.get("segments") or {}).items())
+    bands = scorecard.bands_text(b) + (f"; segments with a card of their own, {own}" if own else "")
+    return (f"{label(name)} ({bands}): red flags {_pct(m['red_share'])} of renewals "
             f"and catches {_pct(m['red_recall'])} of churn; {_pct(m['churned_green_share'])} of churned accounts were green")
 
 
@@ -268,14 +330,17 @@ def summary_text(res: Result) -> str:
                      + (f"; gradient-boosted trees, a black box, reach {_auc(gb['auc_out_of_time'])}" if gb.get("auc_out_of_time") is not None else "")
                      + (f"; the best single signal before the cut, {label(single['signal']).lower()}, reaches {_auc(single['auc_out_of_time'])}." if single else "."))
     card = res.scorecard or {}
-    fitted = (card.get("bands") or {}).get("fitted_on")
+    fitted = card.get("band_fit")
     if sc is not None and fitted:
         lines.append(f"- Red share held out of time: {_pct(sc['in_sample']['red_share'])} of the renewals before the cut were red "
                      f"({_pct(fitted['red_share'])} of the latest {fitted['renewals']:,}, from {fitted['from']} to {fitted['to']}, "
                      f"which the bands were fitted on), {_pct(sc['out_of_time']['red_share'])} of the renewals after it.")
-    if card.get("reduced_to_best_measure"):
-        lines.append(f"- The scorecard is a single measure, {label(card['reduced_to_best_measure']).lower()}: "
-                     + next((n for n in card.get("notes", []) if n.startswith("the weighted composite")), "") + ".")
+    if card.get("measures"):
+        from kit.analyses import scorecard
+
+        lines.append(f"- {scorecard.describe_all(card)}"
+                     + (": " + next(n for n in card["notes"] if n.startswith("the weighted composite")) if card.get("reduced_to_best_measure")
+                        else "") + ".")
     found = d.get("search") or {}
     if found.get("tried"):
         lines.append(f"- Signals searched: {found['tried']:,} candidate signals of {found['measures']} measures were tried on the "
@@ -309,10 +374,12 @@ def history_text(res: Result) -> str:
 
 
 def scorecard_texts(card: dict) -> list[str]:
-    """The scorecard's bands, component weights and, when it is a single measure, why (Markdown paragraphs)."""
-    b = card["bands"]
-    out = [f"**Bands:** red below **{b['red']:g}**, yellow from {b['red']:g} to below {b['green']:g}, green from **{b['green']:g}**. "
-           f"How they were chosen: {b['criterion']}.",
-           "**Component weights** (the sum of their measures' weights): "
-           + ", ".join(f"{label(c).lower()} {w:.0%}" for c, w in card["components"].items()) + "."]
-    return out + [f"**Why a single measure:** {n}." for n in card.get("notes", []) if n.startswith("the weighted composite")]
+    """A card's bands, component weights and, when it is a single measure, why (Markdown paragraphs)."""
+    from kit.analyses import scorecard
+
+    out = [f"**Bands:** {scorecard.bands_text(card['bands'])}. How they were chosen: {card['bands']['criterion']}."]
+    if len(card["measures"]) > 1:
+        out.append("**Component weights** (the sum of their measures' weights): "
+                   + ", ".join(f"{label(c).lower()} {w:.0%}" for c, w in card["components"].items()) + ".")
+    return out + [f"**{scorecard.describe(card)}**"] + [f"Why a single measure: {n}." for n in card.get("notes", [])
+                                                           if n.startswith("the weighted composite")]

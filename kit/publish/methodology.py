@@ -65,12 +65,12 @@ def sections(params: Parameters, *, weights: dict | None = None, weights_period:
     """The page's sections by name, in order: the site page and the signed documents
     (kit.publish.documents) are built from these same pieces. A section without data is empty."""
     return {
-        "intro": _intro(params),
+        "intro": _intro(params, card),
         "sources": _sources(params),
         "components": _components(params),
         "weights": _weights(params, weights, weights_period),
         "search": _search(weights, weights_period),
-        "scorecard": _scorecard(card, card_period),
+        "scorecard": _scorecard(card, card_period, params.scorecard.max_tiers),
         "bands": _bands(params),
         "reading": _reading(params),
         "recalibration": _recalibration(params, schedule),
@@ -88,13 +88,30 @@ def _front(params: Parameters) -> str:
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---"
 
 
-def _intro(params: Parameters) -> str:
-    n = len(params.score.components)
-    return (
-        f"The health score of **{esc(params.name)}** is a number from 0 to 100 for every account, "
-        f"the weighted average of {n} component scores. This document is generated from the "
-        "configuration in force; it changes only when that configuration changes."
-    )
+def _intro(params: Parameters, card: dict | None = None) -> str:
+    from kit.analyses import scorecard
+
+    text = (f"The health score of **{esc(params.name)}** is a number from 0 to 100 for every account, {esc(_in_force(params))}. "
+            "This document is generated from the configuration in force; it changes only when that configuration changes.")
+    if card and card.get("measures"):
+        text += f" The proposed scorecard of the back-test (below) is a rule of its own. {esc(scorecard.describe_all(card))}."
+    return text
+
+
+def _in_force(params: Parameters) -> str:
+    """What the configured score is, in plain words: one measure, a weighted average of signals, or of components."""
+    comps = params.score.components
+    signals = [s for c in comps.values() for s in c.signals]
+    if len(signals) == 1:
+        text = f"from one measure, {present.label(signals[0]).lower()}"
+    elif len(comps) == 1:
+        text = f"the weighted average of its {len(signals)} signals"
+    else:
+        text = f"the weighted average of {len(comps)} component scores"
+    own = list(params.score.segments)
+    if own:
+        text += f"; the {', '.join(own)} segment{'s have cards' if len(own) > 1 else ' has a card'} of their own"
+    return text
 
 
 def _sources(params: Parameters) -> str:
@@ -277,49 +294,74 @@ def _search(weights: dict | None, period: str | None) -> str:
     ])
 
 
-def _scorecard(card: dict | None, period: str | None) -> str:
-    """The proposed scorecard as a client admin types it into the CS platform (from scorecard.json)."""
+def _scorecard(card: dict | None, period: str | None, max_tiers: int = 10) -> str:
+    """The proposed scorecard as a client admin types it into the CS platform (from scorecard.json): each card, how
+    it was chosen, and which segments have a card of their own."""
     from kit.analyses import scorecard
 
     if not card or not card.get("measures"):
         return ""
-    rows, last = [], None
-    for r in scorecard.tier_rows(card, people=True):
-        first = r["measure"] != last  # a measure's name and weight on its first row only: the rows below are its ranges
-        last = r["measure"]
-        rows.append([present.label(r["measure"]) if first else "", pct(r["weight"]) if first else "", r["range"],
-                     f"{r['score']:g}", Raw(present.badge(r["colour"]))])
-    b, fit, ev = card["bands"], card["fitted_on"], card["evaluated_on"]
-    return "\n\n".join([
+    fit, ev = card["fitted_on"], card["evaluated_on"]
+    out = [
         "## The proposed scorecard",
         f"A scorecard the CS platform can run as it is (back-test of {esc(period or 'the latest run')}): each measure's "
-        "value falls in one of its ranges (2 to 5, as many as the evidence supports), which earns a score from 0 to 100, "
-        "and a measure without a value earns its *no value* score; the overall score is the weighted sum of the "
-        "measures' scores, 0 to 100. A value equal to a range's upper bound belongs to that range. "
+        f"value falls in one of its ranges (up to {max_tiers}, as many as the evidence supports), which earns a score from "
+        "0 to 100, and a measure without a value earns its *no value* score. A value equal to a range's upper bound "
+        f"belongs to that range. {esc(scorecard.describe_all(card))}. "
         f"It was fitted on {fit['renewals']:,} renewals from {esc(fit['from'])} to {esc(fit['to'])} and judged on "
         f"{ev['renewals']:,} later renewals ({esc(ev['from'])} to {esc(ev['to'])}) that it had not seen; the back-test "
         "report shows how it did.",
-        table(["Measure", "Weight", "Value range", "Score", "Band"], rows, wide=(2,)),
-        f"Bands of the overall score: red below **{b['red']:g}**, green from **{b['green']:g}**. How they were chosen: {esc(b['criterion'])}.",
-        "To adopt it: in Gainsight, one measure per group of rows of `scorecard_gainsight.csv`, with its weight and a rule "
-        "per range; in ChurnZero, one factor per measure with the point grid of `scorecard_churnzero.csv`; in the kit, "
-        "paste `proposed_scorecard.yml` over `score:` in the parameters file, so the back-test and the monthly "
-        "maintenance check judge the adopted scorecard.",
-    ])
+        "How it was chosen, on the renewals before the cut only: **the ranges** of each measure are the exact best monotone "
+        "split of its values, as many as renewals held out in time support; each range scores its churn risk, estimated from "
+        "its own renewals and steadied towards a smooth curve where they are few. **The weights** come from a penalised "
+        "regression of churn on the range scores, in which more points never mean more churn; a single measure replaces them "
+        "only when it ranks churn clearly better alone. **The bands**: red catches as much churn as a red share of at most "
+        "the set limit allows, green starts where few churned renewals fall, both set so they hold for the renewals to come, "
+        "not only for those they were fitted on. **A segment's own card** is adopted only where it ranks that segment's "
+        "renewals reliably better than the overall card on renewals it was not fitted on.",
+    ]
+    for seg, c in scorecard.cards(card).items():
+        rows, last = [], None
+        for r in scorecard.tier_rows(c, people=True):
+            first = r["measure"] != last  # a measure's name and weight on its first row only: the rows below are its ranges
+            last = r["measure"]
+            rows.append([present.label(r["measure"]) if first else "", pct(r["weight"]) if first else "", r["range"],
+                         f"{r['score']:g}", Raw(present.badge(r["colour"]))])
+        if card.get("segments"):
+            words = scorecard.applies_to(seg, card)
+            out.append(f"### {esc(words[:1].upper() + words[1:])}")
+        out.append(table(["Measure", "Weight", "Value range", "Score", "Band"], rows, wide=(2,)))
+        out.append(f"Bands: {esc(scorecard.bands_text(c['bands']))}. How they were chosen: {esc(c['bands']['criterion'])}.")
+    decided = (card.get("resolver") or {}).get("decisions") or []
+    if decided:
+        out.append("Segments with a card of their own to try: " + "; ".join(
+            f"{esc(d['segment'])}, {'adopted' if d['adopted'] else 'not adopted'}" for d in decided) + ".")
+    out.append(
+        "To adopt it: in Gainsight, one scorecard per group of rows of `scorecard_gainsight.csv` (its `applies_to` is the "
+        "Scorecard Resolver's criterion), one measure per group of rows with its weight and a rule per range; in ChurnZero, "
+        "one ChurnScore per `churnscore` of `scorecard_churnzero.csv`, one factor per measure with its point grid; in the "
+        "kit, paste `proposed_scorecard.yml` over `score:` in the parameters file, so the back-test and the monthly "
+        "maintenance check judge the adopted scorecard.")
+    return "\n\n".join(out)
 
 
 def _bands(params: Parameters) -> str:
+    from kit.analyses import scorecard
+
     b = params.score.bands
+    green = [[Raw(present.badge("green")), f"{b.green:g} or more", "healthy"]] if b.green <= 100 else []
+    own = "; ".join(f"{esc(seg)}: {scorecard.bands_text(c.bands.model_dump())}" for seg, c in params.score.segments.items())
     return "\n\n".join([
         "## Bands and the at-risk rule",
         table(
             ["Band", "Score", "Meaning"],
             [
-                [Raw(present.badge("green")), f"{b.green:g} or more", "healthy"],
-                [Raw(present.badge("yellow")), f"{b.red:g} to below {b.green:g}", "watch"],
+                *green,
+                [Raw(present.badge("yellow")), f"{b.red:g} or more" if b.green > 100 else f"{b.red:g} to below {b.green:g}", "watch"],
                 [Raw(present.badge("red")), f"below {b.red:g}", "critical"],
             ],
         ),
+        *([f"Segments scored by a card of their own have its bands: {own}."] if own else []),
         f"An account is **at risk** when its weekly score stays below {b.red:g} for "
         f"{params.score.at_risk_weeks} consecutive weeks. The trend indicator is the change in score over the "
         f"last {params.score.trend_days} days. Signals and back-test scores are taken "

@@ -38,7 +38,7 @@ from typing import Any, Callable
 import yaml
 
 from kit import REPO, notebooks, present
-from kit.analyses import maintenance, maintenance_report
+from kit.analyses import maintenance, maintenance_report, scorecard
 from kit.checks import CHECKS
 from kit import params as params_mod
 from kit.errors import KitError
@@ -530,8 +530,9 @@ def _write_documents(ctx: _Ctx, folder: Path) -> Path:
     bt_period, bt = ctx.json("backtest.json")
     name, cfg = _best_config(bt if isinstance(bt, dict) else None)
     bands = (cfg or {}).get("bands_used") or {"red": p.score.bands.red, "green": p.score.bands.green}
-    bands_text = (f"**Bands of the recommended score ({present.label(name).lower() if name else 'the score in force'}):** red below "
-                  f"**{bands['red']:g}**, yellow from {bands['red']:g} to below {bands['green']:g}, green from **{bands['green']:g}**.")
+    own = "; ".join(f"{seg}, {scorecard.bands_text(b)}" for seg, b in (bands.get("segments") or {}).items())
+    bands_text = (f"**Bands of the recommended score ({present.label(name).lower() if name else 'the score in force'}):** "
+                  f"{scorecard.bands_text(bands)}" + (f"; the segments with a card of their own: {own}" if own else "") + ".")
     texts = {documents.DESIGN_DOCUMENT: documents.design_markdown(
         p, r.selected, methodology_sections=methodology.sections(p, **_methodology_inputs(ctx)), backtest=backtest,
         headline=[documents.for_print(h) for h in headline(ctx, audit, audit_period, bt, bt_period)], bands=bands_text, logo=logo)}
@@ -618,6 +619,10 @@ def headline(ctx: _Ctx, audit, audit_period, backtest, bt_period) -> list[str]:
         bt_period or "–",
     ])
     parts.append(table(["Figure", "Value", "Period"], rows))
+    if cname == "scorecard":
+        _, card = ctx.json(scorecard.FILE)
+        if isinstance(card, dict) and card.get("measures"):
+            parts.append(f"The recommended score is the proposed scorecard. {present.md_text(scorecard.describe_all(card))}.")
     if isinstance(backtest, dict) and isinstance(backtest.get("configs"), dict) and len(backtest["configs"]) > 1:
         best = backtest.get("best")
         crow = [
