@@ -492,7 +492,7 @@ def platform_scores(data, as_of: date) -> tuple[pl.DataFrame | None, str]:
     """The client's recorded platform score (health_scores) up to the period end: account_id, date, score
     (several records of one account and day: their mean), or None and why not."""
     if not data.has("health_scores"):
-        return None, f"not available: no platform score history: {data.unavailable.get('health_scores', 'no sources.health_scores')}"
+        return None, f"not available: no platform score history: {data.unavailable.get('health_scores', 'not configured')}"
     t = data.table("health_scores")
     out = (t.select("account_id", pl.col("date").cast(pl.Date), pl.col("score").cast(pl.Float64))
            .filter(pl.col("account_id").is_not_null(), pl.col("date").is_not_null(), pl.col("score").is_not_null(),

@@ -90,10 +90,9 @@ def segment_cards_text(res: Result) -> str:
         return ("No segment has a card of its own to try: the accounts table has no segment, or no segment had "
                 f"{rule.get('min_churn_events', 'enough')} churned renewals before the cut.")
     adopted = [d["segment"] for d in decisions if d["adopted"]]
-    head = (f"Each segment with at least {rule.get('min_churn_events')} churned renewals before the cut got a card of its own, "
-            "fitted the same way on its renewals alone, and was compared with the overall card on its renewals of the time "
-            "blocks the search for its measures had not seen, both refitted on the blocks before each. A segment's card is "
-            f"adopted when it ranks them better by at least {rule.get('margin', 0):g} AUC and by two standard errors. "
+    head = (f"Segments with at least {rule.get('min_churn_events')} churned renewals before the cut were tried; a segment's "
+            f"card is adopted when it ranks the segment's renewals better by at least {rule.get('margin', 0):g} AUC and by two "
+            "standard errors, on the time blocks the search for its measures had not seen. "
             + (f"**Adopted: {', '.join(adopted)}**: these segments churn for reasons of their own, and every other account is "
                "scored by the overall card." if adopted else
                "**No segment card was adopted**: no segment's own card ranked its renewals reliably better, so one card serves "

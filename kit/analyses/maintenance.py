@@ -45,6 +45,7 @@ from typing import Any
 import polars as pl
 
 from kit.checks import CHECKS, HIGHER, LOWER
+from kit.present import label
 from kit.io import history
 from kit.params import Limit, Maintenance, Parameters
 from kit.periods import Period
@@ -504,14 +505,14 @@ def recalibration_schedule(history: pl.DataFrame | None, latest: Period) -> Sche
 
 
 def _missing(data, *tables: str) -> str | None:
-    reasons = [f"{t}: {data.unavailable.get(t, 'not available')}" for t in tables if not data.has(t)]
+    reasons = [f"{label(t)}: {data.unavailable.get(t, 'not available')}" for t in tables if not data.has(t)]
     return "; ".join(reasons) if reasons else None
 
 
 def _unmapped(data, table: str, *columns: str) -> str | None:
     mapping = data.loads[table].mapping
     gone = [c for c in columns if c not in mapping]
-    return f"sources.{table} maps no column onto {', '.join(gone)}" if gone else None
+    return f"the {label(table)} export maps no column onto {', '.join(label(c).lower() for c in gone)}" if gone else None
 
 
 def evaluate(data, params: Parameters, period: Period, *, history: pl.DataFrame | None = None,
@@ -520,11 +521,11 @@ def evaluate(data, params: Parameters, period: Period, *, history: pl.DataFrame 
     this run's weights.json (None if absent). Missing data makes a check "not checked", never an error."""
     m = params.maintenance
     checks: list[Check] = []
-    add = "add sources.{} to the parameters (the CS platform's export)"
+    add = "add the CS platform's export of {} to the parameters' sources"
 
     why = _missing(data, "health_scores", "renewals")
     if why:
-        fc = not_checked("false_rate", why, action=add.format("health_scores / renewals"))
+        fc = not_checked("false_rate", why, action=add.format(f"{label('health_scores')} and {label('renewals')}"))
         checks += [not_checked("accuracy_audit", why, action=fc.action), fc]
     else:
         scored = scored_renewals(data.table("health_scores"), data.table("renewals"), period, params)
@@ -534,21 +535,21 @@ def evaluate(data, params: Parameters, period: Period, *, history: pl.DataFrame 
 
     why = _missing(data, "sync_log")
     if why:
-        checks += [not_checked(n, why, action=add.format("sync_log")) for n in ("sync_failures", "sync_staleness")]
+        checks += [not_checked(n, why, action=add.format(label("sync_log"))) for n in ("sync_failures", "sync_staleness")]
     else:
         sync = data.table("sync_log")
         checks += [sync_failures(sync, period, m), sync_staleness(sync, period, m)]
 
     why = _missing(data, "ctas") or _unmapped(data, "ctas", "due_at", "closed_at")
-    checks.append(not_checked("cta_completion", why, action=add.format("ctas")) if why
+    checks.append(not_checked("cta_completion", why, action=add.format(label("ctas"))) if why
                   else cta_completion(data.table("ctas"), period, m))
 
     why = _missing(data, "platform_logins", "team")
-    checks.append(not_checked("csm_active_share", why, action=add.format("platform_logins / team")) if why
+    checks.append(not_checked("csm_active_share", why, action=add.format(f"{label('platform_logins')} and {label('team')}")) if why
                   else csm_active_share(data.table("platform_logins"), data.table("team"), period, m))
 
     why = _missing(data, "health_scores")
-    checks.append(not_checked("unscored_accounts", why, action=add.format("health_scores")) if why
+    checks.append(not_checked("unscored_accounts", why, action=add.format(label("health_scores"))) if why
                   else unscored_accounts(data.table("accounts"), data.table("health_scores"),
                                          data.table("renewals") if data.has("renewals") else None, period, m))
 

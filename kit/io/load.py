@@ -22,7 +22,7 @@ from typing import Callable
 import polars as pl
 
 from kit.io import conventions, sources
-from kit import contract, uris
+from kit import contract, present, uris
 from kit.errors import KitError, KitErrors, ParseError, SourceError
 from kit.io.layout import normalise_name
 from kit.io.notes import Note, column_label
@@ -197,7 +197,7 @@ class ClientData:
         out = {}
         for name in contract.TABLES:
             if name not in self.params.sources:
-                out[name] = f"not configured (add sources.{name} to the parameters to enable it)"
+                out[name] = f"not configured: the parameters file has no source for {present.label(name)}"
             elif name in self._failed:
                 out[name] = str(self._failed[name])
         return out
