@@ -13,8 +13,9 @@ Method (each step is reported):
    before it, from records dated before that moment (kit.analyses.signals); renewals whose moment
    precedes the start of an event export are left out, as in the back-test.
 3. **Strength.** Per signal, on those renewals: the gain in binomial log-likelihood of churn when the
-   renewals are split by the signal's best value tiers (the exact monotone optimum of up to 5 tiers,
-   each holding at least `scorecard.min_tier_share` of the renewals with a value, kit.analyses.stats)
+   renewals are split by the signal's best value tiers (the exact monotone optimum of up to 5 tiers over
+   cuts at 30 quantiles, each holding at least `scorecard.min_tier_share` of the renewals with a value,
+   kit.analyses.stats: a screening, three times faster than the 100 cuts the scorecard's ranges take)
    plus one group for the renewals without a value, over no split at all: the churn information a
    scorecard measure can draw from it. A signal is not a candidate when it has a value for fewer than
    1 - `weighting.max_missing_share` of the renewals, or when churned renewals do not rank riskier on
@@ -53,6 +54,7 @@ from kit import catalog
 from kit.params import Parameters
 
 MAX_TIERS = 5
+PREBINS = 30  # quantile cuts the strength is screened over (the scorecard's own ranges take 100 and a tree's splits)
 JUDGED_BLOCKS = 2  # the latest time blocks before the cut that the segment searches leave for judging their cards
 KIND_ORDER = ("level", "presence", "trend")
 
@@ -229,7 +231,7 @@ def _named(signal: str) -> str:
 def _gain(x: np.ndarray, y: np.ndarray, direction: int, min_share: float) -> float | None:
     """Log-likelihood gain of the best tiers plus a no-value group over no split (None: no tiers in risk order)."""
     m = ~np.isnan(x)
-    path = stats.tier_path(x[m], y[m], direction, MAX_TIERS, min_share * m.sum())
+    path = stats.tier_path(x[m], y[m], direction, MAX_TIERS, min_share * m.sum(), stats.prebin_cuts(x[m], PREBINS))
     if not any(t >= 2 for t in path):
         return None
     missing = int((~m).sum())
