@@ -152,13 +152,13 @@ def pdf_text(path: Path, page: int | None = None, layout: bool = False) -> str:
 
 
 def flat(text: str) -> str:
-    """Text as one line: no zero-width break points, straight quotes, single spaces."""
-    text = text.replace("\u200b", "").replace("\u00ad", "").translate(str.maketrans("‘’“”", "''\"\""))  # typst's smart quotes
+    """Text as one line: no zero-width break points, straight quotes and hyphen-minus signs, single spaces."""
+    text = text.replace("\u200b", "").replace("\u00ad", "").translate(str.maketrans("‘’“”\u2212", "''\"\"-"))  # typst's typography
     return " ".join(text.split())
 
 
 def nospace(text: str) -> str:
-    return re.sub(r"[\s\u200b]", "", text)
+    return re.sub(r"[\s\u200b]", "", text).replace("\u2212", "-")  # typst sets a minus sign for "-14%"
 
 
 def pages(path: Path) -> int:

@@ -176,3 +176,18 @@ def test_the_card_of_one_measure_is_said_to_be_one_measure_everywhere(differ):
     several = scorecard.describe_all(card)
     assert f"weighted sum of the scores of {len(card['measures'])} measures" in several and "Enterprise" in several
     assert np.isfinite(doc["configs"]["scorecard"]["auc_out_of_time"])
+
+
+def test_every_cards_table_is_in_the_methodology_the_design_document_is_built_from(differ):
+    """The design document's scorecard section is the methodology's (kit.publish.documents assembles it from
+    methodology.sections): every card is there under its resolver's criterion, with every range of every measure."""
+    from kit.publish import methodology
+
+    params_file, doc, card, ctx = differ
+    section = methodology.sections(ctx.params, card=card, card_period=DEMO_PERIOD)["scorecard"]
+    for seg, c in scorecard.cards(card).items():
+        words = scorecard.applies_to(seg, card)
+        assert f"### {words[:1].upper() + words[1:]}" in section
+        for row in scorecard.tier_rows(c, people=True):
+            assert row["range"].replace(">", "&gt;").replace("<", "&lt;") in section or row["range"] in section, (seg, row)
+        assert scorecard.bands_text(c["bands"]) in section
