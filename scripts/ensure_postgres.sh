@@ -6,7 +6,7 @@
 # package quietly (without creating or starting the default cluster). Otherwise: prints why the
 # PostgreSQL tests will skip. Always exits 0: the rest of the test suite runs either way.
 #
-#   PG_BIN=/path/to/bin       use these binaries (also read by tests/pg.py)
+#   PG_BIN=/path/to/bin       use these binaries (also read by tests/support/pg.py)
 #   PG_SEARCH='/usr/lib/postgresql/*/bin'   where to look (default)
 #   ENSURE_PG_DRY_RUN=1       say what would be installed, install nothing
 

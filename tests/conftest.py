@@ -110,8 +110,8 @@ def demo_run(demo_params_file, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def planted_params_file(tmp_path_factory) -> Path:
-    """Lakeside Learning (tests/planted_client.py): effects the fixed catalogue could not see, planted."""
-    from tests import planted_client
+    """Lakeside Learning (tests/support/planted_client.py): effects the fixed catalogue could not see, planted."""
+    from tests.support import planted_client
 
     return planted_client.build(tmp_path_factory.mktemp("lakeside"), DEMO_END)
 
@@ -151,7 +151,7 @@ def sites(demo_run, demo_params_file, tmp_path_factory) -> dict[str, Path]:
     from kit import cli
     from kit.periods import Period
     from kit.run import months
-    from tests import second_client
+    from tests.support import second_client
 
     root = tmp_path_factory.mktemp("sites")
     reports = tmp_path_factory.mktemp("demo-engagement")

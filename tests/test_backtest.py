@@ -12,7 +12,7 @@ from scipy import stats
 from kit.analyses import backtest, scoring
 from kit import params
 from kit.analyses.backtest import Settings
-from tests.brief import check_brief
+from tests.support.brief import check_brief
 
 R = date(2026, 3, 1)  # every renewal of the hand case is on this date
 S = Settings(red=60, green=75, at_risk_weeks=2, lead_time_days=14, window_start_days=42, window_end_days=0)
@@ -279,7 +279,7 @@ def test_demo_scorecard_meets_the_brief(demo_backtest):
 
 @pytest.fixture(scope="module")
 def planted_backtest(planted_params_file, tmp_path_factory):
-    """weights then backtest on the planted second client (tests/planted_client.py)."""
+    """weights then backtest on the planted second client (tests/support/planted_client.py)."""
     from pathlib import Path
 
     from kit.run import batch
@@ -311,9 +311,9 @@ def test_demo_best_is_the_highest_out_of_time_auc_among_honest_candidates(demo_b
 
 def test_demo_scorecard_is_back_tested_exactly_as_exported(demo_backtest, demo_data):
     """Scores in scores.parquet equal the exported Gainsight and ChurnZero tables applied by a second scorer
-    (tests/platform_scorer.py) to the signals, account by account with its segment's card."""
+    (tests/support/platform_scorer.py) to the signals, account by account with its segment's card."""
     from kit.analyses import signals
-    from tests import platform_scorer
+    from tests.support import platform_scorer
 
     doc, scores, folder = demo_backtest
     gs = platform_scorer.read(folder / "scorecard_gainsight.csv")

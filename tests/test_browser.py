@@ -1,9 +1,9 @@
 """Client sites rendered with the real Quarto and read page by page in headless Chromium.
 
 Two clients: the demo, and a second client built from the demo data with every export column
-renamed and its own parameters (tests/second_client.py), run with `python -m kit run ... --publish`.
+renamed and its own parameters (tests/support/second_client.py), run with `python -m kit run ... --publish`.
 Each site is rendered once per session and shared by the checks; every page must read clean (see
-tests/browser.py for what a finding is). Set KIT_SCREENSHOTS=<folder> to keep a full-page
+tests/support/browser.py for what a finding is). Set KIT_SCREENSHOTS=<folder> to keep a full-page
 screenshot of every page. Skips, saying why, where Quarto, Chromium or Playwright is missing.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kit.periods import Period
-from tests import browser, second_client
+from tests.support import browser, second_client
 from tests.conftest import DEMO_PERIOD
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(browser.unavailable() is not None, reason=str(browser.unavailable()))]

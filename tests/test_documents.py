@@ -21,7 +21,7 @@ import pytest
 from kit import present
 from kit.analyses import scorecard
 from kit.publish import documents, site
-from tests import second_client
+from tests.support import second_client
 from tests.conftest import DEMO_PERIOD
 
 # ---------------------------------------------------------------------------- unit: site Markdown to print

@@ -193,7 +193,7 @@ def test_the_folder_must_exist_and_hold_exports(tmp_path, capsys):
     shutil.rmtree(tmp_path / "empty")
 
 
-# ---------------------------------------------------------------------------- renamed exports (tests/export_corpus.py)
+# ---------------------------------------------------------------------------- renamed exports (tests/support/export_corpus.py)
 
 
 def judge(d: infer.Draft, truth: dict, folder: Path) -> dict:
@@ -220,14 +220,14 @@ def judge(d: infer.Draft, truth: dict, folder: Path) -> dict:
 
 
 def corpus_variants():
-    from tests import export_corpus
+    from tests.support import export_corpus
 
     return export_corpus.VARIANTS
 
 
 @pytest.mark.parametrize("variant", corpus_variants())
 def test_renamed_exports_of_real_tools_are_drafted_without_a_wrong_mapping(variant, demo_dir, tmp_path):
-    from tests import export_corpus
+    from tests.support import export_corpus
 
     folder = tmp_path / variant
     truth = export_corpus.build(demo_dir, folder, variant)
@@ -242,17 +242,17 @@ def test_renamed_exports_of_real_tools_are_drafted_without_a_wrong_mapping(varia
 
 
 def heldout_variants():
-    from tests import export_corpus_heldout
+    from tests.support import export_corpus_heldout
 
     return export_corpus_heldout.VARIANTS
 
 
 @pytest.mark.parametrize("variant", heldout_variants())
 def test_held_out_exports_are_drafted_without_a_wrong_mapping(variant, demo_dir, tmp_path):
-    """A corpus built without sight of kit/io/draft (tests/export_corpus_heldout.py): Pipedrive, Freshdesk,
+    """A corpus built without sight of kit/io/draft (tests/support/export_corpus_heldout.py): Pipedrive, Freshdesk,
     QuickBooks, PostHog, Delighted, Vitally in English; Salesforce and Pennylane in French, Zoho Desk and
     Planhat in Spanish. No wrong mapping and no export placed as the wrong table; most columns mapped."""
-    from tests import export_corpus_heldout
+    from tests.support import export_corpus_heldout
 
     folder = tmp_path / variant
     truth = export_corpus_heldout.build(demo_dir, folder, variant)

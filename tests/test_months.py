@@ -21,7 +21,7 @@ from kit.publish import site
 from kit.run import batch, months as ranges
 
 from .conftest import DEMO_END, tiny_notebooks, tree_digest, write_params
-from .folders import differences
+from tests.support.folders import differences
 
 SEP, OCT = Period(2026, 9), Period(2026, 10)
 

@@ -1,7 +1,7 @@
 """Client data read straight from a database, checked against a real, throw-away PostgreSQL.
 
 The demo client's exports are copied as they are (client column names and raw values) into
-tables of a local cluster (tests/pg.py); a parameters file whose sources are `uri` + `query`
+tables of a local cluster (tests/support/pg.py); a parameters file whose sources are `uri` + `query`
 must then give the same canonical tables, the same manifest row counts and the same notebook
 artefacts as the file sources, without the password reaching any file of the run folder.
 Without PostgreSQL server binaries the server tests skip with the reason (see
@@ -29,7 +29,7 @@ from kit.io import cache, database
 from kit import params
 from kit.errors import SourceError
 from kit.io.load import ClientData, load_table
-from tests import pg
+from tests.support import pg
 from tests.conftest import DEMO_PERIOD
 
 # ---------------------------------------------------------------------------- no server needed

@@ -385,7 +385,7 @@ def test_a_composite_that_loses_to_its_best_measure_becomes_that_measure():
 
 
 def test_exported_tables_rescore_exactly_like_the_kit(fitted, tmp_path):
-    from tests import platform_scorer
+    from tests.support import platform_scorer
 
     frame, _, doc = fitted
     doc = {**doc, "cut": "2025-05-01"}

@@ -1,6 +1,6 @@
-"""The proposed scorecard on three planted worlds (tests/planted_worlds.py), out of time: the brief a card a client
-signs must meet (tests/brief.py), a card per segment adopted where the segments churn for different reasons and only
-there, the exports scored segment by segment by a second scorer (tests/platform_scorer.py), and nothing dated after
+"""The proposed scorecard on three planted worlds (tests/support/planted_worlds.py), out of time: the brief a card a client
+signs must meet (tests/support/brief.py), a card per segment adopted where the segments churn for different reasons and only
+there, the exports scored segment by segment by a second scorer (tests/support/platform_scorer.py), and nothing dated after
 the cut reaching the cards or the decisions."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import polars as pl
 import pytest
 
 from kit.analyses import backtest, scorecard, scoring, signals, weighting
-from tests import planted_worlds, platform_scorer
-from tests.brief import check_brief
+from tests.support import planted_worlds, platform_scorer
+from tests.support.brief import check_brief
 
 from .conftest import DEMO_END, DEMO_PERIOD
 

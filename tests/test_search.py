@@ -10,7 +10,7 @@ import pytest
 from kit.analyses import search, signals, split
 from kit import catalog
 from tests.conftest import DEMO_END
-from tests.test_signals import FrameData
+from tests.support.frames import FrameData
 
 
 def _renewals(data, params):
@@ -44,7 +44,7 @@ def test_the_family_is_every_aggregation_and_window_of_every_measure(demo_data, 
 
 
 def test_planted_effects_are_found(planted_search):
-    """Lakeside's planted truths (tests/planted_client.py): a dominant continuous driver (active users per seat),
+    """Lakeside's planted truths (tests/support/planted_client.py): a dominant continuous driver (active users per seat),
     sparse graded activity whose signal is a mean over the days with a record over months, and a recency effect."""
     chosen = planted_search.chosen
     assert any(s.startswith("active_users_per_seat_") for s in chosen), chosen

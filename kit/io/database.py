@@ -1,6 +1,6 @@
 """Reading a source from a client database: a URI (credentials from the environment) and a query.
 
-Engine choice, by measurement (`tests/pg.py --bench`: PostgreSQL 15 on this 2-core machine,
+Engine choice, by measurement (`tests/support/pg.py --bench`: PostgreSQL 15 on this 2-core machine,
 polars 2.1, connectorx 0.4.6, adbc-driver-postgresql 1.13, the demo client; median of 5-7 runs,
 three sessions on a shared, busy machine, so read the ranges, not the digits):
 

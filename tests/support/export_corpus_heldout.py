@@ -1,9 +1,9 @@
-"""Held-out corpora of renamed exports: tools, headers, labels and layouts that tests/export_corpus.py does not use.
+"""Held-out corpora of renamed exports: tools, headers, labels and layouts that tests/support/export_corpus.py does not use.
 
-The synonyms of `python -m kit init FOLDER` were tuned on the variants of tests/export_corpus.py;
+The synonyms of `python -m kit init FOLDER` were tuned on the variants of tests/support/export_corpus.py;
 these two were written without looking at the guesser, so its score on them says how it does on
 a client it has not seen. `build(demo_dir, folder, variant)` writes one folder and returns its
-truth, in exactly the format of tests/export_corpus.py (`correct_sources(truth, folder)` there
+truth, in exactly the format of tests/support/export_corpus.py (`correct_sources(truth, folder)` there
 turns it into the `sources` of a parameters file).
 
 Variants (`VARIANTS`):
@@ -46,7 +46,7 @@ import numpy as np
 import polars as pl
 
 from kit import contract
-from tests.export_corpus import (
+from tests.support.export_corpus import (
     EXCEL_CREATED,
     Export,
     _campaigns,
@@ -83,7 +83,7 @@ def _plain(v: float) -> str:
 
 
 class _Heldout(_Corpus):
-    """tests/export_corpus.py's corpus, plus what these variants need: times of day on dates, and
+    """tests/support/export_corpus.py's corpus, plus what these variants need: times of day on dates, and
     Excel date formats per sheet."""
 
     def __init__(self, demo_dir: Path, variant: str):

@@ -11,7 +11,7 @@ never leaks into a run folder. initdb refuses to run as root, so as root the ser
 
 Measuring the SQL engines (see kit/io/database.py for the outcome):
 
-    .venv/bin/python tests/pg.py --bench [data/demo]
+    .venv/bin/python tests/support/pg.py --bench [data/demo]
 """
 
 from __future__ import annotations
