@@ -13,7 +13,7 @@ Sections, each against a naive baseline or an older commit measured in the same 
    kit.analyses.signals vs a straightforward pandas implementation (benchmarks/pandas_signals.py);
    large_run: the large client's whole batch (`python -m kit run --jobs 1`), wall time and peak
    memory (vs `--before`); large_analyses: that client's churn correlation and back-test work on
-   loaded data (weighting.run with the signal search, then backtest.run), seconds of each and peak
+   loaded data (weights.run with the signal search, then backtest.run), seconds of each and peak
    memory (vs `--before`);
 4. clients: twenty demo-sized clients, `run --all --jobs 2` and `run --all --cluster` on a local
    Dask cluster of two one-thread workers (kit.run.cluster.local): clients per minute (and `--before`,
@@ -97,10 +97,10 @@ def empty_notebooks(folder: Path) -> Path:
     """Four 'empty analysis' notebooks: title, parameters, setup; nothing else."""
     import nbformat
 
-    from kit import notebooks
+    from kit import registry
 
     folder.mkdir(parents=True, exist_ok=True)
-    for file in (n.file for n in notebooks.NOTEBOOKS.values()):
+    for file in (n.file for n in registry.NOTEBOOKS.values()):
         nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}, "title": "empty"})
         p = nbformat.v4.new_code_cell('params_path = "../parameters/demo.yml"\nperiod = None\nrun_dir = None')
         p.metadata["tags"] = ["parameters"]
@@ -113,12 +113,12 @@ def empty_notebooks(folder: Path) -> Path:
 
 def papermill_loop(notebooks: Path, params: Path, out: Path) -> list[str]:
     """Shell commands of the naive baseline: one `papermill` CLI process per notebook, in order."""
-    from kit import notebooks
+    from kit import registry
 
     run_dir = out / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     cmds = []
-    for file in (n.file for n in notebooks.NOTEBOOKS.values()):
+    for file in (n.file for n in registry.NOTEBOOKS.values()):
         cmds.append(
             f"{PAPERMILL} -k python3 --cwd {run_dir} {notebooks / file} {run_dir / file} "
             f"-p params_path {params.resolve()} -p period {PERIOD} -p run_dir {run_dir} >/dev/null 2>&1"

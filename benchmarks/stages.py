@@ -2,7 +2,7 @@
 
 `python -m benchmarks.stages STAGE PARAMS PERIOD` prints one JSON line of timings (seconds).
 Stages: load, audit, signals (every signal the current score uses, then scoring), analyses (the churn
-correlation and back-test notebooks' work on loaded data: weighting.run then backtest.run), kit_subset and
+correlation and back-test notebooks' work on loaded data: weights.run then backtest.run), kit_subset and
 pandas_subset (the same signals by kit.analyses.signals.build and by the pandas baseline), events (the raw
 event log aggregated to daily usage by the kit's lazy path), backtest (kit.analyses.backtest.run on loaded
 data, into a throw-away folder, after importing what the runner's warm kernel imports for the
@@ -104,7 +104,7 @@ def main(stage: str, params_path: str, period: str) -> dict:
 
         import kit.notebook as nb
 
-        weighting, backtest, engine = _kit("analyses.weighting"), _kit("analyses.backtest"), _kit("run.engine")
+        weights, backtest, engine = _kit("analyses.weights"), _kit("analyses.backtest"), _kit("run.engine")
         notebooks = Path(__file__).resolve().parent.parent / "notebooks"
         for book in ("02_weights.ipynb", "03_backtest.ipynb"):  # what the runner's warm kernels import
             engine.warm(engine.preload(notebooks / book))
@@ -114,7 +114,7 @@ def main(stage: str, params_path: str, period: str) -> dict:
             if data.has(name):
                 data.table(name)
         t = time.perf_counter()
-        _entry(weighting)(ctx)  # the churn correlation notebook's work: the signal search included
+        _entry(weights)(ctx)  # the churn correlation notebook's work: the signal search included
         out["weights_seconds"] = time.perf_counter() - t
         t = time.perf_counter()
         res = _entry(backtest)(ctx)  # reads weights.json, as in a batch run
@@ -126,7 +126,7 @@ def main(stage: str, params_path: str, period: str) -> dict:
         out["points"] = pts.height
         out["setup_seconds"] = time.perf_counter() - t
         if stage == "signals":
-            from kit.analyses import scoring, signals
+            from kit.analyses import health_score, signals
 
             buildable = set(signals.available(data))
             wanted = [x for comp in params.score.components.values() for x in comp.signals if x in buildable]
@@ -134,7 +134,7 @@ def main(stage: str, params_path: str, period: str) -> dict:
             sig = signals.build(data, pts, wanted)
             out["signals_seconds"] = time.perf_counter() - t
             t = time.perf_counter()
-            scored = scoring.score(sig, params.score)
+            scored = health_score.score(sig, params.score)
             out["scoring_seconds"] = time.perf_counter() - t
             out["signals"] = len(wanted)
             out["scored_rows"] = scored.height

@@ -11,13 +11,13 @@ module level or inside a function, and that there is no import circle):
     1  shared leaves, imported by every layer (and by each other, without a circle):
          kit.errors     messages with a reason code        kit.periods    the monthly periods
          kit.contract   the canonical tables               kit.catalog    the candidate signals
-         kit.checks     the maintenance checks             kit.notebooks  the four notebooks
+         kit.checks     the maintenance checks             kit.registry  the four notebooks
          kit.uris       database URIs and credentials      kit.params     the parameters file
          kit.present    how numbers, labels and tables look, kit.charts how charts look
          kit.artefacts  strict JSON files
 
 Each concept has one home: a signal is defined in kit.catalog, a maintenance check in kit.checks,
-a notebook in kit.notebooks, a statistic in kit.analyses.stats; the layers above read them.
+a notebook in kit.registry, a statistic in kit.analyses.stats; the layers above read them.
 
 The package is imported by every notebook, so this module stays light: heavy libraries
 (altair, statsmodels, pandas) are imported inside the functions that need them.

@@ -18,7 +18,7 @@ MONTHLY, QUARTERLY = "monthly", "quarterly"
 
 
 @dataclass(frozen=True)
-class Check:
+class CheckSpec:
     name: str
     title: str
     unit: str  # share, count, hours, months or weight (kit.present.UNITS: how a unit reads)
@@ -29,42 +29,42 @@ class Check:
     action: str  # what to do when it is amber or red
 
 
-CHECKS: dict[str, Check] = {
+CHECKS: dict[str, CheckSpec] = {
     c.name: c
     for c in (
-        Check("accuracy_audit", "Health score accuracy audit", "share", HIGHER, MONTHLY, "churned_healthy_share",
+        CheckSpec("accuracy_audit", "Health score accuracy audit", "share", HIGHER, MONTHLY, "churned_healthy_share",
               "share of churned accounts that were scored healthy (green)",
               "Compare health scores to actual outcomes with CS Ops: review the churned accounts that were scored healthy "
               "and which signals missed them; if it persists, recalibrate the component weights."),
-        Check("false_rate", "False positives / negatives", "share", HIGHER, MONTHLY, "false_rate",
+        CheckSpec("false_rate", "False positives / negatives", "share", HIGHER, MONTHLY, "false_rate",
               "larger of the false positive and false negative rates",
               "Review the false positives (red accounts that renewed) and false negatives (churned accounts not flagged "
               "red) with the CSM leads; above 25% for 2+ months in a row is a refinement trigger."),
-        Check("refinement_trigger", "Refinement trigger", "months", HIGHER, MONTHLY, None,
+        CheckSpec("refinement_trigger", "Refinement trigger", "months", HIGHER, MONTHLY, None,
               "consecutive months with false positives/negatives above red",
               "Refinement trigger 'health score accuracy degrades': re-engage the SME for health score recalibration "
               "(weights, components, bands)."),
-        Check("sync_failures", "Integration sync: failures", "count", HIGHER, MONTHLY, "sync_failures",
+        CheckSpec("sync_failures", "Integration sync: failures", "count", HIGHER, MONTHLY, "sync_failures",
               "most failed syncs of any one source in the period",
               "Check the integration error logs of the failing sources, fix the cause (credentials, API limits, changed "
               "fields) and re-run the sync; recurring failures go to the platform admin."),
-        Check("sync_staleness", "Integration sync: data staleness", "hours", HIGHER, MONTHLY, "sync_staleness_hours",
+        CheckSpec("sync_staleness", "Integration sync: data staleness", "hours", HIGHER, MONTHLY, "sync_staleness_hours",
               "hours since the stalest source's last successful sync, at period end",
               "Verify the stale connector is scheduled and running, trigger a manual sync and check its error log: data "
               "older than 24 h makes scores and CTAs stale."),
-        Check("cta_completion", "CTA completion rate", "share", LOWER, MONTHLY, "cta_completion",
+        CheckSpec("cta_completion", "CTA completion rate", "share", LOWER, MONTHLY, "cta_completion",
               "share of CTAs due in the period completed on time",
               "Review CTA completion and timeliness with the CSM team: overdue CTAs by owner, CTA load per CSM, and "
               "playbooks whose CTAs nobody closes (retire or rework them)."),
-        Check("csm_active_share", "Platform usage (CSM daily active)", "share", LOWER, MONTHLY, "csm_active_share",
+        CheckSpec("csm_active_share", "Platform usage (CSM daily active)", "share", LOWER, MONTHLY, "csm_active_share",
               "mean share of active CSMs logging in per business day",
               "Check platform adoption with the CSM leads: who stopped logging in and why (training, workflow friction, "
               "work kept in other tools); retrain or adjust the workspace."),
-        Check("unscored_accounts", "Health scores populating", "count", HIGHER, MONTHLY, "unscored_accounts",
+        CheckSpec("unscored_accounts", "Health scores populating", "count", HIGHER, MONTHLY, "unscored_accounts",
               "active accounts with no health score in the period",
               "Find why these active accounts have no score (missing integration ids, segment or rule filters excluding "
               "them) and fix the mapping or rules in the platform."),
-        Check("recalibration", "Quarterly recalibration", "weight", HIGHER, QUARTERLY, "recalibration_drift",
+        CheckSpec("recalibration", "Quarterly recalibration", "weight", HIGHER, QUARTERLY, "recalibration_drift",
               "largest drift between current and proposed component weights",
               "Health score recalibration: adjust the component weights towards the proposed ones (weights report), add "
               "or remove components, then re-run the back-test."),

@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from kit import REPO, notebooks
+from kit import REPO, registry
 from kit.errors import KitError, Stopped
 
 DEMO_PARAMS = REPO / "parameters" / "demo.yml"
@@ -112,7 +112,7 @@ DOCUMENTS_HELP = ("also write the Health Score Design Document and the month's m
 def _common_run_options(p: argparse.ArgumentParser, params_dir: bool = True) -> None:
     p.add_argument("--period", help="YYYY-MM, or a range FIRST..LAST run month by month, e.g. 2025-11..2026-10 "
                    "(default: the last complete month)" if params_dir else "YYYY-MM: the demo's latest month (default: the last complete month)")
-    p.add_argument("--only", nargs="+", choices=notebooks.NAMES, metavar="NAME", help=f"only these notebooks: {', '.join(notebooks.NAMES)}")
+    p.add_argument("--only", nargs="+", choices=registry.NAMES, metavar="NAME", help=f"only these notebooks: {', '.join(registry.NAMES)}")
     p.add_argument("--jobs", type=int, default=1, help="parallel workers (clients with --all, else notebooks)")
     p.add_argument("--out", default=str(REPO / "reports"), help="reports root (default: reports/)")
     if params_dir:
@@ -130,7 +130,7 @@ def _common_run_options(p: argparse.ArgumentParser, params_dir: bool = True) -> 
 
 def cmd_run(args) -> int:
     from kit.periods import months as months_of
-    from kit.run import batch, months, report
+    from kit.run import batch, console, months
 
     if args.jobs < 1:
         raise KitError("must be at least 1", where="--jobs", fix="e.g. --jobs 2")
@@ -147,7 +147,7 @@ def cmd_run(args) -> int:
         files = batch.parameter_files(args.params_dir)
         if not files:
             raise KitError("no parameters files", where=args.params_dir, fix="add parameters/<client>.yml")
-        with report.AllProgress(len(files)) as bar:
+        with console.AllProgress(len(files)) as bar:
             if cluster_address:
                 from kit.run import cluster
 
@@ -155,8 +155,8 @@ def cmd_run(args) -> int:
             else:
                 results = months.run_all(args.params_dir, plan, **how, on_done=bar.done)
     else:
-        results = months.run_months(args.params, plan, **how, progress=report.print_progress)
-    report.summary(results)
+        results = months.run_months(args.params, plan, **how, progress=console.print_progress)
+    console.summary(results)
     code = 0 if all(r.status == "ok" for r in results) else 1
     if getattr(args, "publish", False):
         code = max(code, publish_results(results, args))
@@ -210,13 +210,13 @@ def publish_results(results, args) -> int:
 def cmd_validate(args) -> int:
     from kit.io import load
     from kit import params
-    from kit.run import report
+    from kit.run import console
 
     from kit.periods import Period
 
     p = params.load(args.params).for_period(Period.parse(args.period).label)
     data = load.ClientData(p)
-    report.validation(p, data)
+    console.validation(p, data)
     if data.errors:
         return 2
     if args.strict and (data.problems or any(n.ambiguous for n in data.notes)):

@@ -86,7 +86,7 @@ LABELS: dict[str, str] = {
     "signal_kind": "Kind", "share_with_value": "With a value", "gain": "Churn information (log-likelihood gain)",
     "verdict": "Verdict", "range_score": "Score",
     "case": "Case", "count": "Count", "examples": "Examples", "meaning": "Meaning", "note": "Note",
-    # weighting (weights.json, kit.analyses.weighting)
+    # weighting (weights.json, kit.analyses.weights)
     "rank": "Rank", "name": "Signal", "signal": "Signal", "component": "Component", "n": "Renewals",
     "missing_share": "Missing",
     "point_biserial": "Correlation r",

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kit import demo, notebooks, params
+from kit import demo, registry, params
 from kit.io.load import ClientData
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,7 +32,7 @@ def tiny_notebooks(folder: Path, fail: str | None = None, extra: str = "") -> Pa
     """Fast stand-in notebooks: each records the parameters it received; `fail` raises in its second cell;
     `extra` is code every notebook runs last."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, file in ((n.name, n.file) for n in notebooks.NOTEBOOKS.values()):
+    for name, file in ((n.name, n.file) for n in registry.NOTEBOOKS.values()):
         nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
         p = nbformat.v4.new_code_cell("params_path = ''\nperiod = None\nrun_dir = None")
         p.metadata["tags"] = ["parameters"]

@@ -14,7 +14,7 @@ import pytest
 
 from kit.analyses import audit, audit_report
 from kit import params
-from kit.analyses.audit_checks import Check, billing_arr, hierarchy_cycles, usual_gap_days
+from kit.analyses.audit_checks import AuditCheck, billing_arr, hierarchy_cycles, usual_gap_days
 from kit.errors import SourceError
 from kit.io.load import ClientData
 from kit.periods import Period
@@ -107,10 +107,10 @@ def test_clean_data_has_no_finding_and_scores_100(tmp_path):
 
 def test_score_formula_matches_a_hand_computation():
     checks = [
-        Check("missing_values", "completeness", "accounts", "arr", "critical", 10, 100),  # pass .9, weight 3
-        Check("missing_values", "completeness", "accounts", "industry", "warning", 0, 50),  # pass 1, weight 1
-        Check("out_of_range", "validity", "surveys", "nps", "error", 1, 4),  # pass .75, weight 2
-        Check("orphans", "integrity", "usage", "account_id", "error", 0, 0),  # looked at nothing: left out
+        AuditCheck("missing_values", "completeness", "accounts", "arr", "critical", 10, 100),  # pass .9, weight 3
+        AuditCheck("missing_values", "completeness", "accounts", "industry", "warning", 0, 50),  # pass 1, weight 1
+        AuditCheck("out_of_range", "validity", "surveys", "nps", "error", 1, 4),  # pass .75, weight 2
+        AuditCheck("orphans", "integrity", "usage", "account_id", "error", 0, 0),  # looked at nothing: left out
     ]
     overall, dims = audit.score_checks(checks)
     completeness = 100 * (3 * 0.9 + 1 * 1.0) / 4  # 92.5
@@ -475,7 +475,7 @@ def test_notebook_writes_audit_json_failures_csv_and_report(audit_run, demo_trut
     assert {(f["check"], f["table"]): f["failing"] for f in data["findings"]}[("orphans", "tickets")] == demo_truth["defects"]["orphan_tickets"]
     assert data["band"] == "blocked" and data["blockers"]
     # the score can be recomputed from the checks list with the documented formula
-    checks = [Check(c["check"], c["dimension"], c["table"], c["column"], c["severity"], c["failing"], c["total"], scored=c["scored"]) for c in data["checks"]]
+    checks = [AuditCheck(c["check"], c["dimension"], c["table"], c["column"], c["severity"], c["failing"], c["total"], scored=c["scored"]) for c in data["checks"]]
     assert audit.score_checks(checks)[0] == pytest.approx(data["score"], abs=0.01)
     csv = pl.read_csv(audit_run / "audit_failures.csv", infer_schema=False)
     assert csv.columns[:2] == ["table", "record_id"] and {"check", "column", "value"} <= set(csv.columns)

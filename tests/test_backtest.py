@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from kit.analyses import backtest, scoring
+from kit.analyses import backtest, health_score
 from kit import params
 from kit.analyses.backtest import Settings
 from tests.support.brief import check_brief
@@ -151,9 +151,9 @@ def test_candidates_from_weights_json(demo_params):
                                 "support": {"weight": 0.3, "ci_low": 0.2, "ci_high": 0.4},
                                 "billing": {"weight": 0.2, "ci_low": 0.1, "ci_high": 0.3}}}
     cfgs, notes = backtest.candidates(demo_params, doc)
-    w = scoring.weights_of(cfgs["proposed"])
+    w = health_score.weights_of(cfgs["proposed"])
     assert w == pytest.approx({"usage": 0.5, "support": 0.3, "billing": 0.2, "sentiment": 0, "relationship": 0})
-    assert scoring.weights_of(cfgs["equal"]) == pytest.approx({c: 0.2 for c in w})
+    assert health_score.weights_of(cfgs["equal"]) == pytest.approx({c: 0.2 for c in w})
     assert cfgs["current"] is demo_params.score
 
 

@@ -37,7 +37,7 @@ import pytest
 import yaml
 
 from kit.analyses import audit
-from kit import notebooks
+from kit import registry
 from kit.run import batch
 from kit.io import locks
 from kit import cli
@@ -946,7 +946,7 @@ def test_two_runs_of_one_period_at_once_leave_one_complete_version(client, env):
     assert all("Traceback" not in out + err for out, err in outs)
     final = root / "2026-05"
     m = json.loads((final / "manifest.json").read_text())
-    assert m["status"] == "ok" and all((final / f"{n}.out.json").exists() for n in notebooks.NAMES)
+    assert m["status"] == "ok" and all((final / f"{n}.out.json").exists() for n in registry.NAMES)
     assert not list(root.glob(".tmp-2026-05-*")) and not list(root.glob(".old-2026-05-*"))
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kit import cli, notebooks
+from kit import cli, registry
 from kit.run import batch
 
 from .conftest import DEMO_PERIOD, tiny_notebooks, tree_digest, write_params
@@ -45,7 +45,7 @@ def test_a_cold_kernel_runs_in_the_run_folder_without_moving_the_process(tmp_pat
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
-        r = batch.execute("audit", str(nbs / notebooks.NOTEBOOKS["audit"].file), str(run_dir / "out.ipynb"),
+        r = batch.execute("audit", str(nbs / registry.NOTEBOOKS["audit"].file), str(run_dir / "out.ipynb"),
                           {"params_path": "x.yml", "period": DEMO_PERIOD, "run_dir": str(run_dir)}, str(tmp_path / "audit.log"))
     finally:
         done.set()
@@ -58,8 +58,8 @@ def test_a_cold_kernel_runs_in_the_run_folder_without_moving_the_process(tmp_pat
 def test_demo_batch_outputs_and_manifest(demo_run, demo_params_file, demo_dir):
     folder = Path(demo_run.folder)
     assert folder.name == DEMO_PERIOD and folder.parent.name == "demo"
-    assert [n.name for n in demo_run.notebooks] == list(notebooks.NAMES)
-    for file in (n.file for n in notebooks.NOTEBOOKS.values()):
+    assert [n.name for n in demo_run.notebooks] == list(registry.NAMES)
+    for file in (n.file for n in registry.NOTEBOOKS.values()):
         assert (folder / file).exists()
         html = (folder / file).with_suffix(".html").read_text()
         assert "<html" in html
@@ -94,10 +94,10 @@ def client(tmp_path, demo_dir):
 
 
 def test_the_registry_names_every_file_a_run_writes(demo_run):
-    """kit.notebooks lists each notebook's files (a partial rerun removes them first): a full run writes those and the manifest."""
+    """kit.registry lists each notebook's files (a partial rerun removes them first): a full run writes those and the manifest."""
     folder = Path(demo_run.folder)
     written = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
-    named = {f for nb in notebooks.NOTEBOOKS.values() for f in nb.files}
+    named = {f for nb in registry.NOTEBOOKS.values() for f in nb.files}
     assert written == named | {"manifest.json"}
 
 
@@ -131,9 +131,9 @@ def test_failed_run_leaves_the_previous_reports_intact(tmp_path, client):
 
 def test_a_history_that_cannot_be_updated_fails_the_client_but_keeps_its_reports(tmp_path, client):
     nbs = tiny_notebooks(tmp_path / "nb")
-    nb = nbformat.read(nbs / notebooks.NOTEBOOKS["maintenance"].file, as_version=4)
+    nb = nbformat.read(nbs / registry.NOTEBOOKS["maintenance"].file, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("pathlib.Path(run_dir, 'maintenance.json').write_text('{\"period\": \"x\"}')"))
-    nbformat.write(nb, nbs / notebooks.NOTEBOOKS["maintenance"].file)
+    nbformat.write(nb, nbs / registry.NOTEBOOKS["maintenance"].file)
     r = batch.run_client(client, "2026-09", out=tmp_path / "r", notebooks_dir=nbs)
     assert r.status == "failed" and "maintenance history was not updated" in r.error
     assert (tmp_path / "r" / "acme" / "2026-09" / "maintenance.json").exists()
@@ -154,7 +154,7 @@ def test_partial_rerun_keeps_other_outputs(tmp_path, client):
     assert r.status == "ok" and [n.name for n in r.notebooks] == ["backtest"]
     assert (period / "01_audit.ipynb").read_bytes() == audit_before
     m = json.loads((period / "manifest.json").read_text())
-    assert set(m["notebooks"]) == set(notebooks.NAMES)
+    assert set(m["notebooks"]) == set(registry.NAMES)
 
 
 def test_bad_parameters_fail_the_client_with_the_message(tmp_path):

@@ -18,7 +18,7 @@ import pytest
 
 from kit.periods import Period
 from kit.run import manifest, months
-from kit import notebooks
+from kit import registry
 from kit import cli
 from tests.conftest import DEMO_PERIOD, SMALL_CLIENTS, tiny_notebooks
 
@@ -110,7 +110,7 @@ def test_a_worker_lost_mid_run_never_leaves_a_partial_period_folder(scheduler, s
                     files = {p.name for p in folder.iterdir()}
                 except FileNotFoundError:
                     continue
-                if not {"manifest.json", *(f"{n}.out.json" for n in notebooks.NAMES)} <= files:
+                if not {"manifest.json", *(f"{n}.out.json" for n in registry.NAMES)} <= files:
                     partial.append((client, sorted(files)))
             for marker in params.glob("*.worker-*"):
                 if marker.name not in killed:
@@ -134,7 +134,7 @@ def test_a_worker_lost_mid_run_never_leaves_a_partial_period_folder(scheduler, s
     for client in ("north", "south"):
         folder = out / client / DEMO_PERIOD
         assert json.loads((folder / "manifest.json").read_text())["status"] == "ok"
-        assert all((folder / f"{n}.out.json").exists() for n in notebooks.NAMES)
+        assert all((folder / f"{n}.out.json").exists() for n in registry.NAMES)
     assert not (out / "east" / DEMO_PERIOD).exists() and not (out / "east" / f"{DEMO_PERIOD}.failed").exists()
     # the summary says what happened: north ran again on another worker, east was lost twice
     assert "[north] worker tcp://127.0.0.1:" in printed and "running again" in printed
@@ -183,13 +183,13 @@ def test_cluster_mistakes_get_a_clear_message(small_clients, capsys, monkeypatch
 
 
 def test_the_progress_counts_clients_done_failed_and_running(capsys):
-    from kit.run import report
+    from kit.run import console
     from kit.run.batch import ClientResult
 
     def start(client, worker, lost=()):
         return {"client": client, "worker": worker, "attempt": len(lost) + 1, "lost": list(lost), "run": len(lost) < 2}
 
-    with report.AllProgress(3) as bar:
+    with console.AllProgress(3) as bar:
         assert bar.counts() == "clients: 0 done, 0 failed"  # a local batch: runs do not report their start
         bar.started(start("north", "tcp://10.0.0.1:1"))
         bar.started(start("south", "tcp://10.0.0.2:1"))

@@ -31,10 +31,10 @@ def _text(cell) -> str:
 
 
 def test_preload_follows_the_notebook_and_kit_imports_but_skips_stdlib_and_drivers(tmp_path):
-    nb = _notebook(tmp_path / "n.ipynb", "import json\nfrom kit.analyses import weighting\n%matplotlib inline\n", "import adbc_driver_postgresql")
+    nb = _notebook(tmp_path / "n.ipynb", "import json\nfrom kit.analyses import weights\n%matplotlib inline\n", "import adbc_driver_postgresql")
     mods = engine.preload(nb)
-    assert "kit.analyses.weighting" in mods and "polars" in mods
-    assert "statsmodels.api" in mods or any(m.startswith("statsmodels") for m in mods)  # imported inside weighting
+    assert "kit.analyses.weights" in mods and "polars" in mods
+    assert "statsmodels.api" in mods or any(m.startswith("statsmodels") for m in mods)  # imported inside weights
     assert "json" not in mods and not any(m.startswith("adbc_driver") for m in mods)
 
 

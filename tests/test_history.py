@@ -15,7 +15,7 @@ from kit.periods import Period
 
 def report(period: str, **statuses_values) -> dict:
     checks = [
-        mt.Check(name, status, value, {"amber": 0.2, "red": 0.25, "worse": "higher"}, "act", f"{name} in {period}")
+        mt.CheckResult(name, status, value, {"amber": 0.2, "red": 0.25, "worse": "higher"}, "act", f"{name} in {period}")
         for name, (status, value) in statuses_values.items()
     ]
     return mt.report(Period.parse(period), checks)
@@ -92,7 +92,7 @@ def test_consecutive_rule_reads_the_recorded_history(tmp_path):
     for period, status in [("2026-07", "red"), ("2026-08", "amber"), ("2026-09", "red")]:
         history.record(root, write(root / period, report(period, false_rate=(status, 0.3))))
     past = history.read(root, before="2026-10")
-    fc = mt.Check("false_rate", "red", 0.3)
+    fc = mt.CheckResult("false_rate", "red", 0.3)
     c = mt.refinement_trigger(fc, past, Period(2026, 10), _m())
     assert (c.value, c.status) == (2, "red")
     c = mt.refinement_trigger(fc, history.read(root, before="2026-09"), Period(2026, 9), _m())

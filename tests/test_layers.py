@@ -15,7 +15,7 @@ import kit
 KIT = Path(kit.__file__).resolve().parent
 
 # layer of each module: the shared leaves, then the packages in the order of kit/__init__.py's docstring
-LEAVES = {"kit", "kit.errors", "kit.periods", "kit.catalog", "kit.checks", "kit.contract", "kit.uris", "kit.notebooks",
+LEAVES = {"kit", "kit.errors", "kit.periods", "kit.catalog", "kit.checks", "kit.contract", "kit.uris", "kit.registry",
           "kit.params", "kit.present", "kit.charts", "kit.artefacts"}
 PACKAGES = {"kit.io": 1, "kit.analyses": 2, "kit.publish": 3, "kit.run": 4}
 ENTRY = {"kit.notebook", "kit.cli", "kit.demo", "kit.__main__"}
@@ -100,9 +100,9 @@ def test_every_module_has_a_layer():
 def test_the_checker_finds_a_planted_upward_import_and_a_planted_circle():
     sources = {m: p.read_text() for m, p in modules().items()}
     planted = dict(sources)
-    planted["kit.analyses.scoring"] += "\n\ndef _planted():\n    from kit.run import batch  # upward, hidden in a function\n"
+    planted["kit.analyses.health_score"] += "\n\ndef _planted():\n    from kit.run import batch  # upward, hidden in a function\n"
     found = problems(graph(planted))
-    assert any("kit.analyses.scoring (layer 2) imports kit.run.batch (layer 4)" in p for p in found), found
+    assert any("kit.analyses.health_score (layer 2) imports kit.run.batch (layer 4)" in p for p in found), found
     circle = dict(sources)
     circle["kit.catalog"] += "\nfrom kit import params\n"  # params imports catalog: a circle among the leaves
     assert any(p.startswith("import circle:") and "kit.catalog" in p and "kit.params" in p for p in problems(graph(circle)))

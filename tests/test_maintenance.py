@@ -178,7 +178,7 @@ def test_consecutive_red_months_across_the_history():
 )
 def test_refinement_trigger_fires_after_consecutive_months(history_statuses, current, consecutive, expected):
     m = with_maintenance(consecutive_months=consecutive).maintenance
-    fc = mt.Check("false_rate", current, 0.3)
+    fc = mt.CheckResult("false_rate", current, 0.3)
     c = mt.refinement_trigger(fc, past(history_statuses), OCT, m)
     assert c.status == expected
     assert (c.action == CHECKS["refinement_trigger"].action) == (expected != "green")

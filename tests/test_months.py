@@ -166,10 +166,10 @@ def test_the_site_status_by_month_agrees_after_the_rerun(rerun, demo_params, tmp
 
 
 def test_the_summary_names_the_later_months_that_changed(rerun, capsys):
-    from kit.run import report
+    from kit.run import console
 
     _, _, _, again, _ = rerun
-    report.summary(again)
+    console.summary(again)
     out = capsys.readouterr().out
     assert "2 later month(s) checked again" in out
     assert "demo 2026-09: checked again after 2026-08 changed: Refinement trigger red -> amber" in out
@@ -201,7 +201,7 @@ def test_a_month_whose_export_is_unreadable_fails_alone(demo_dir, tmp_path, caps
 
 def test_a_later_month_says_an_earlier_month_is_missing():
     h = pl.DataFrame({"period": ["2026-07"], "name": ["false_rate"], "status": ["red"]})
-    red = mt.Check("false_rate", "red", 0.4)
+    red = mt.CheckResult("false_rate", "red", 0.4)
     trig = mt.refinement_trigger(red, h, Period(2026, 9), mt.Maintenance(consecutive_months=3))
     assert trig.value == 1 and "no record for 2026-08" in trig.detail
     assert "no record" not in mt.refinement_trigger(red, None, Period(2026, 9), mt.Maintenance()).detail  # a first month: nothing missing

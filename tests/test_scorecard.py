@@ -12,7 +12,7 @@ import pytest
 from scipy import optimize, stats
 
 from kit import params
-from kit.analyses import scorecard, scoring, split as timesplit, stats as kstats
+from kit.analyses import scorecard, health_score, split as timesplit, stats as kstats
 from kit.params import Bands, Scorecard
 
 SETTINGS = Scorecard()
@@ -60,12 +60,12 @@ def fitted():
 def test_tier_score_by_hand():
     rule = params.Tiers(cuts=[1, 3], scores=[0, 40, 100], missing=50)
     x = pl.DataFrame({"x": [0.5, 1.0, 1.0001, 3.0, 3.5, None]}, schema={"x": pl.Float64})
-    got = x.select(scoring.tier_score(pl.col("x"), rule).alias("x"))["x"].to_list()
+    got = x.select(health_score.tier_score(pl.col("x"), rule).alias("x"))["x"].to_list()
     assert got == [0, 0, 40, 40, 100, 50]  # a value on a cut belongs to the lower range; no value scores `missing`
     no_missing = params.Tiers(cuts=[1, 3], scores=[0, 40, 100])
-    assert x.select(scoring.tier_score(pl.col("x"), no_missing).alias("x"))["x"][-1] is None
+    assert x.select(health_score.tier_score(pl.col("x"), no_missing).alias("x"))["x"][-1] is None
     nan = pl.DataFrame({"x": [float("nan")]})
-    assert nan.select(scoring.tier_score(pl.col("x"), rule).alias("x"))["x"][0] == 50  # NaN is no value either
+    assert nan.select(health_score.tier_score(pl.col("x"), rule).alias("x"))["x"][0] == 50  # NaN is no value either
 
 
 def test_signal_weights_inside_a_component_by_hand():
@@ -75,7 +75,7 @@ def test_signal_weights_inside_a_component_by_hand():
     cfg = params.Score.model_construct(components={"usage": comp}, bands=Bands(), at_risk_weeks=2, trend_days=30)
     sig = pl.DataFrame({"account_id": ["x", "y", "z"], "as_of": [date(2026, 1, 1)] * 3,
                         "a_s": [1.0, -1.0, None], "b_s": [-1.0, None, 1.0]})
-    out = scoring.composite(scoring.components(sig, cfg), cfg)["score"].to_list()
+    out = health_score.composite(health_score.components(sig, cfg), cfg)["score"].to_list()
     # x: 0.75*100 + 0.25*0 = 75; y: 0.75*0 + 0.25*20 = 5; z: a missing (no missing score) -> only b: 100
     assert out == pytest.approx([75.0, 5.0, 100.0])
 
@@ -416,7 +416,7 @@ def test_the_parameters_block_scores_like_the_document(fitted, tmp_path):
     block = yaml.safe_load(scorecard.yaml_block({**doc, "cut": "2025-05-01"}))
     p = params.from_dict({"client": "acme", "name": "Acme", "sources": {"accounts": {"path": "a.csv"}}, **block})
     sig = frame.head(300).with_columns(pl.lit(date(2025, 1, 1)).alias("as_of"))
-    from_params = scoring.composite(scoring.components(sig, p.score), p.score)["score"].to_numpy()
+    from_params = health_score.composite(health_score.components(sig, p.score), p.score)["score"].to_numpy()
     assert from_params == pytest.approx(scorecard.points(doc, sig))
     assert (p.score.bands.red, p.score.bands.green) == (doc["bands"]["red"], doc["bands"]["green"])
 
@@ -488,13 +488,13 @@ def test_every_account_is_scored_by_its_segments_card_by_hand():
     cfg = params.Score(components=overall.components, bands=overall.bands, segments={"SMB": smb})
     sig = pl.DataFrame({"account_id": list("abcde"), "as_of": [date(2026, 1, 1)] * 5, "segment": ["SMB", "ENT", "SMB", None, "SMB"],
                         "logins_per_active_user": [2.5, 2.5, 0.5, 0.5, None]})
-    out = scoring.resolved(sig, cfg)
+    out = health_score.resolved(sig, cfg)
     assert out["account_id"].to_list() == list("abcde")
     assert out["score"].to_list() == [50, 100, 0, 0, 50]  # a: SMB range (2, 3]; b: overall > 1; c: SMB <= 2; d: overall <= 1
     assert out["card"].to_list() == ["SMB", "default", "SMB", "default", "SMB"]
     assert out["red"].to_list() == [30, 40, 30, 40, 30] and out["green"].to_list() == [60, 70, 60, 70, 60]
     assert out["band"].to_list() == ["yellow", "green", "red", "red", "yellow"]
-    plain = scoring.resolved(sig, params.Score(components=overall.components, bands=overall.bands))
+    plain = health_score.resolved(sig, params.Score(components=overall.components, bands=overall.bands))
     assert "card" not in plain.columns and plain["score"].to_list() == [100, 100, 0, 0, 50]
 
 

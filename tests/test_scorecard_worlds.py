@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from kit.analyses import backtest, scorecard, scoring, signals, weighting
+from kit.analyses import backtest, scorecard, health_score, signals, weights
 from tests.support import planted_worlds, platform_scorer
 from tests.support.brief import check_brief
 
@@ -29,7 +29,7 @@ def _run(params_file: Path, run_dir: Path, *, weights: bool = True):
 
     ctx = nb.setup(str(params_file), DEMO_PERIOD, str(run_dir))
     if weights:
-        weighting.run_for(ctx)
+        weights.run_for(ctx)
     res = backtest.run_for(ctx)
     return res.doc, scorecard.read(run_dir), ctx
 
@@ -132,7 +132,7 @@ def test_the_parameters_block_scores_like_the_document(differ):
     points = pl.read_parquet(ctx.run_dir / "scores.parquet").filter(pl.col("config") == "scorecard").sample(600, seed=4)
     sig = signals.build(ctx.data, points.select("account_id", pl.col("date").alias("as_of")), platform_scorer.measures(
         platform_scorer.read(ctx.run_dir / "scorecard_gainsight.csv")))
-    got = scoring.resolved(sig, adopted.score)["score"].to_numpy()
+    got = health_score.resolved(sig, adopted.score)["score"].to_numpy()
     assert got == pytest.approx(scorecard.resolved_points(card, sig), nan_ok=True)
     assert got == pytest.approx(points["score"].to_numpy(), nan_ok=True)
 

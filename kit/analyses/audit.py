@@ -26,7 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from kit import contract
-from kit.analyses.audit_checks import RECORD_COLUMNS, SEVERITIES, Auditor, Check
+from kit.analyses.audit_checks import RECORD_COLUMNS, SEVERITIES, Auditor, AuditCheck
 from kit.io.load import ClientData
 
 SEVERITY_WEIGHTS = {"critical": 3.0, "error": 2.0, "warning": 1.0}
@@ -59,7 +59,7 @@ under `checks`, so the score can be recomputed by hand. Any failing **critical**
 SCORE_BANDS = ((90.0, "good"), (75.0, "fair"), (0.0, "poor"))
 
 
-def score_checks(checks: list[Check]) -> tuple[float, dict[str, float]]:
+def score_checks(checks: list[AuditCheck]) -> tuple[float, dict[str, float]]:
     """The overall 0-100 score and the score of each dimension (the formula in the module docstring)."""
     num: dict[str, float] = {}
     den: dict[str, float] = {}
@@ -83,7 +83,7 @@ def band(score: float) -> str:
 
 @dataclass
 class AuditResult:
-    checks: list[Check]
+    checks: list[AuditCheck]
     as_of: date
     period: str = ""
     tables: dict[str, dict] = field(default_factory=dict)
@@ -100,16 +100,16 @@ class AuditResult:
         return score_checks(self.checks)[1]
 
     @property
-    def findings(self) -> list[Check]:
+    def findings(self) -> list[AuditCheck]:
         """Failing checks, most urgent first: by severity, then by records affected."""
         rank = {s: i for i, s in enumerate(SEVERITIES)}
         return sorted((c for c in self.checks if c.failed), key=lambda c: (rank[c.severity], -c.failing, c.table, c.check))
 
     @property
-    def blockers(self) -> list[Check]:
+    def blockers(self) -> list[AuditCheck]:
         return [c for c in self.findings if c.severity == "critical"]
 
-    def find(self, check: str, table: str | None = None, column: str | None = None) -> Check | None:
+    def find(self, check: str, table: str | None = None, column: str | None = None) -> AuditCheck | None:
         for c in self.checks:
             if c.check == check and (table is None or c.table == table) and (column is None or c.column == column):
                 return c
@@ -137,7 +137,7 @@ class AuditResult:
             return pl.DataFrame(schema={c: RECORD_COLUMNS.get(c, pl.String) for c in cols})
         return pl.concat(parts, how="vertical_relaxed").select(cols)
 
-    def finding_dict(self, c: Check) -> dict:
+    def finding_dict(self, c: AuditCheck) -> dict:
         return {
             "check": c.check, "dimension": c.dimension, "table": c.table, "column": c.column, "severity": c.severity,
             "failing": c.failing, "total": c.total, "pass_fraction": c.pass_fraction, "examples": c.examples,

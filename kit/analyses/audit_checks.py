@@ -1,6 +1,6 @@
 """The data audit's checks: each one counts failing records out of a total, with the records.
 
-`Auditor(data, as_of, settings).run()` returns a list of `Check`s, passing ones included (they
+`Auditor(data, as_of, settings).run()` returns a list of `AuditCheck`s, passing ones included (they
 count in the score). Tables are read lazily where they can be large (usage): counts are
 aggregated in streaming passes and failing records are fetched only for checks that fail, at
 most `MAX_RECORDS` per check. Scoring and outputs live in `kit.analyses.audit`.
@@ -62,7 +62,7 @@ LAZY_TABLES = {"usage"}  # never collected whole: can hold hundreds of millions 
 
 
 @dataclass
-class Check:
+class AuditCheck:
     """One check on one table (and column): failing out of total records, with the failing records."""
 
     check: str
@@ -112,7 +112,7 @@ class Auditor:
         self.as_of = as_of
         self.s = settings
         self.previous = previous
-        self.checks: list[Check] = []
+        self.checks: list[AuditCheck] = []
         self.notes: list[str] = []  # checks that could not run, and why
         self.details: dict[str, pl.DataFrame] = {}  # per-dimension tables for the report
         acc = data.table("accounts").lazy().filter(pl.col("account_id").is_not_null())
@@ -159,13 +159,13 @@ class Auditor:
         return out.head(MAX_RECORDS).collect(engine="streaming")
 
     def add(self, check: str, dimension: str, table: str, column: str | None, severity: str, failing: int, total: int,
-            message: str = "", fix: str = "", records: pl.DataFrame | None = None, scored: bool = True) -> Check:
+            message: str = "", fix: str = "", records: pl.DataFrame | None = None, scored: bool = True) -> AuditCheck:
         if records is not None:
             records = records.select([pl.col(c).cast(t) if c in records.columns else pl.lit(None, t).alias(c) for c, t in RECORD_COLUMNS.items()])
             examples = records["record_id"].unique(maintain_order=True).head(5).to_list()
         else:
             examples = []
-        c = Check(check, dimension, table, column, severity, int(failing), int(total), message, fix, records, examples, scored)
+        c = AuditCheck(check, dimension, table, column, severity, int(failing), int(total), message, fix, records, examples, scored)
         self.checks.append(c)
         return c
 
@@ -201,7 +201,7 @@ class Auditor:
 
     # ------------------------------------------------------------------ run
 
-    def run(self) -> list[Check]:
+    def run(self) -> list[AuditCheck]:
         self.structure()
         for name, t in self.loaded():
             self.guarded(f"{name}: completeness", self.completeness, name, t)

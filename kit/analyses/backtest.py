@@ -51,7 +51,7 @@ from typing import Any
 
 import polars as pl
 
-from kit.analyses import scorecard, scoring, search, signals, split, stats, yardsticks
+from kit.analyses import scorecard, health_score, search, signals, split, stats, yardsticks
 from kit import catalog
 from kit.errors import KitError
 from kit.params import Component, Parameters, Score
@@ -103,7 +103,7 @@ class Settings:
 def _window_scores(scores: pl.DataFrame, renewals: pl.DataFrame, s: Settings) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(renewals with a row id, each renewal's scores dated in [renewal - window_start, renewal] with run_max)."""
     bands = ["red", "green"] if s.by_row else []
-    flagged = scoring.at_risk(scores.select("account_id", "date", "score", *bands), s.red_in_force, s.at_risk_weeks, date="date")
+    flagged = health_score.at_risk(scores.select("account_id", "date", "score", *bands), s.red_in_force, s.at_risk_weeks, date="date")
     r = renewals.with_row_index("_renewal")
     rd = pl.col("renewal_date")
     joined = (
@@ -142,7 +142,7 @@ def _at_threshold(raw: pl.DataFrame, s: Settings, i: int = 0) -> pl.DataFrame:
     red, green = (pl.col("_lead_red"), pl.col("_lead_green")) if s.by_row else (s.red, s.green)
     return raw.with_columns(
         pl.col("scores_in_window").fill_null(0),
-        scoring.band(pl.col("lead_score"), red, green).alias("lead_band"),
+        health_score.band(pl.col("lead_score"), red, green).alias("lead_band"),
         pl.col(f"_flag{i}").alias("first_flag"),
         (rd - pl.col(f"_flag{i}")).dt.total_days().alias("flag_lead_days"),
         full.alias("full_window"),
@@ -183,7 +183,7 @@ def metrics(table: pl.DataFrame, s: Settings) -> dict[str, Any]:
     out: dict[str, Any] = {"renewals": n, "churned": n_c, "retained": n_r, "churned_arr": arr_c, "retained_arr": arr_r}
 
     band_rows = {}
-    for b in scoring.BANDS:
+    for b in health_score.BANDS:
         m = bands == b
         k, kc = int(m.sum()), int((m & churned).sum())
         a, ac = float(arr.filter(m).sum()), float(arr.filter(m & churned).sum())
@@ -268,13 +268,13 @@ def segments(table: pl.DataFrame, s: Settings) -> pl.DataFrame:
     if "segment" not in table.columns:
         return pl.DataFrame()
     rows = []
-    t = table.with_columns(pl.col("segment").fill_null(scoring.NO_SEGMENT))
+    t = table.with_columns(pl.col("segment").fill_null(health_score.NO_SEGMENT))
     for seg in sorted(t["segment"].unique().to_list()):
         m = metrics(t.filter(pl.col("segment") == seg), s)
         rows.append({
             "segment": seg, "renewals": m["renewals"], "churned": m["churned"],
-            **{f"{b}_churn_rate": m["bands"][b]["churn_rate"] for b in scoring.BANDS},
-            **{f"{b}_renewals": m["bands"][b]["accounts"] for b in scoring.BANDS},
+            **{f"{b}_churn_rate": m["bands"][b]["churn_rate"] for b in health_score.BANDS},
+            **{f"{b}_renewals": m["bands"][b]["accounts"] for b in health_score.BANDS},
             "auc": m["auc"], "red_recall": m["red_recall"], "red_precision": m["red_precision"],
             "churned_green_share": m["churned_green_share"],
             "note": "no churn in this segment: AUC and recall not defined" if m["renewals"] and not m["churned"]
@@ -457,12 +457,12 @@ def score_configs(sig: pl.DataFrame, configs: dict[str, Score]) -> dict[str, pl.
     out = {}
     for name, cfg in configs.items():
         if cfg.segments:  # each account by its segment's card, with that card's bands
-            out[name] = scoring.at_risk(scoring.resolved(sig, cfg), pl.col("red"), cfg.at_risk_weeks).rename({"as_of": "date"})
+            out[name] = health_score.at_risk(health_score.resolved(sig, cfg), pl.col("red"), cfg.at_risk_weeks).rename({"as_of": "date"})
             continue
         key = repr({c: v.model_dump(exclude={"weight"}) for c, v in cfg.components.items()})
         if key not in cache:
-            cache[key] = scoring.components(sig, cfg)
-        out[name] = scoring.at_risk(scoring.composite(cache[key], cfg), cfg.bands.red, cfg.at_risk_weeks).rename({"as_of": "date"})
+            cache[key] = health_score.components(sig, cfg)
+        out[name] = health_score.at_risk(health_score.composite(cache[key], cfg), cfg.bands.red, cfg.at_risk_weeks).rename({"as_of": "date"})
     return out
 
 
@@ -510,10 +510,10 @@ def propose_scorecard(ctx, cut_split: split.Split, found: search.Result) -> tupl
     Returns (the scorecard as read back, its document, a note for the candidates table).
     """
     from kit import __version__
-    from kit.analyses import weighting
+    from kit.analyses import weights
 
     params = ctx.params
-    doc = scorecard.fit(cut_split.fit, found.chosen, params.scorecard, weighting.components_from_params(params), found.segments,
+    doc = scorecard.fit(cut_split.fit, found.chosen, params.scorecard, weights.components_from_params(params), found.segments,
                         found.segments_until)
     doc = {"kit_version": __version__, "client": params.client, "period": ctx.period.label, "scale": "0-100",
            "lead_time_days": params.lead_time_days, **cut_split.describe(), **doc}
@@ -584,8 +584,8 @@ def _annotate(ev: dict, judged, configs: dict[str, Score], per_config: dict[str,
         m = ev["configs"][name]
         m["source"] = notes[name]
         if name in configs:
-            sm = scoring.summary(per_config[name])
-            m.update(weights=scoring.weights_of(configs[name]), reweighted_rows=sm["reweighted"],
+            sm = health_score.summary(per_config[name])
+            m.update(weights=health_score.weights_of(configs[name]), reweighted_rows=sm["reweighted"],
                      reweighted_share=sm["reweighted_share"], unscored_rows=sm["unscored"])
         else:
             m.update(weights={}, reweighted_rows=0, reweighted_share=None, unscored_rows=0)
@@ -603,7 +603,7 @@ def _scores_table(per_config: dict[str, pl.DataFrame], configs: dict[str, Score]
               .with_columns(pl.lit(name).alias("config")) for name, sc in per_config.items()]
     if plat is not None:
         pb = params.platform_bands
-        frames.append(plat.with_columns(scoring.band(pl.col("score"), pb.red, pb.green).alias("band"), pl.lit(PLATFORM).alias("config")))
+        frames.append(plat.with_columns(health_score.band(pl.col("score"), pb.red, pb.green).alias("band"), pl.lit(PLATFORM).alias("config")))
     return pl.concat(frames, how="diagonal_relaxed").select("config", pl.exclude("config"))
 
 

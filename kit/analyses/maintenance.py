@@ -58,7 +58,7 @@ NO_ACTION = "No action: keep monitoring."
 
 
 @dataclass
-class Check:
+class CheckResult:
     name: str
     status: str
     value: float | None = None
@@ -108,15 +108,15 @@ def limit_of(name: str, m: Maintenance) -> Limit:
     return getattr(m, CHECKS[name].limit)
 
 
-def _rated(name: str, value: float, m: Maintenance, detail: str, behind: pl.DataFrame | None = None) -> Check:
+def _rated(name: str, value: float, m: Maintenance, detail: str, behind: pl.DataFrame | None = None) -> CheckResult:
     limit, worse = limit_of(name, m), CHECKS[name].worse
     status = rate(value, limit, worse)
-    return Check(name, status, value, _threshold(limit, worse), CHECKS[name].action if status in (AMBER, RED) else NO_ACTION,
+    return CheckResult(name, status, value, _threshold(limit, worse), CHECKS[name].action if status in (AMBER, RED) else NO_ACTION,
                  detail, behind)
 
 
-def not_checked(name: str, reason: str, action: str = "") -> Check:
-    return Check(name, NOT_CHECKED, None, None, action or "Provide the missing data to enable this check.", reason)
+def not_checked(name: str, reason: str, action: str = "") -> CheckResult:
+    return CheckResult(name, NOT_CHECKED, None, None, action or "Provide the missing data to enable this check.", reason)
 
 
 def _pct(x: float) -> str:
@@ -177,7 +177,7 @@ def _unscored_note(scored: pl.DataFrame, params: Parameters) -> str:
     return (f"; {n} renewal(s) had no score {params.lead_time_days}+ days before and are left out" if n else "")
 
 
-def accuracy_audit(scored: pl.DataFrame, params: Parameters) -> Check:
+def accuracy_audit(scored: pl.DataFrame, params: Parameters) -> CheckResult:
     churned = scored.filter(pl.col("churned"), pl.col("score").is_not_null())
     if churned.height == 0:
         return not_checked(
@@ -194,7 +194,7 @@ def accuracy_audit(scored: pl.DataFrame, params: Parameters) -> Check:
     return _rated("accuracy_audit", value, params.maintenance, detail, behind)
 
 
-def false_rate(scored: pl.DataFrame, params: Parameters) -> Check:
+def false_rate(scored: pl.DataFrame, params: Parameters) -> CheckResult:
     s = scored.filter(pl.col("score").is_not_null())
     retained, churned = s.filter(~pl.col("churned")), s.filter(pl.col("churned"))
     if s.height == 0:
@@ -235,7 +235,7 @@ def consecutive_red(history: pl.DataFrame | None, name: str, period: Period, cur
     return n
 
 
-def refinement_trigger(false_check: Check, history: pl.DataFrame | None, period: Period, m: Maintenance) -> Check:
+def refinement_trigger(false_check: CheckResult, history: pl.DataFrame | None, period: Period, m: Maintenance) -> CheckResult:
     if false_check.status == NOT_CHECKED:
         return not_checked("refinement_trigger", f"false positives/negatives not checked: {false_check.detail}",
                            action=NO_ACTION)
@@ -261,7 +261,7 @@ def missing_months(history: pl.DataFrame | None, period: Period, months: int) ->
 # ---------------------------------------------------------------------------- integrations
 
 
-def sync_failures(sync: pl.DataFrame, period: Period, m: Maintenance) -> Check:
+def sync_failures(sync: pl.DataFrame, period: Period, m: Maintenance) -> CheckResult:
     end = _end_moment(period)
     start = datetime.combine(period.start, time())
     in_period = sync.filter(pl.col("started_at") >= start, pl.col("started_at") < end)
@@ -291,7 +291,7 @@ def sync_failures(sync: pl.DataFrame, period: Period, m: Maintenance) -> Check:
     return _rated("sync_failures", value, m, detail, per)
 
 
-def sync_staleness(sync: pl.DataFrame, period: Period, m: Maintenance) -> Check:
+def sync_staleness(sync: pl.DataFrame, period: Period, m: Maintenance) -> CheckResult:
     end = _end_moment(period)
     seen = sync.filter(pl.col("started_at") < end, pl.col("started_at") >= end - timedelta(days=STALE_SOURCE_DAYS))
     if seen.height == 0:
@@ -329,7 +329,7 @@ def sync_staleness(sync: pl.DataFrame, period: Period, m: Maintenance) -> Check:
 # ---------------------------------------------------------------------------- CTAs, usage, coverage
 
 
-def cta_completion(ctas: pl.DataFrame, period: Period, m: Maintenance) -> Check:
+def cta_completion(ctas: pl.DataFrame, period: Period, m: Maintenance) -> CheckResult:
     due = ctas.filter(pl.col("due_at").is_between(period.start, period.end)).with_columns(
         on_time=pl.col("closed_at").is_not_null() & (pl.col("closed_at") <= pl.col("due_at"))
     )
@@ -371,7 +371,7 @@ def active_csms(team: pl.DataFrame, m: Maintenance) -> tuple[list[str], str]:
     return sorted(set(t["user"].to_list())), "every active team member (no role matches csm_roles)"
 
 
-def csm_active_share(logins: pl.DataFrame, team: pl.DataFrame, period: Period, m: Maintenance) -> Check:
+def csm_active_share(logins: pl.DataFrame, team: pl.DataFrame, period: Period, m: Maintenance) -> CheckResult:
     csms, chosen = active_csms(team, m)
     if not csms:
         return not_checked("csm_active_share", "the team export lists no active CSM",
@@ -396,7 +396,7 @@ def csm_active_share(logins: pl.DataFrame, team: pl.DataFrame, period: Period, m
 
 
 def unscored_accounts(accounts: pl.DataFrame, scores: pl.DataFrame, renewals: pl.DataFrame | None,
-                      period: Period, m: Maintenance) -> Check:
+                      period: Period, m: Maintenance) -> CheckResult:
     acc = accounts.unique("account_id", keep="first").filter(
         pl.col("account_id").is_not_null(),
         pl.col("created_at").is_null() | (pl.col("created_at") <= period.start),
@@ -437,7 +437,7 @@ def _weights_of(obj: Any) -> dict[str, float] | None:
     return out or None
 
 
-def recalibration(params: Parameters, weights_json: dict | None, period: Period) -> Check:
+def recalibration(params: Parameters, weights_json: dict | None, period: Period) -> CheckResult:
     if not period.closes_quarter:
         return not_checked("recalibration", f"quarterly check: runs in periods that close a quarter (next: {period.next_quarter_close.label})",
                            action=NO_ACTION)
@@ -516,11 +516,11 @@ def _unmapped(data, table: str, *columns: str) -> str | None:
 
 
 def evaluate(data, params: Parameters, period: Period, *, history: pl.DataFrame | None = None,
-             weights: dict | None = None) -> list[Check]:
+             weights: dict | None = None) -> list[CheckResult]:
     """Every check for the period. `history`: earlier periods' records (kit.io.history); `weights`:
     this run's weights.json (None if absent). Missing data makes a check "not checked", never an error."""
     m = params.maintenance
-    checks: list[Check] = []
+    checks: list[CheckResult] = []
     add = "add the CS platform's export of {} to the parameters' sources"
 
     why = _missing(data, "health_scores", "renewals")
@@ -559,11 +559,11 @@ def evaluate(data, params: Parameters, period: Period, *, history: pl.DataFrame 
 
 @dataclass
 class Result:
-    checks: list[Check]
+    checks: list[CheckResult]
     doc: dict  # maintenance.json
     trend: pl.DataFrame  # the earlier months' records with this one's (kit.io.history.trend)
 
-    def check(self, name: str) -> Check:
+    def check(self, name: str) -> CheckResult:
         return next(c for c in self.checks if c.name == name)
 
 
@@ -577,7 +577,7 @@ def run_for(ctx) -> Result:
     return Result(checks, doc, history.trend(past, doc))
 
 
-def report(period: Period, checks: list[Check]) -> dict:
+def report(period: Period, checks: list[CheckResult]) -> dict:
     """The maintenance.json document."""
     counts = {s: sum(c.status == s for c in checks) for s in (RED, AMBER, GREEN, NOT_CHECKED)}
     worst = max((c.status for c in checks), key=STATUS_RANK.get, default=NOT_CHECKED)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from kit import present
-from kit.analyses.maintenance import AMBER, GREEN, NOT_CHECKED, RED, Check
+from kit.analyses.maintenance import AMBER, GREEN, NOT_CHECKED, RED, CheckResult
 from kit.checks import CHECKS
 from kit.periods import Period
 
@@ -26,10 +26,10 @@ def format_threshold(threshold: dict | None, unit: str) -> str:
 
 
 def status_frame(checks: list) -> pl.DataFrame:
-    """One row per check (a Check or its maintenance.json record): title, status, value and
+    """One row per check (a CheckResult or its maintenance.json record): title, status, value and
     threshold in words, detail, and the action when the check needs one."""
 
-    recs = [c.to_dict() if isinstance(c, Check) else c for c in checks if isinstance(c, (Check, dict))]
+    recs = [c.to_dict() if isinstance(c, CheckResult) else c for c in checks if isinstance(c, (CheckResult, dict))]
     unit = [r.get("unit") or (CHECKS[r["name"]].unit if r.get("name") in CHECKS else "") for r in recs]
     bad = [r.get("status") in (AMBER, RED) for r in recs]
     return pl.DataFrame({
@@ -89,7 +89,7 @@ def trend_chart(trend: pl.DataFrame, name: str, unit: str):
     return (lines + points).resolve_scale(color="independent").properties(width=420, height=180, title=present.label(name))
 
 
-def summary_text(checks: list[Check], period: Period) -> str:
+def summary_text(checks: list[CheckResult], period: Period) -> str:
     """One paragraph for the top of the report: how many checks are red, amber, green."""
     by = {s: [c.title for c in checks if c.status == s] for s in (RED, AMBER, GREEN, NOT_CHECKED)}
     if by[RED]:
@@ -105,7 +105,7 @@ def summary_text(checks: list[Check], period: Period) -> str:
     return f"Period {period.label}. " + " ".join(parts)
 
 
-def show(check: Check, trend: pl.DataFrame, rows: int = 25) -> None:
+def show(check: CheckResult, trend: pl.DataFrame, rows: int = 25) -> None:
     """A check's section: status, what it measures, trend chart, and what is behind a failure."""
 
     what = CHECKS[check.name].measures

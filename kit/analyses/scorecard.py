@@ -81,7 +81,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from kit.analyses import scoring, split as timesplit, stats
+from kit.analyses import health_score, split as timesplit, stats
 from kit import catalog
 from kit.artefacts import write_json
 from kit.errors import KitError
@@ -163,7 +163,7 @@ def fit_tiers(x_all: np.ndarray, y: np.ndarray, fold: np.ndarray, direction: int
 
 
 def _points(x: np.ndarray, rule: dict) -> np.ndarray:
-    """Range score of each value (missing: the no-value score); the numpy twin of kit.analyses.scoring.tier_score."""
+    """Range score of each value (missing: the no-value score); the numpy twin of kit.analyses.health_score.tier_score."""
     idx = np.searchsorted(np.asarray(rule["cuts"], dtype=float), np.nan_to_num(x, nan=0.0), side="left")
     out = np.asarray(rule["scores"], dtype=float)[idx]
     return np.where(np.isnan(x), rule["missing"] if "missing" in rule else rule["missing_score"], out)
@@ -531,7 +531,7 @@ def band_fit(doc: dict, frame: pl.DataFrame, y: np.ndarray, fold: np.ndarray, se
     segment's card on that card's bands: the shares the back-test sets beside the same shares after the cut."""
     on = np.isin(fold, np.unique(fold)[-settings.band_blocks:])
     part = frame.filter(pl.Series(on))
-    scored = scoring.resolved(_scoreable(part), to_score(doc))
+    scored = health_score.resolved(_scoreable(part), to_score(doc))
     red_t = scored["red"].to_numpy() if "red" in scored.columns else doc["bands"]["red"]
     green_t = scored["green"].to_numpy() if "green" in scored.columns else doc["bands"]["green"]
     score, gone = scored["score"].to_numpy(), _events(y[on])
@@ -577,8 +577,8 @@ def bands_text(bands: dict) -> str:
 
 
 def cards(doc: dict) -> dict[str, dict]:
-    """Every card of a scorecard document: the overall card (scoring.DEFAULT_CARD) first, then each segment's."""
-    return {scoring.DEFAULT_CARD: doc, **(doc.get("segments") or {})} if doc.get("measures") else {}
+    """Every card of a scorecard document: the overall card (health_score.DEFAULT_CARD) first, then each segment's."""
+    return {health_score.DEFAULT_CARD: doc, **(doc.get("segments") or {})} if doc.get("measures") else {}
 
 
 def ranges_of(cuts: list[float], scores: list[float], bands: dict) -> list[dict[str, Any]]:
@@ -605,12 +605,12 @@ def _scoreable(frame: pl.DataFrame) -> pl.DataFrame:
 def points(card: dict, frame: pl.DataFrame) -> np.ndarray:
     """The composite score of one card for every row of a signals frame, computed by kit.analyses.scoring."""
     score = to_score({**card, "segments": {}})
-    return scoring.composite(scoring.components(_scoreable(frame), score), score)["score"].to_numpy()
+    return health_score.composite(health_score.components(_scoreable(frame), score), score)["score"].to_numpy()
 
 
 def resolved_points(doc: dict, frame: pl.DataFrame) -> np.ndarray:
     """Every row scored by its segment's card (the overall card where its segment has none), by kit.analyses.scoring."""
-    return scoring.resolved(_scoreable(frame), to_score(doc))["score"].to_numpy()
+    return health_score.resolved(_scoreable(frame), to_score(doc))["score"].to_numpy()
 
 
 # ---------------------------------------------------------------------------- the document as a score
@@ -684,7 +684,7 @@ def range_text(r: dict, signal: str | None = None) -> str:
 
 def applies_to(segment: str, doc: dict) -> str:
     """The resolver's criterion of a card, as a platform admin sets it."""
-    if segment != scoring.DEFAULT_CARD:
+    if segment != health_score.DEFAULT_CARD:
         return f"segment = {segment}"
     own = list(doc.get("segments") or {})
     return "every account" if not own else "every account whose segment has no card of its own (" + ", ".join(own) + " have one)"

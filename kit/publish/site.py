@@ -37,7 +37,7 @@ from typing import Any, Callable
 
 import yaml
 
-from kit import REPO, notebooks, present
+from kit import REPO, registry, present
 from kit.analyses import maintenance, maintenance_report, scorecard
 from kit.checks import CHECKS
 from kit import params as params_mod
@@ -481,7 +481,7 @@ def _write_config(ctx: _Ctx) -> None:
 
 
 def _write_notebook_pages(ctx: _Ctx) -> None:
-    for nb in (n for n in notebooks.NOTEBOOKS.values() if n.page):
+    for nb in (n for n in registry.NOTEBOOKS.values() if n.page):
         nb_file, page, title = nb.file, nb.page, nb.title
         found = ctx.reports.latest(nb_file)
         meta = {"title": title, "subtitle": f"{ctx.params.name}, period {found[0] if found else ctx.reports.selected}"}
@@ -495,7 +495,7 @@ def _write_notebook_pages(ctx: _Ctx) -> None:
 
 
 def _methodology_inputs(ctx: _Ctx) -> dict:
-    period, weights = ctx.json(notebooks.NOTEBOOKS["weights"].artefact)
+    period, weights = ctx.json(registry.NOTEBOOKS["weights"].artefact)
     card_period, card = ctx.json("scorecard.json")
     return dict(weights=weights, weights_period=period, card=card, card_period=card_period, schedule=_schedule(ctx))
 
@@ -524,7 +524,7 @@ def _write_documents(ctx: _Ctx, folder: Path) -> Path:
     if logo and not documents.logo_path(p).is_file():
         raise KitError(f"the logo file is missing: {documents.logo_path(p)}", where="publish.branding.logo",
                        fix="give the path of the client's logo (relative to the parameters file), or remove publish.branding.logo")
-    backtest_page = ctx.dest / notebooks.NOTEBOOKS["backtest"].page
+    backtest_page = ctx.dest / registry.NOTEBOOKS["backtest"].page
     backtest = documents.notebook_sections(backtest_page, saver("backtest")) if backtest_page.exists() else []
     audit_period, audit = ctx.json("audit.json")
     bt_period, bt = ctx.json("backtest.json")
@@ -538,7 +538,7 @@ def _write_documents(ctx: _Ctx, folder: Path) -> Path:
         headline=[documents.for_print(h) for h in headline(ctx, audit, audit_period, bt, bt_period)], bands=bands_text, logo=logo)}
     maint_page = ctx.dest / "maintenance" / f"{r.selected}.ipynb"
     if maint_page.exists():
-        _, maint = ctx.json(notebooks.MAINTENANCE.artefact)
+        _, maint = ctx.json(registry.MAINTENANCE.artefact)
         statuses = {str(c.get("name")): str(c.get("status")) for c in (maint or {}).get("checks") or [] if isinstance(c, dict)}
         trends = [documents.for_print(t) for t in trends_parts(ctx, saver("trends"), level="###", printed=True)]
         texts[documents.maintenance_document(r.selected)] = documents.maintenance_markdown(
@@ -580,7 +580,7 @@ def _write_home(ctx: _Ctx) -> None:
     p, r = ctx.params, ctx.reports
     audit_period, audit = ctx.json("audit.json")
     bt_period, backtest = ctx.json("backtest.json")
-    mt_period, maint = ctx.json(notebooks.MAINTENANCE.artefact)
+    mt_period, maint = ctx.json(registry.MAINTENANCE.artefact)
     parts = [front_matter({"title": p.name, "subtitle": f"Customer health: latest period {r.selected}"})]
     parts.append(
         f"This site documents the customer health score of **{esc(p.name)}**: how it is built "
@@ -642,11 +642,11 @@ def _write_maintenance(ctx: _Ctx) -> None:
     p, r = ctx.params, ctx.reports
     listed = 0
     for period in r.periods:
-        nb = r.root / period / notebooks.MAINTENANCE.file
-        if not nb.exists() or not r._ok(period, notebooks.MAINTENANCE.file):
+        nb = r.root / period / registry.MAINTENANCE.file
+        if not nb.exists() or not r._ok(period, registry.MAINTENANCE.file):
             continue
         per = Period.parse(period)
-        summary = _maintenance_summary(r.root / period / notebooks.MAINTENANCE.artefact)
+        summary = _maintenance_summary(r.root / period / registry.MAINTENANCE.artefact)
         meta = {
             "title": f"Maintenance report {per.start:%B %Y}",
             "subtitle": p.name,

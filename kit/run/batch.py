@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from kit import REPO, charts, notebooks
+from kit import REPO, charts, registry
 from kit import params as params_mod
 from kit.io import cache, history, locks
 from kit.run import export, losses, manifest
@@ -76,11 +76,11 @@ class ClientResult:
 
 def order(only: list[str] | None) -> list[str]:
     """Notebook names to run, in dependency order."""
-    names = list(only or notebooks.NAMES)
-    unknown = [n for n in names if n not in notebooks.NAMES]
+    names = list(only or registry.NAMES)
+    unknown = [n for n in names if n not in registry.NAMES]
     if unknown:
-        raise ParametersError(f"unknown notebook(s) {unknown}", where="--only", fix=f"choose from {', '.join(notebooks.NAMES)}")
-    return [n for n in notebooks.NAMES if n in names]
+        raise ParametersError(f"unknown notebook(s) {unknown}", where="--only", fix=f"choose from {', '.join(registry.NAMES)}")
+    return [n for n in registry.NAMES if n in names]
 
 
 @dataclass
@@ -246,10 +246,10 @@ def _start(client_root: Path, final: Path, per: Period, names: list[str]) -> tup
                 code="period_protected", fix=f"to rerun the period, make it writable first (chmod -R u+w {final}); or run another period",
             )
         tmp = client_root / f".tmp-{per.label}-{uuid.uuid4().hex[:8]}"
-        if final.exists() and set(names) != set(notebooks.NAMES):
+        if final.exists() and set(names) != set(registry.NAMES):
             shutil.copytree(final, tmp)  # a partial rerun keeps the other notebooks' outputs, and only theirs
             for name in names:
-                for f in notebooks.NOTEBOOKS[name].files:
+                for f in registry.NOTEBOOKS[name].files:
                     (tmp / f).unlink(missing_ok=True)
         else:
             tmp.mkdir()
@@ -338,8 +338,8 @@ def _keep_failed(tmp: Path, failed: Path) -> Path:
 def _warm_up(pending: list[str], notebooks_dir: Path, run_dir: Path, jobs: int, warm: dict, pool=None) -> dict:
     """Start the kernels of the next notebooks to run (kit.run.engine.WarmKernel), up to 2 x `jobs`
     kernels alive (`warm` holds those started already, running ones included); from `pool` first."""
-    for n in [n for n in pending if n not in warm and (notebooks_dir / notebooks.NOTEBOOKS[n].file).exists()][: max(0, 2 * max(1, jobs) - len(warm))]:
-        warm[n] = _kernel(notebooks_dir / notebooks.NOTEBOOKS[n].file, run_dir, pool)
+    for n in [n for n in pending if n not in warm and (notebooks_dir / registry.NOTEBOOKS[n].file).exists()][: max(0, 2 * max(1, jobs) - len(warm))]:
+        warm[n] = _kernel(notebooks_dir / registry.NOTEBOOKS[n].file, run_dir, pool)
     return warm
 
 
@@ -353,7 +353,7 @@ def _kernel(notebook: Path, run_dir: Path, pool=None):
 
 def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jobs: int, progress, warm: dict | None = None,
                  pool=None) -> list[NotebookResult]:
-    """Run notebooks after those they need (kit.notebooks), up to `jobs` at a time, each in a fresh kernel.
+    """Run notebooks after those they need (kit.registry), up to `jobs` at a time, each in a fresh kernel.
 
     Each notebook's kernel is started ahead (kit.run.engine.WarmKernel: imports done, nothing else)
     while earlier notebooks run (the first ones while the runner reads the data: `warm`), at most
@@ -372,10 +372,10 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
     jobs = max(1, jobs)
 
     def blocked(n):
-        return [d for d in notebooks.NOTEBOOKS[n].needs if d in results and results[d].status != "ok"]
+        return [d for d in registry.NOTEBOOKS[n].needs if d in results and results[d].status != "ok"]
 
     def ready(n):
-        return all(d in results or d not in names for d in notebooks.NOTEBOOKS[n].needs)
+        return all(d in results or d not in names for d in registry.NOTEBOOKS[n].needs)
 
     def skip(n):
         results[n] = NotebookResult(n, "skipped", error={"summary": f"skipped: {', '.join(blocked(n))} failed"})
@@ -384,7 +384,7 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
             _done_with(warm.pop(n), pool, used=False)
 
     def source(n):
-        return notebooks_dir / notebooks.NOTEBOOKS[n].file
+        return notebooks_dir / registry.NOTEBOOKS[n].file
 
     try:
         while pending or running:
@@ -397,7 +397,7 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
                 running.add(n)
                 progress(n, "start")
                 k = warm.pop(n, None) or _kernel(source(n), run_dir, pool)
-                args = (n, str(source(n)), str(run_dir / notebooks.NOTEBOOKS[n].file), parameters, str(run_dir / "logs" / f"{n}.log"))
+                args = (n, str(source(n)), str(run_dir / registry.NOTEBOOKS[n].file), parameters, str(run_dir / "logs" / f"{n}.log"))
                 k.on_done = lambda k, n=n: finished.put(n)
                 k.go(lambda km, args=args: execute(*args, km=km))
                 warm[n] = k

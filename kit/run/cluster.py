@@ -73,7 +73,7 @@ def run_all(
                 on_done and on_done(rs)
         except KeyboardInterrupt:
             client.cancel(list(futures))
-            from kit.run.report import err
+            from kit.run.console import err
 
             err.print("clients not started yet are cancelled; runs already on a worker finish there (each commits whole or is kept as failed)")
             raise

@@ -1,11 +1,11 @@
-"""The churn correlation report's pieces: charts, tables and the search in words (kit.analyses.weighting computes)."""
+"""The churn correlation report's pieces: charts, tables and the search in words (kit.analyses.weights computes)."""
 
 from __future__ import annotations
 
 import polars as pl
 
 from kit import catalog, present
-from kit.analyses.weighting import Result
+from kit.analyses.weights import Result
 
 
 # ---------------------------------------------------------------------------- charts (small frames, Altair)

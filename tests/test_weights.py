@@ -13,7 +13,7 @@ from scipy import stats
 
 from kit import demo, params
 from kit import catalog
-from kit.analyses import stats as kstats, weighting, weighting_report
+from kit.analyses import stats as kstats, weights, weights_report
 from kit.params import Weighting
 
 from .conftest import DEMO_PERIOD, REPO, write_params
@@ -28,7 +28,7 @@ def test_univariate_auc_is_read_in_the_healthy_direction():
     x = rng.integers(0, 6, 400).astype(float) + y  # many ties
     u = stats.mannwhitneyu(x[y], x[~y]).statistic
     # a healthy-when-higher signal is read as risk = -x
-    out = weighting.univariate(x, y.astype(float), +1)
+    out = weights.univariate(x, y.astype(float), +1)
     assert out["auc"] == pytest.approx(1 - u / (y.sum() * (~y).sum()), abs=1e-4)
 
 
@@ -40,7 +40,7 @@ def test_odds_ratio_hand_computed_two_by_two():
     log_or = math.log((a * d) / (b * c))
     se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
     sd = float(np.std(x, ddof=1))  # odds ratio per standard deviation of x
-    out = weighting.univariate(x, y, -1)
+    out = weights.univariate(x, y, -1)
     assert out["odds_ratio"] == pytest.approx(math.exp(log_or * sd), abs=1e-4)
     lo, hi = out["odds_ratio_ci"]
     assert lo == pytest.approx(math.exp((log_or - kstats.Z95 * se) * sd), abs=1e-4)
@@ -56,19 +56,19 @@ def test_component_weights_rule():
     coef = {"u1": -0.6, "u2": -0.2, "s1": 0.4, "wrong": 0.3, "t": -0.9}
     comps = {"u1": "usage", "u2": "usage", "s1": "support", "wrong": "usage", "t": "account"}
     dirs = {"u1": 1, "u2": 1, "s1": -1, "wrong": 1, "t": 1}
-    w = weighting.component_weights(coef, comps, dirs)
+    w = weights.component_weights(coef, comps, dirs)
     assert w == pytest.approx({"usage": 0.8 / 1.2, "support": 0.4 / 1.2})  # wrong sign and account group add nothing
-    assert weighting.rounded({"a": 1 / 3, "b": 1 / 3, "c": 1 / 3}) == {"a": 0.334, "b": 0.333, "c": 0.333}
+    assert weights.rounded({"a": 1 / 3, "b": 1 / 3, "c": 1 / 3}) == {"a": 0.334, "b": 0.333, "c": 0.333}
 
 
 def test_correlated_groups():
     c = np.array([[1, 0.9, 0.1, 0], [0.9, 1, 0.2, 0], [0.1, 0.2, 1, -0.7], [0, 0, -0.7, 1]])
-    assert weighting.correlated_groups(c, list("abcd"), 0.6) == [["a", "b"], ["c", "d"]]
+    assert weights.correlated_groups(c, list("abcd"), 0.6) == [["a", "b"], ["c", "d"]]
 
 
 def test_deciles_keep_ties_together():
     f = pl.DataFrame({"s": [0.0] * 50 + list(range(1, 51)), "churned": [1.0] * 50 + [0.0] * 50})
-    d = weighting.deciles(f, "s")
+    d = weights.deciles(f, "s")
     assert d["n"].sum() == 100
     assert d.filter(pl.col("low") == 0)["n"].to_list() == [50]  # every zero in one group
     assert d.filter(pl.col("low") == 0)["churn_rate"].item() == 1.0
@@ -98,7 +98,7 @@ def _current():
 
 def test_too_few_churn_events_is_a_message():
     f = _frame(events=8)
-    r = weighting.analyse_frame(f, ["tickets_90d", "latest_nps"], Weighting(bootstrap=0), _current())
+    r = weights.analyse_frame(f, ["tickets_90d", "latest_nps"], Weighting(bootstrap=0), _current())
     assert r.status == "insufficient_data"
     assert "at least 20" in r.messages[0] and "8 churned" in r.messages[0]
     assert not r.retained
@@ -109,7 +109,7 @@ def test_too_few_churn_events_is_a_message():
 
 def test_constant_signal_is_excluded_with_reason():
     f = _frame(contacts=np.full(600, 3.0))
-    r = weighting.analyse_frame(f, ["tickets_90d", "latest_nps", "contacts"], Weighting(bootstrap=0), _current())
+    r = weights.analyse_frame(f, ["tickets_90d", "latest_nps", "contacts"], Weighting(bootstrap=0), _current())
     s = r.signal("contacts")
     assert not s.retained and s.reason.startswith("constant")
     assert any("contacts is constant" in m for m in r.messages)
@@ -126,7 +126,7 @@ def test_non_converging_model_falls_back_and_says_so():
     # inside the analysis: a separating signal gets a message, not a traceback
     f = _frame(champion_present=None)
     f = f.with_columns((1 - pl.col("churned")).alias("champion_present"))
-    r = weighting.analyse_frame(f, ["tickets_90d", "champion_present"], Weighting(bootstrap=0), _current())
+    r = weights.analyse_frame(f, ["tickets_90d", "champion_present"], Weighting(bootstrap=0), _current())
     s = r.signal("champion_present")
     assert not s.retained and "did not converge" in s.reason
     assert any("champion_present" in m and "converge" in m for m in r.messages)
@@ -136,7 +136,7 @@ def test_segments_without_enough_events_use_overall_weights():
     f = _frame(n=900, events=90).with_columns(
         pl.when(pl.int_range(pl.len()) < 800).then(pl.lit("SMB")).otherwise(pl.lit("Enterprise")).alias("segment")
     )
-    r = weighting.analyse_frame(f, ["tickets_90d", "latest_nps"], Weighting(bootstrap=0, min_segment_churn_events=30), _current())
+    r = weights.analyse_frame(f, ["tickets_90d", "latest_nps"], Weighting(bootstrap=0, min_segment_churn_events=30), _current())
     assert r.segments == {}
     assert "at least 30 churn events" in r.segment_note and "Enterprise has" in r.segment_note
 
@@ -148,7 +148,7 @@ def test_segments_without_enough_events_use_overall_weights():
 def demo_result(demo_data, demo_params):
     p = demo_params.model_copy(deep=True)
     p.weighting.bootstrap = 40
-    return weighting.analyse(demo_data, p)
+    return weights.analyse(demo_data, p)
 
 
 def test_demo_planted_drivers_retained_and_noise_excluded(demo_result):
@@ -176,7 +176,7 @@ def test_demo_weights_sum_to_one_with_intervals(demo_result):
     assert demo_result.segments  # every demo segment has 30+ churn events
     for ws in demo_result.segments.values():
         assert sum(v["weight"] for v in ws.values()) == pytest.approx(1.0)
-    table = weighting_report.segment_table(demo_result)  # the notebook's per-segment view: component x segment
+    table = weights_report.segment_table(demo_result)  # the notebook's per-segment view: component x segment
     assert table.columns == ["component", *demo_result.segments]
     for seg, ws in demo_result.segments.items():
         got = dict(zip(table["component"], table[seg]))
@@ -201,7 +201,7 @@ def test_demo_univariate_figures_match_scipy(demo_result, demo_data, demo_params
 
 
 def test_fragment_validates_merged_into_demo_parameters(demo_result, demo_params):
-    frag = yaml.safe_load(weighting.yaml_fragment(demo_result, demo_params))
+    frag = yaml.safe_load(weights.yaml_fragment(demo_result, demo_params))
     comps = frag["score"]["components"]
     assert sum(c["weight"] for c in comps.values()) == pytest.approx(1.0, abs=1e-9)
     raw = yaml.safe_load((REPO / "parameters" / "demo.yml").read_text())
@@ -254,7 +254,7 @@ def test_without_renewals_the_run_says_not_available(demo_dir, tmp_path):
     pf = tmp_path / "demo.yml"
     pf.write_text(text[:start] + text[end:])
     ctx = notebook.setup(str(pf), DEMO_PERIOD, str(tmp_path / "run"))
-    result = weighting.run_for(ctx)
+    result = weights.run_for(ctx)
     assert result.status == "not_available"
     w = json.loads((tmp_path / "run" / "weights.json").read_text())
     assert w["status"] == "not_available" and "renewals" in w["reason"]

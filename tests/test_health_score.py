@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from kit.analyses import scoring
+from kit.analyses import health_score
 from kit.errors import KitError
 from kit.params import Bands, Component, Score
 
@@ -41,7 +41,7 @@ def test_percentile_within_segment_and_date_oriented_by_direction():
         ("d", D1, "ENT", 1.0, 0.9, 9.0, 5.0),  # alone in its segment: 50 on every signal
         ("a", D2, "SMB", 1.0, 0.9, 0.0, 1.0),  # another date: ranked among D2's accounts only
     ])
-    out = scoring.score(sig, config()).sort("account_id", "as_of")
+    out = health_score.score(sig, config()).sort("account_id", "as_of")
     got = {(r["account_id"], r["as_of"]): r for r in out.to_dicts()}
     # usage, D1 SMB: values .1 .5 .5 -> ranks 1, 2.5, 2.5 of n=3 -> 100*(r-.5)/3
     assert got[("a", D1)]["usage"] == pytest.approx(100 * 0.5 / 3)
@@ -65,20 +65,20 @@ def test_missing_component_reweights_and_is_counted():
         ("b", D1, "SMB", 1.0, 0.4, 1.0, None),
         ("c", D1, "SMB", 1.0, None, None, None),  # nothing -> no score, no band
     ])
-    out = scoring.score(sig, config()).sort("account_id")
+    out = health_score.score(sig, config()).sort("account_id")
     a, b, c = out.to_dicts()
     assert a["support"] is None and a["score"] == pytest.approx(a["usage"]) == pytest.approx(25.0)
     assert a["reweighted"] and a["components_present"] == 1
     assert b["score"] == pytest.approx(0.6 * 75 + 0.4 * 50) and not b["reweighted"]
     assert c["score"] is None and c["band"] is None and not c["reweighted"] and c["components_present"] == 0
-    s = scoring.summary(out)
+    s = health_score.summary(out)
     assert (s["reweighted"], s["unscored"], s["scored"]) == (1, 1, 2)
     assert s["bands"] == {"red": 1, "yellow": 1, "green": 0}  # 25 red, 65 yellow
 
 
 def test_signal_absent_from_frame_counts_as_missing():
     sig = frame([("a", D1, "SMB", 1.0, 0.2, 1.0, 3.0)]).drop("active_users_per_seat")
-    out = scoring.score(sig, config())
+    out = health_score.score(sig, config())
     assert out["usage"].to_list() == [None] and out["reweighted"].to_list() == [True]
     assert out["score"].to_list() == [50.0]
 
@@ -88,7 +88,7 @@ def test_thresholds_transform_linear_and_clipped():
                                   thresholds={"tickets_90d": (10, 0)})}  # 10 tickets scores 0, none scores 100
     sig = frame([("a", D1, None, 1.0, None, 2.5, None), ("b", D1, None, 1.0, None, 25.0, None),
                  ("c", D1, None, 1.0, None, -1.0, None)])
-    out = scoring.score(sig, config(components=comps)).sort("account_id")
+    out = health_score.score(sig, config(components=comps)).sort("account_id")
     assert out["support"].to_list() == [75.0, 0.0, 100.0]
     assert out["band"].to_list() == ["green", "red", "green"]
 
@@ -98,17 +98,17 @@ def test_band_edges():
                                   thresholds={"tickets_90d": (0, 100)})}
     vals = [59.999, 60, 74.999, 75]
     sig = frame([(f"a{i}", D1, "S", 1.0, None, v, None) for i, v in enumerate(vals)])
-    out = scoring.score(sig, config(components=comps, bands=Bands(red=60, green=75))).sort("account_id")
+    out = health_score.score(sig, config(components=comps, bands=Bands(red=60, green=75))).sort("account_id")
     assert out["band"].to_list() == ["red", "yellow", "yellow", "green"]
 
 
 def test_weights_override_rescaled_and_checked():
     sig = frame([("a", D1, "S", 1.0, 0.2, 1.0, None), ("b", D1, "S", 1.0, 0.4, 3.0, None)])
-    out = scoring.score(sig, config(), weights={"usage": 2, "support": 2}).sort("account_id")
+    out = health_score.score(sig, config(), weights={"usage": 2, "support": 2}).sort("account_id")
     a = out.row(0, named=True)
     assert a["score"] == pytest.approx(0.5 * a["usage"] + 0.5 * a["support"])
     with pytest.raises(KitError, match="unknown component"):
-        scoring.score(sig, config(), weights={"nps": 1})
+        health_score.score(sig, config(), weights={"nps": 1})
 
 
 def test_at_risk_needs_consecutive_weeks_and_trend_looks_back():
@@ -117,7 +117,7 @@ def test_at_risk_needs_consecutive_weeks_and_trend_looks_back():
     days = [D1 + timedelta(days=7 * k) for k in range(7)]
     values = [50, 70, 50, 55, None, 40, 45]  # runs below 60: [0], [2,3], [5,6] (the missing week breaks it)
     sig = frame([("a", d, "S", 1.0, None, v, None) for d, v in zip(days, values)])
-    out = scoring.score(sig, config(components=comps, at_risk_weeks=2, trend_days=14)).sort("as_of")
+    out = health_score.score(sig, config(components=comps, at_risk_weeks=2, trend_days=14)).sort("as_of")
     assert out["at_risk"].to_list() == [False, False, False, True, False, False, True]
     # trend: score minus the latest score dated 14+ days earlier (week k-2); none for the first two
     # weeks; week 4 has no score; week 6 looks back at week 4 (no score) -> the one before, week 3
@@ -127,4 +127,4 @@ def test_at_risk_needs_consecutive_weeks_and_trend_looks_back():
 def test_reserved_component_name_rejected():
     comps = {"score": Component(weight=1, signals=["tickets_90d"])}
     with pytest.raises(KitError, match="reserved"):
-        scoring.score(frame([("a", D1, "S", 1.0, 0.1, 1.0, 1.0)]), config(components=comps))
+        health_score.score(frame([("a", D1, "S", 1.0, 0.1, 1.0, 1.0)]), config(components=comps))
