@@ -11,6 +11,8 @@ import hashlib
 import re
 import sys
 
+from kit import status
+
 _READY = False
 
 PALETTE = {"red": "#d62728", "amber": "#ff9f1c", "yellow": "#f2c14e", "green": "#2ca02c", "grey": "#9e9e9e", "blue": "#1f77b4"}
@@ -79,8 +81,8 @@ def period_axis(**how):
 
 def status_scale():
     a = alt()
-    return a.Scale(domain=["green", "yellow", "amber", "red", "not checked"],
-                   range=[PALETTE["green"], PALETTE["yellow"], PALETTE["amber"], PALETTE["red"], PALETTE["grey"]])
+    words = [status.GREEN, status.YELLOW, status.AMBER, status.RED, status.NOT_CHECKED]
+    return a.Scale(domain=words, range=[PALETTE[w] if w != status.NOT_CHECKED else PALETTE["grey"] for w in words])
 
 
 def whole_axis(largest: float):

@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from kit import REPO, registry
+from kit import REPO, REPORTS, SITE, registry
 from kit.errors import KitError, Stopped
 
 DEMO_PARAMS = REPO / "parameters" / "demo.yml"
@@ -92,8 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     pub = sub.add_parser("publish", help="build a client's documentation site with Quarto into _site/<client>/")
     pub.add_argument("params", help="parameters file, e.g. parameters/acme.yml")
     pub.add_argument("--period", help="YYYY-MM (default: the latest completed run)")
-    pub.add_argument("--out", default=str(REPO / "reports"), help="reports root (default: reports/)")
-    pub.add_argument("--site", default=str(REPO / "_site"), help="sites root (default: _site/)")
+    pub.add_argument("--out", default=str(REPORTS), help="reports root (default: reports/)")
+    pub.add_argument("--site", default=str(SITE), help="sites root (default: _site/)")
     pub.add_argument("--documents", action="store_true", help=DOCUMENTS_HELP)
     pub.set_defaults(func=cmd_publish)
 
@@ -114,14 +114,14 @@ def _common_run_options(p: argparse.ArgumentParser, params_dir: bool = True) -> 
                    "(default: the last complete month)" if params_dir else "YYYY-MM: the demo's latest month (default: the last complete month)")
     p.add_argument("--only", nargs="+", choices=registry.NAMES, metavar="NAME", help=f"only these notebooks: {', '.join(registry.NAMES)}")
     p.add_argument("--jobs", type=int, default=1, help="parallel workers (clients with --all, else notebooks)")
-    p.add_argument("--out", default=str(REPO / "reports"), help="reports root (default: reports/)")
+    p.add_argument("--out", default=str(REPORTS), help="reports root (default: reports/)")
     if params_dir:
         p.add_argument("--params-dir", default=str(REPO / "parameters"), help="folder of parameters files for --all")
     p.add_argument("--notebooks", default=str(REPO / "notebooks"), help=argparse.SUPPRESS)
     p.add_argument("--accept-missing", action="store_true",
                    help="replace a period folder even where the new run has less (an input became empty or unusable)")
     p.add_argument("--publish", action="store_true", help="then build each successful client's site (see `publish`)")
-    p.add_argument("--site", default=str(REPO / "_site"), help="sites root for --publish (default: _site/)")
+    p.add_argument("--site", default=str(SITE), help="sites root for --publish (default: _site/)")
     p.add_argument("--documents", action="store_true", help="with --publish: " + DOCUMENTS_HELP)
 
 

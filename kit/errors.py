@@ -126,3 +126,10 @@ class KitErrors(KitError):
 
 class Stopped(KeyboardInterrupt):
     """SIGTERM (a scheduler stopping the batch), handled like Ctrl-C: clean up, then stop."""
+
+
+def first_line(what: object, limit: int = 300) -> str:
+    """The first non-blank line of a message or an exception, at most `limit` characters; an exception with no
+    message gives its type's name. What a summary, a manifest or a log line says of a failure."""
+    line = next((x.strip() for x in str(what).splitlines() if x.strip()), "")
+    return line[:limit] if line else (type(what).__name__ if isinstance(what, BaseException) else "")

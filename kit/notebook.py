@@ -15,7 +15,7 @@ from typing import Any
 
 from kit.artefacts import write_json
 from kit.io import cache
-from kit import REPO
+from kit import REPORTS
 from kit import params as params_mod
 from kit.io.load import ClientData
 from kit.periods import Period
@@ -56,7 +56,7 @@ class Context:
 def setup(params_path: str, period: str | None = None, run_dir: str | None = None) -> Context:
     per = Period.parse(period)
     params = params_mod.load(params_path).for_period(per.label)
-    out = Path(run_dir) if run_dir else REPO / "reports" / params.client / "_lab" / per.label
+    out = Path(run_dir) if run_dir else REPORTS / params.client / "_lab" / per.label
     out.mkdir(parents=True, exist_ok=True)
     return Context(params, per, out)
 

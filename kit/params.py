@@ -310,7 +310,7 @@ class Scorecard(Strict):
 class Search(Strict):
     """How the signal search chooses candidate signals on earlier renewals (kit.analyses.search)."""
 
-    windows: list[int] = Field([30, 60, 90, 180, 365], min_length=1, description="windows, in days before the as-of date, the family is built over")
+    windows: list[int] = Field(list(catalog.WINDOWS), min_length=1, description="windows, in days before the as-of date, the family is built over")
     max_candidates: int = Field(12, ge=1, description="at most this many candidate signals")
     duplicate_correlation: float = Field(
         0.8, gt=0, lt=1, description="candidates whose rank correlation exceeds this measure the same thing: the weaker is "

@@ -33,7 +33,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from kit import catalog, checks
+from kit import catalog, checks, status
 
 CSS_FILE = Path(__file__).with_name("present.css")
 # the site's icon: a green/amber/red health mark, drawn inline (no file to fetch from anywhere)
@@ -51,7 +51,7 @@ LABELS: dict[str, str] = {
     "sync_staleness_hours": "Hours since last successful sync",
     "recalibration_drift": "Weight drift",
     # statuses and bands
-    "red": "red", "amber": "amber", "yellow": "yellow", "green": "green", "not checked": "not checked",
+    **{w: w for w in status.WORDS},
     "status": "Status", "band": "Band", "worse": "Worse when",
     # back-test metrics (backtest.json) and candidate configurations
     "auc": "AUC",
@@ -221,7 +221,7 @@ UNITS = {"share": Unit("percent", 100, "%"), "count": Unit("count", 1, "count"),
          "months": Unit("months", 1, "months"), "weight": Unit("points", 100, "points")}
 NUMBER = Unit("number", 1, "")
 
-BADGE_STATUSES = ("red", "amber", "yellow", "green", "not checked")
+BADGE_STATUSES = status.WORDS
 # other statuses shown as badges, and the colour they take
 BADGE_COLOURS = {"good": "green", "fair": "amber", "poor": "red", "blocked": "red",
                  "critical": "red", "error": "amber", "warning": "yellow", "retained": "green",
@@ -340,6 +340,19 @@ def md(source: str) -> str:
 
 def _missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and not math.isfinite(v))
+
+
+def percent(x: float | None, decimals: int | None = 0) -> str:
+    """A share (0.25) as a percent in running text ('25%'), with `decimals` places; None: exactly the share, to 10
+    places (a cut of 0.5945 reads 59.45%, never a rounded 59.5%); a missing value: MISSING. Tables use `fmt`."""
+    if _missing(x):
+        return MISSING
+    return f"{round(100 * x, 10):g}%" if decimals is None else f"{100 * x:.{decimals}f}%"
+
+
+def percent_short(x: float | None) -> str:
+    """A share as a percent, whole when it is whole ('25%'), else with one decimal ('12.5%')."""
+    return percent(x, 0 if x is not None and x * 100 == round(x * 100) else 1)
 
 
 def fmt_values(values: Sequence[Any], kind: str | None) -> list[str]:

@@ -16,7 +16,7 @@ KIT = Path(kit.__file__).resolve().parent
 
 # layer of each module: the shared leaves, then the packages in the order of kit/__init__.py's docstring
 LEAVES = {"kit", "kit.errors", "kit.periods", "kit.catalog", "kit.checks", "kit.contract", "kit.uris", "kit.registry",
-          "kit.params", "kit.present", "kit.charts", "kit.artefacts"}
+          "kit.params", "kit.present", "kit.charts", "kit.artefacts", "kit.status"}
 PACKAGES = {"kit.io": 1, "kit.analyses": 2, "kit.publish": 3, "kit.run": 4}
 ENTRY = {"kit.notebook", "kit.cli", "kit.demo", "kit.__main__"}
 TOP = 5

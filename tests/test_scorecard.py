@@ -508,10 +508,10 @@ def test_the_back_test_judges_each_score_on_its_own_cards_bands():
     scores = pl.DataFrame(rows, schema={"account_id": pl.String, "date": pl.Date, "score": pl.Float64, "red": pl.Float64,
                                         "green": pl.Float64}, orient="row")
     renewals = pl.DataFrame({"account_id": ["x", "y"], "renewal_date": [r, r], "churned": [True, False], "arr_before": [1.0, 1.0]})
-    s = backtest.Settings(red=45, green=75, at_risk_weeks=2, lead_time_days=14, window_start_days=49, by_row=True)
+    s = backtest.Settings(red=45, green=75, at_risk_weeks=2, lead_time_days=14, window_start_days=49, window_end_days=0, by_row=True)
     t = {row["account_id"]: row for row in backtest.renewal_table(scores, renewals, s).to_dicts()}
     assert t["x"]["lead_band"] == "red" and t["y"]["lead_band"] == "yellow"
     assert t["x"]["first_flag"] == r - timedelta(days=42) and t["y"]["first_flag"] is None  # x below 60 from week 7 on
     flat = backtest.renewal_table(scores.drop("red", "green"), renewals, backtest.Settings(red=45, green=75, at_risk_weeks=2,
-                                                                                        lead_time_days=14, window_start_days=49))
+                                                                                        lead_time_days=14, window_start_days=49, window_end_days=0))
     assert flat["lead_band"].to_list() == ["yellow", "yellow"]  # one red threshold (45) for both

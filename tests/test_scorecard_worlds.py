@@ -23,12 +23,12 @@ from .conftest import DEMO_END, DEMO_PERIOD
 WORLDS = ("dominant", "segments_differ", "segments_alike")
 
 
-def _run(params_file: Path, run_dir: Path, *, weights: bool = True):
+def _run(params_file: Path, run_dir: Path, *, with_weights: bool = True):
     """The churn correlation and back-test notebooks' work, in this process: (backtest.json, scorecard.json, context)."""
     import kit.notebook as nb
 
     ctx = nb.setup(str(params_file), DEMO_PERIOD, str(run_dir))
-    if weights:
+    if with_weights:
         weights.run_for(ctx)
     res = backtest.run_for(ctx)
     return res.doc, scorecard.read(run_dir), ctx

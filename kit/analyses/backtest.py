@@ -52,7 +52,7 @@ from typing import Any
 import polars as pl
 
 from kit.analyses import scorecard, health_score, search, signals, split, stats, yardsticks
-from kit import catalog
+from kit import catalog, status
 from kit.errors import KitError
 from kit.params import Component, Parameters, Score
 
@@ -64,12 +64,14 @@ EXAMPLES = 5
 
 @dataclass(frozen=True)
 class Settings:
-    red: float = 60
-    green: float = 75
-    at_risk_weeks: int = 2
-    lead_time_days: int = 90
-    window_start_days: int = 365
-    window_end_days: int = 0
+    """What the back-test judges a score by; `Settings.of(params)` reads it from the parameters (whose fields hold the defaults)."""
+
+    red: float
+    green: float
+    at_risk_weeks: int
+    lead_time_days: int
+    window_start_days: int
+    window_end_days: int
     history_start: date | None = None  # first scoring date: windows opening before it are cut short
     by_row: bool = False  # each score carries its card's bands (columns red, green): a score with segment cards
 
@@ -142,7 +144,7 @@ def _at_threshold(raw: pl.DataFrame, s: Settings, i: int = 0) -> pl.DataFrame:
     red, green = (pl.col("_lead_red"), pl.col("_lead_green")) if s.by_row else (s.red, s.green)
     return raw.with_columns(
         pl.col("scores_in_window").fill_null(0),
-        health_score.band(pl.col("lead_score"), red, green).alias("lead_band"),
+        status.band(pl.col("lead_score"), red, green).alias("lead_band"),
         pl.col(f"_flag{i}").alias("first_flag"),
         (rd - pl.col(f"_flag{i}")).dt.total_days().alias("flag_lead_days"),
         full.alias("full_window"),
@@ -183,7 +185,7 @@ def metrics(table: pl.DataFrame, s: Settings) -> dict[str, Any]:
     out: dict[str, Any] = {"renewals": n, "churned": n_c, "retained": n_r, "churned_arr": arr_c, "retained_arr": arr_r}
 
     band_rows = {}
-    for b in health_score.BANDS:
+    for b in status.BANDS:
         m = bands == b
         k, kc = int(m.sum()), int((m & churned).sum())
         a, ac = float(arr.filter(m).sum()), float(arr.filter(m & churned).sum())
@@ -273,8 +275,8 @@ def segments(table: pl.DataFrame, s: Settings) -> pl.DataFrame:
         m = metrics(t.filter(pl.col("segment") == seg), s)
         rows.append({
             "segment": seg, "renewals": m["renewals"], "churned": m["churned"],
-            **{f"{b}_churn_rate": m["bands"][b]["churn_rate"] for b in health_score.BANDS},
-            **{f"{b}_renewals": m["bands"][b]["accounts"] for b in health_score.BANDS},
+            **{f"{b}_churn_rate": m["bands"][b]["churn_rate"] for b in status.BANDS},
+            **{f"{b}_renewals": m["bands"][b]["accounts"] for b in status.BANDS},
             "auc": m["auc"], "red_recall": m["red_recall"], "red_precision": m["red_precision"],
             "churned_green_share": m["churned_green_share"],
             "note": "no churn in this segment: AUC and recall not defined" if m["renewals"] and not m["churned"]
@@ -603,7 +605,7 @@ def _scores_table(per_config: dict[str, pl.DataFrame], configs: dict[str, Score]
               .with_columns(pl.lit(name).alias("config")) for name, sc in per_config.items()]
     if plat is not None:
         pb = params.platform_bands
-        frames.append(plat.with_columns(health_score.band(pl.col("score"), pb.red, pb.green).alias("band"), pl.lit(PLATFORM).alias("config")))
+        frames.append(plat.with_columns(status.band(pl.col("score"), pb.red, pb.green).alias("band"), pl.lit(PLATFORM).alias("config")))
     return pl.concat(frames, how="diagonal_relaxed").select("config", pl.exclude("config"))
 
 

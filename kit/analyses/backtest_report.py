@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from kit import status
 from kit.analyses import health_score
 from kit.analyses.backtest import CURRENT, EQUAL, PLATFORM, PROPOSED, SCORECARD, Result
 from kit.present import fmt, label
@@ -57,7 +58,7 @@ def cards(res: Result) -> list[tuple[str, dict]]:
     doc = res.scorecard or {}
     out = []
     for seg, card in scorecard.cards(doc).items():
-        if seg == scorecard.health_score.DEFAULT_CARD:
+        if seg == health_score.DEFAULT_CARD:
             out.append(("The overall card" + (f" (every account of {_others(doc)})" if doc.get("segments") else ""), card))
         else:
             out.append((f"The card of the {seg} segment", card))
@@ -174,7 +175,7 @@ def bands_frame(res: Result, part: str = "out_of_time") -> pl.DataFrame:
 
 def band_order_ok(m: dict) -> bool:
     """Red churns more than yellow, and yellow more than green (bands without renewals are skipped)."""
-    rates = [m["bands"][b]["churn_rate"] for b in health_score.BANDS if m["bands"][b]["churn_rate"] is not None]
+    rates = [m["bands"][b]["churn_rate"] for b in status.BANDS if m["bands"][b]["churn_rate"] is not None]
     return all(a > b for a, b in zip(rates, rates[1:]))
 
 
@@ -184,9 +185,9 @@ def calibration_chart(res: Result):
 
     alt = charts.alt()
     df = bands_frame(res).with_columns((pl.col("churn_rate") * 100).alias("churn rate %")).to_pandas()
-    color = alt.Scale(domain=list(health_score.BANDS), range=[charts.PALETTE[b] for b in health_score.BANDS])
+    color = alt.Scale(domain=list(status.BANDS), range=[charts.PALETTE[b] for b in status.BANDS])
     base = alt.Chart(df).encode(
-        x=alt.X("band:N", sort=list(health_score.BANDS), title=None),
+        x=alt.X("band:N", sort=list(status.BANDS), title=None),
         y=alt.Y("churn rate %:Q", title="churn rate at renewal (%)"),
     )
     bars = base.mark_bar().encode(color=alt.Color("band:N", scale=color, legend=None),

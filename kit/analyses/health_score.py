@@ -36,14 +36,13 @@ from typing import Mapping
 
 import polars as pl
 
-from kit import catalog
+from kit import catalog, status
 from kit.errors import KitError
 from kit.params import Component, Score, Tiers
 
 KEYS = ("account_id", "as_of")
 RESERVED = {"account_id", "as_of", "date", "segment", "arr", "score", "band", "reweighted", "components_present",
             "at_risk", "below_red", "run_max", "trend", "config"}
-BANDS = ("red", "yellow", "green")
 NO_SEGMENT = "(no segment)"
 DEFAULT_CARD = "default"  # the card of the accounts whose segment has none of its own
 GROUP = "_group"
@@ -152,7 +151,7 @@ def composite(comps: pl.DataFrame, config: Score, weights: Mapping[str, float] |
         score.cast(pl.Float64).alias("score"),
         ((wsum > 0) & (wsum < 1 - 1e-9)).alias("reweighted"),
         pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int32) for c in names]).alias("components_present"),
-    ).with_columns(band(pl.col("score"), config.bands.red, config.bands.green).alias("band"))
+    ).with_columns(status.band(pl.col("score"), config.bands.red, config.bands.green).alias("band"))
 
 
 def card(config: Score, segment: str | None = None) -> Score:
@@ -181,15 +180,6 @@ def resolved(signals: pl.DataFrame, config: Score) -> pl.DataFrame:
         parts.append(scored_part.with_columns(part["_row"], pl.lit(float(cfg.bands.red)).alias("red"),
                                               pl.lit(float(cfg.bands.green)).alias("green"), pl.lit(name).alias("card")))
     return pl.concat(parts, how="diagonal_relaxed").sort("_row").drop("_row")
-
-
-def band(score: pl.Expr, red: float | pl.Expr, green: float | pl.Expr) -> pl.Expr:
-    return (
-        pl.when(score.is_null()).then(None)
-        .when(score < red).then(pl.lit("red"))
-        .when(score >= green).then(pl.lit("green"))
-        .otherwise(pl.lit("yellow"))
-    )
 
 
 def at_risk(scored: pl.DataFrame, red: float | pl.Expr, weeks: int, *, date: str = "as_of") -> pl.DataFrame:
@@ -244,5 +234,5 @@ def summary(scored: pl.DataFrame) -> dict:
         "unscored": int(scored["score"].is_null().sum()),
         "reweighted": int(scored["reweighted"].sum()),
         "reweighted_share": (int(scored["reweighted"].sum()) / n) if n else None,
-        "bands": {b: int((scored["band"] == b).sum()) for b in BANDS},
+        "bands": {b: int((scored["band"] == b).sum()) for b in status.BANDS},
     }

@@ -45,13 +45,14 @@ from typing import Any
 import polars as pl
 
 from kit.checks import CHECKS, HIGHER, LOWER
-from kit.present import label
+from kit.present import label, percent_short
 from kit.io import history
 from kit.params import Limit, Maintenance, Parameters
 from kit.periods import Period
+from kit.status import AMBER, GREEN, NOT_CHECKED, RED
+from kit import status
 
-GREEN, AMBER, RED, NOT_CHECKED = "green", "amber", "red", "not checked"
-STATUS_RANK = {NOT_CHECKED: 0, GREEN: 1, AMBER: 2, RED: 3}
+STATUS_RANK = {s: rank for rank, s in enumerate(status.CHECK_STATUSES)}
 STALE_SOURCE_DAYS = 90  # a source absent from the sync log this long is no longer checked
 
 NO_ACTION = "No action: keep monitoring."
@@ -119,10 +120,6 @@ def not_checked(name: str, reason: str, action: str = "") -> CheckResult:
     return CheckResult(name, NOT_CHECKED, None, None, action or "Provide the missing data to enable this check.", reason)
 
 
-def _pct(x: float) -> str:
-    return f"{x:.0%}" if x * 100 == round(x * 100) else f"{x:.1%}"
-
-
 def _end_moment(period: Period) -> datetime:
     """The first instant after the period (period end date, 24:00)."""
     return datetime.combine(period.end + timedelta(days=1), time())
@@ -163,10 +160,7 @@ def scored_renewals(scores: pl.DataFrame, renewals: pl.DataFrame, period: Period
     return (
         ren.join(latest, on=["account_id", "renewal_date"], how="left")
         .with_columns(
-            band=pl.when(pl.col("score").is_null()).then(None)
-            .when(pl.col("score") >= bands.green).then(pl.lit("green"))
-            .when(pl.col("score") < bands.red).then(pl.lit("red"))
-            .otherwise(pl.lit("yellow"))
+            band=status.band(pl.col("score"), bands.red, bands.green)
         )
         .sort("renewal_date", "account_id")
     )
@@ -205,10 +199,10 @@ def false_rate(scored: pl.DataFrame, params: Parameters) -> CheckResult:
     parts, rates = [], []
     if retained.height:
         rates.append(fp.height / retained.height)
-        parts.append(f"false positives {fp.height} of {retained.height} renewing accounts scored red ({_pct(rates[-1])})")
+        parts.append(f"false positives {fp.height} of {retained.height} renewing accounts scored red ({percent_short(rates[-1])})")
     if churned.height:
         rates.append(fn.height / churned.height)
-        parts.append(f"false negatives {fn.height} of {churned.height} churned accounts not scored red ({_pct(rates[-1])})")
+        parts.append(f"false negatives {fn.height} of {churned.height} churned accounts not scored red ({percent_short(rates[-1])})")
     behind = pl.concat([
         fp.select(pl.lit("false positive").alias("kind"), "account_id", "renewal_date", "outcome", "score"),
         fn.select(pl.lit("false negative").alias("kind"), "account_id", "renewal_date", "outcome", "score"),
@@ -240,7 +234,7 @@ def refinement_trigger(false_check: CheckResult, history: pl.DataFrame | None, p
         return not_checked("refinement_trigger", f"false positives/negatives not checked: {false_check.detail}",
                            action=NO_ACTION)
     n = consecutive_red(history, "false_rate", period, false_check.status == RED)
-    detail = (f"false positives/negatives above {_pct(m.false_rate.red)} for {n} consecutive month(s); "
+    detail = (f"false positives/negatives above {percent_short(m.false_rate.red)} for {n} consecutive month(s); "
               f"the trigger fires at {m.consecutive_months}")
     gaps = missing_months(history, period, m.consecutive_months - 1)
     if gaps:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import polars as pl
 
 from kit import present
-from kit.analyses.maintenance import AMBER, GREEN, NOT_CHECKED, RED, CheckResult
+from kit.analyses.maintenance import CheckResult
+from kit.status import AMBER, GREEN, NOT_CHECKED, RED
 from kit.checks import CHECKS
 from kit.periods import Period
 

@@ -83,6 +83,7 @@ import polars as pl
 
 from kit.analyses import health_score, split as timesplit, stats
 from kit import catalog
+from kit import present, status
 from kit.artefacts import write_json
 from kit.errors import KitError
 from kit.params import Bands, Card, Component, Score, Scorecard, Tiers
@@ -372,7 +373,7 @@ def _share(flags: np.ndarray) -> float | None:
 
 
 def colour(score: float, bands: dict) -> str:
-    return "red" if score < bands["red"] else "green" if score >= bands["green"] else "yellow"
+    return status.band_of(score, bands["red"], bands["green"])
 
 
 # ---------------------------------------------------------------------------- one card
@@ -660,16 +661,12 @@ def _num(v: float) -> str:
     return f"{v:g}"
 
 
-def _percent(v: float) -> str:
-    return f"{round(100 * v, 10):g}%"  # exactly the cut (a cut of 0.5945 reads 59.45%, never a rounded 59.5%)
-
-
 def range_text(r: dict, signal: str | None = None) -> str:
     """A value range in words a platform rule takes: '<= 1.8', '> 1.8 and <= 2.3', '> 2.3', 'no value'. With a
     `signal` measured as a fraction (a relative change, a share), for people: '<= -0.33%' (the exports keep
     the fraction)."""
     s = catalog.signal(signal) if signal else None
-    num = _percent if s is not None and s.percent else _num
+    num = (lambda v: present.percent(v, None)) if s is not None and s.percent else _num  # exactly the cut
     lo, hi = r["above"], r["up_to"]
     if r.get("colour") == NO_VALUE:
         return NO_VALUE

@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from kit.io import database, layout
-from kit.errors import SourceError
+from kit.errors import SourceError, first_line
 from kit.io.layout import normalise_name
 from kit.io.notes import Note
 
@@ -128,7 +128,7 @@ def _read_file(table: str, path: Path, src) -> RawSource:
 def unreadable(where: str, e: Exception) -> SourceError:
     """An export that polars or fastexcel could not read: the file, the cause and the fix."""
     return SourceError(
-        f"cannot be read: {_first_line(e)}", where=where, code="unreadable",
+        f"cannot be read: {first_line(e)}", where=where, code="unreadable",
         fix="check the export opens in a spreadsheet; for CSV check the delimiter and encoding",
     )
 
@@ -274,7 +274,7 @@ def _checked(read: _Reading, frame: pl.LazyFrame, body: str | None, separator: s
         n, b = frame.select(pl.len(), _blank_row(names).sum()).collect(engine="streaming").row(0)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as e:
         if body is None:
-            raise read.malformed(f"cannot be parsed as CSV: {_first_line(e)}", "check the delimiter and the quoting of fields") from None
+            raise read.malformed(f"cannot be parsed as CSV: {first_line(e)}", "check the delimiter and the quoting of fields") from None
         return _tolerant(read, body, separator, top, names)
     read.rows, read.blank = int(n) - int(b or 0), int(b or 0)
     return frame
@@ -385,11 +385,6 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _first_line(e: Exception) -> str:
-    text = str(e).strip().splitlines()
-    return text[0] if text else type(e).__name__
 
 
 # ---------------------------------------------------------------------------- databases

@@ -42,7 +42,7 @@ from typing import Callable, Iterable
 import yaml
 
 import kit
-from kit import present
+from kit import present, status
 from kit.checks import CHECKS
 from kit.errors import KitError
 from kit.periods import Period
@@ -324,7 +324,7 @@ def maintenance_markdown(params, period: str, *, report: list[Section], statuses
     doc = maintenance_document(period)
     parts = cover(doc, params, period, logo=logo, first_page=False)
     parts += pick(report, "This month at a glance")
-    failing = [n for n in CHECKS if statuses.get(n) in ("red", "amber")]
+    failing = [n for n in CHECKS if statuses.get(n) in (status.RED, status.AMBER)]
     parts.append("## Checks that need action")
     if not failing:
         parts.append("No check is amber or red this month.")

@@ -37,19 +37,18 @@ from typing import Any, Callable
 
 import yaml
 
-from kit import REPO, registry, present
+from kit import REPO, REPORTS, SITE, present, registry
 from kit.analyses import maintenance, maintenance_report, scorecard
 from kit.checks import CHECKS
 from kit import params as params_mod
 from kit.errors import KitError
 from kit.io import history, locks
 from kit.periods import Period
+from kit import status
 from kit.publish import documents, methodology
 from kit.publish.methodology import esc, pct, table
 
 SHARED_CONFIG = REPO / "_quarto.yml"
-SITE = REPO / "_site"
-REPORTS = REPO / "reports"
 SOURCE_DIR = ".src"  # _site/.src/<client>/: the client's Quarto project source
 LOCK = ".render.lock"
 CSS = "kit.css"  # kit/present.css, linked by every page (format: html: css in _quarto.yml)
@@ -685,7 +684,7 @@ def _maintenance_summary(path: Path) -> str:
             counts[str(c.get("status", "?"))] = counts.get(str(c.get("status", "?")), 0) + 1
     if not counts:
         return "Monthly check of the health score and its inputs."
-    order = ["red", "amber", "yellow", "green"]
+    order = [w for w in status.WORDS if w != status.NOT_CHECKED]
     return f"{sum(counts.values())} checks: " + ", ".join(
         f"{counts[s]} {s}" for s in sorted(counts, key=lambda s: order.index(s) if s in order else 9)
     )

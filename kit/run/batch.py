@@ -17,16 +17,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from kit import REPO, charts, registry
+from kit import REPO, REPORTS, charts, registry
 from kit import params as params_mod
 from kit.io import cache, history, locks
 from kit.run import export, losses, manifest
-from kit.errors import KitError, ParametersError, RunError, Stopped
+from kit.errors import KitError, ParametersError, RunError, Stopped, first_line
 from kit.io.load import ClientData, earliest
 from kit.periods import Period
 
 NOTEBOOK_DIR = REPO / "notebooks"
-REPORTS = REPO / "reports"
 # What each notebook reads from others in the same run (weights.json feeds the back-test and the
 # quarterly recalibration check).
 
@@ -410,7 +409,7 @@ def _execute_all(names, notebooks_dir: Path, run_dir: Path, parameters: dict, jo
             try:
                 results[n] = k.result()
             except Exception as e:  # noqa: BLE001 - execute never raises; a crash of the thread is a failure
-                results[n] = NotebookResult(n, "failed", error={"summary": f"{type(e).__name__}: {_first_line(str(e))}"})
+                results[n] = NotebookResult(n, "failed", error={"summary": f"{type(e).__name__}: {first_line(str(e))}"})
             if k.kept:
                 _done_with(k, pool, used=results[n].status == "ok")
             progress(n, results[n].status)
@@ -464,10 +463,10 @@ def execute(name: str, source: str, target: str, parameters: dict, log_path: str
             "cell_index": e.cell_index,
             "ename": e.ename,
             "evalue": e.evalue,
-            "summary": f"cell {e.exec_count} raised {e.ename}: {_first_line(e.evalue)}",
+            "summary": f"cell {e.exec_count} raised {e.ename}: {first_line(e.evalue)}",
         }
     except Exception as e:  # kernel died, notebook missing, ...
-        error = {"summary": f"{type(e).__name__}: {_first_line(str(e))}"}
+        error = {"summary": f"{type(e).__name__}: {first_line(str(e))}"}
     finally:
         logger.removeHandler(handler)
         handler.close()
@@ -476,7 +475,7 @@ def execute(name: str, source: str, target: str, parameters: dict, log_path: str
         try:
             html = str(export.to_html(Path(target), Path(target).with_suffix(".html")))
         except Exception as e:  # an unexportable notebook must not hide the run's result
-            error = error or {"summary": f"HTML export failed: {_first_line(str(e))}"}
+            error = error or {"summary": f"HTML export failed: {first_line(str(e))}"}
     if error:
         with open(log_path, "a", encoding="utf-8") as f:
             f.write(f"\nFAILED: {error['summary']}\n")
@@ -485,10 +484,6 @@ def execute(name: str, source: str, target: str, parameters: dict, log_path: str
         target if Path(target).exists() else "", html, log_path, error,
     )
 
-
-def _first_line(text: str) -> str:
-    lines = [x for x in str(text).strip().splitlines() if x.strip()]
-    return lines[0][:300] if lines else ""
 
 
 # ---------------------------------------------------------------------------- all clients

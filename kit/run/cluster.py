@@ -24,10 +24,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from kit import REPORTS
 from kit.run import batch, manifest
 from kit.run.batch import ClientResult
 from kit.run.months import Month, run_months
-from kit.errors import RunError
+from kit.errors import RunError, first_line
 
 CONNECT_SECONDS = 10  # to reach the scheduler
 WORKER_SECONDS = 60  # for a first worker to join it
@@ -41,7 +42,7 @@ def run_all(
     months: list[Month],
     *,
     jobs: int = 1,
-    out: str | Path = batch.REPORTS,
+    out: str | Path = REPORTS,
     notebooks_dir: str | Path = batch.NOTEBOOK_DIR,
     on_start: Callable[[dict], None] | None = None,
     on_done: Callable[[list[ClientResult]], None] | None = None,
@@ -89,7 +90,7 @@ def connect(address: str):
     try:
         client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as e:
-        raise RunError(f"cannot reach the Dask scheduler ({_first_line(e)})", where=address, code="cluster_unreachable", fix=fix) from None
+        raise RunError(f"cannot reach the Dask scheduler ({first_line(e)})", where=address, code="cluster_unreachable", fix=fix) from None
     try:
         client.wait_for_workers(1, timeout=WORKER_SECONDS)
     except TimeoutError:
@@ -133,12 +134,12 @@ def _result(future, params_file: Path, months: list[Month], distributed) -> list
         return future.result()
     except distributed.KilledWorker as e:  # the scheduler's own limit (distributed.scheduler.allowed-failures)
         return _failed(str(params_file), months, RunError(
-            f"the scheduler gave up on it after losing the workers running it ({_first_line(e)})", where=str(params_file),
+            f"the scheduler gave up on it after losing the workers running it ({first_line(e)})", where=str(params_file),
             code="worker_lost", fix=LOST_FIX))
     except Exception as e:  # the task itself failed on its worker: the kit missing there, a bug
         hint = "install the kit on every worker (pip install -e '.[cluster]')" if isinstance(e, ImportError) else "see the worker's log"
         return _failed(str(params_file), months, RunError(
-            f"the run failed on its worker: {type(e).__name__}: {_first_line(e)}", where=str(params_file), code="worker_error", fix=hint))
+            f"the run failed on its worker: {type(e).__name__}: {first_line(e)}", where=str(params_file), code="worker_error", fix=hint))
 
 
 def _failed(params_path: str, months: list[Month], error: RunError) -> list[ClientResult]:
@@ -152,10 +153,6 @@ def _dask():
         raise RunError("Dask distributed is not installed", where="--cluster", code="cluster_unreachable",
                        fix="pip install -e '.[cluster]' (make setup installs it)") from None
     return distributed
-
-
-def _first_line(e: BaseException) -> str:
-    return batch._first_line(str(e)) or type(e).__name__
 
 
 @contextmanager

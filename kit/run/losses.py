@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kit.errors import first_line
+
 SKIPPED_FOLDERS = ("logs", ".cache")
 
 
@@ -84,7 +86,7 @@ def inputs_lost(old: Path, new: Path) -> list[str]:
         if now is None:
             out.append(f"{name} table: {was['rows']:,} records before, no longer in the parameters")
         elif now.get("error") or not now.get("rows"):
-            why = _first_line(now.get("error") or "") or "no records"
+            why = first_line(now.get("error") or "") or "no records"
             out.append(f"{name} table: {was['rows']:,} records before, now {now.get('rows') or 0:,} ({why})")
     return out
 
@@ -101,6 +103,3 @@ def _json(folder: Path, name: str) -> dict[str, Any]:
         return {}
     return doc if isinstance(doc, dict) else {}
 
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in str(text).splitlines() if line.strip()), "")

@@ -36,6 +36,7 @@ from typing import Callable
 
 import polars as pl
 
+from kit import REPORTS
 from kit import params as params_mod
 from kit.errors import KitError
 from kit.io import history, locks
@@ -63,7 +64,7 @@ def run_months(
     months: list[Month],
     *,
     jobs: int = 1,
-    out: str | Path = batch.REPORTS,
+    out: str | Path = REPORTS,
     notebooks_dir: str | Path = batch.NOTEBOOK_DIR,
     progress: Progress | None = None,
     command: str | None = None,
@@ -157,7 +158,7 @@ def run_all(
     months: list[Month],
     *,
     jobs: int = 1,
-    out: str | Path = batch.REPORTS,
+    out: str | Path = REPORTS,
     notebooks_dir: str | Path = batch.NOTEBOOK_DIR,
     on_done: Callable[[list[ClientResult]], None] | None = None,
     accept_missing: bool = False,
