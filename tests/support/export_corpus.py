@@ -57,7 +57,7 @@ import yaml
 from kit import contract
 
 VARIANTS = ("crm_en", "crm_de", "mixed")
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DEMO_PARAMS = REPO / "parameters" / "demo.yml"
 EXCEL_CREATED = datetime(2026, 11, 2, 9, 0, 0)  # workbook metadata: fixed, so the bytes are the same every time
 

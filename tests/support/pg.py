@@ -252,7 +252,7 @@ def bench(data_dir: str = "data/demo", runs: int = 7) -> dict:
 
     from kit import params as params_mod
 
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     sys.path.insert(0, str(repo / "tests"))
     from conftest import write_params
 
