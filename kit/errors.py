@@ -57,6 +57,7 @@ class Reason(StrEnum):
     PERIOD_PROTECTED = "period_protected"  # the period folder is read-only: it is kept as it is
     WOULD_LOSE_RESULTS = "would_lose_results"  # a rerun would replace a period folder with one that has less
     INTERRUPTED = "interrupted"
+    ARTEFACT_OUTDATED = "artefact_outdated"  # a result file lacks a key its readers rely on (an older kit wrote it)
     # runs on a Dask cluster (kit.run.cluster)
     CLUSTER_UNREACHABLE = "cluster_unreachable"  # no scheduler at the address, no worker, or Dask not installed
     WORKER_LOST = "worker_lost"  # the workers running a client were lost mid-run twice

@@ -28,16 +28,26 @@ class Notebook:
         return (self.file, self.file.replace(".ipynb", ".html"), f"logs/{self.name}.log", self.artefact, *self.writes)
 
 
+# every file a run writes, named once; the analyses, the runner and publishing take the names from here
+AUDIT_JSON, AUDIT_FAILURES = "audit.json", "audit_failures.csv"
+WEIGHTS_JSON, PROPOSED_WEIGHTS = "weights.json", "proposed_weights.yml"
+BACKTEST_JSON, SCORES = "backtest.json", "scores.parquet"
+SCORECARD_JSON, PROPOSED_SCORECARD = "scorecard.json", "proposed_scorecard.yml"
+GAINSIGHT_CSV, CHURNZERO_CSV = "scorecard_gainsight.csv", "scorecard_churnzero.csv"
+MAINTENANCE_JSON = "maintenance.json"
+MANIFEST = "manifest.json"  # the run's record in each period folder (kit.run.manifest)
+HISTORY = "history.parquet"  # the client's maintenance history, reports/<client>/ (kit.io.history)
+
 NOTEBOOKS: dict[str, Notebook] = {
     n.name: n
     for n in (
-        Notebook("audit", "01_audit.ipynb", (), "audit.json", "reports/audit.ipynb", "Data audit", ("audit_failures.csv",)),
-        Notebook("weights", "02_weights.ipynb", (), "weights.json", "reports/weights.ipynb", "Weighting evidence",
-                 ("proposed_weights.yml",)),
-        Notebook("backtest", "03_backtest.ipynb", ("weights",), "backtest.json", "reports/backtest.ipynb", "Back-test",
-                 ("scores.parquet", "scorecard.json", "proposed_scorecard.yml", "scorecard_gainsight.csv", "scorecard_churnzero.csv")),
-        Notebook("maintenance", "04_maintenance.ipynb", ("weights",), "maintenance.json", None, "Maintenance"),
+        Notebook("audit", "01_audit.ipynb", (), AUDIT_JSON, "reports/audit.ipynb", "Data audit", (AUDIT_FAILURES,)),
+        Notebook("weights", "02_weights.ipynb", (), WEIGHTS_JSON, "reports/weights.ipynb", "Weighting evidence",
+                 (PROPOSED_WEIGHTS,)),
+        Notebook("backtest", "03_backtest.ipynb", ("weights",), BACKTEST_JSON, "reports/backtest.ipynb", "Back-test",
+                 (SCORES, SCORECARD_JSON, PROPOSED_SCORECARD, GAINSIGHT_CSV, CHURNZERO_CSV)),
+        Notebook("maintenance", "04_maintenance.ipynb", ("weights",), MAINTENANCE_JSON, None, "Maintenance"),
     )
 }
 NAMES = tuple(NOTEBOOKS)
-MAINTENANCE = NOTEBOOKS["maintenance"]
+AUDIT, WEIGHTS, BACKTEST, MAINTENANCE = (NOTEBOOKS[n] for n in NAMES)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import polars as pl
@@ -21,11 +20,11 @@ def report(period: str, **statuses_values) -> dict:
     return mt.report(Period.parse(period), checks)
 
 
-def write(folder: Path, doc: dict) -> Path:
+def write(folder: Path, doc: dict) -> dict:
+    """The report written into its period folder and read back, as the runner records it."""
     folder.mkdir(parents=True, exist_ok=True)
-    p = folder / "maintenance.json"
-    p.write_text(json.dumps(doc))
-    return p
+    mt.MaintenanceDocument(doc).write(folder)
+    return mt.MaintenanceDocument.read(folder).doc
 
 
 def test_record_appends_one_row_per_check_per_period(tmp_path):
@@ -110,10 +109,10 @@ def test_client_root_of_batch_and_lab_runs(tmp_path):
     assert history.client_root(tmp_path / "demo" / "_lab" / "2026-10") == (tmp_path / "demo").resolve()
 
 
-def _record_after(barrier, root: str, report_path: str) -> None:
+def _record_after(barrier, root: str, report: dict) -> None:
     barrier.wait()
     for _ in range(5):  # each process rewrites the history several times, as reruns would
-        history.record(root, report_path)
+        history.record(root, report)
 
 
 def test_runs_finishing_together_all_land_in_the_history(tmp_path):
@@ -121,7 +120,7 @@ def test_runs_finishing_together_all_land_in_the_history(tmp_path):
 
     root = tmp_path / "acme"
     periods = [f"2026-{m:02d}" for m in range(1, 7)]
-    paths = [str(write(root / p, report(p, false_rate=("red", 0.3), sync_failures=("green", 0)))) for p in periods]
+    paths = [write(root / p, report(p, false_rate=("red", 0.3), sync_failures=("green", 0))) for p in periods]
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Manager().Barrier(len(paths))
     procs = [ctx.Process(target=_record_after, args=(barrier, str(root), p)) for p in paths]

@@ -75,8 +75,9 @@ def write_period(root: Path, client: str, period: str, marker: str, *, artefacts
         manifest["notebooks"][n] = {"name": n, "status": "ok", "notebook": files[n]}
     (folder / "manifest.json").write_text(json.dumps(manifest))
     if artefacts:
-        (folder / "audit.json").write_text(json.dumps({"score": 82.5, "dimensions": {}, "findings": []}))
+        (folder / "audit.json").write_text(json.dumps({"score": 82.5, "dimensions": {}, "findings": [], "period": period, "tables": {}}))
         (folder / "weights.json").write_text(json.dumps({
+            "status": "ok", "reason": None, "period": period, "search": None, "current_weights": {},
             "signals": {"latest_nps": {"component": "sentiment", "point_biserial": -0.31, "p_value": 0.001, "auc": 0.68}},
             "proposed_weights": {
                 "usage": {"weight": 0.40, "ci_low": 0.31, "ci_high": 0.49},
@@ -89,7 +90,7 @@ def write_period(root: Path, client: str, period: str, marker: str, *, artefacts
         (folder / "backtest.json").write_text(json.dumps({
             "configs": {"current": {"auc": 0.7712, "churned_green_share": 0.125},
                         "proposed": {"auc": 0.8123, "churned_green_share": 0.08}},
-            "best": "proposed",
+            "best": "proposed", "available": True, "as_of": f"{period}-28", "bands": {"red": 60, "green": 75},
         }))
         (folder / "maintenance.json").write_text(json.dumps({"period": period, "checks": [
             {"name": "cta_completion", "title": "CTA completion rate", "status": "red", "value": 0.52, "unit": "share",

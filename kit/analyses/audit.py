@@ -18,14 +18,15 @@ the `checks` list in audit.json):
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from kit import contract
+from kit import contract, registry
+from kit.artefacts import Document
+from kit.errors import KitError
 from kit.analyses.audit_checks import RECORD_COLUMNS, SEVERITIES, Auditor, AuditCheck
 from kit.io.load import ClientData
 
@@ -192,21 +193,31 @@ def evaluate(data: ClientData, as_of: date, *, period: str = "", previous: dict 
     )
 
 
+class AuditDocument(Document):
+    """audit.json: `AuditResult.to_json()`, read by the next period's audit, reruns and the site."""
+
+    FILE = registry.AUDIT_JSON
+    REQUIRED = ("period", "tables")  # what the next audit and a rerun compare; the site reads the rest where present
+
+    @property
+    def tables(self) -> dict[str, dict]:
+        return self.doc["tables"]
+
+
 def previous_audit(run_dir: Path, period) -> dict | None:
-    """The previous period's audit.json next to this run (batch layout: <client>/<period>/audit.json)."""
-    path = Path(run_dir).parent / period.previous().label / "audit.json"
-    if not path.exists():
-        return None
+    """The previous period's audit.json next to this run (batch layout: <client>/<period>/audit.json); one that
+    cannot be read counts as none (the audit then has nothing to compare with)."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        found = AuditDocument.read(Path(run_dir).parent / period.previous().label)
+    except KitError:
         return None
+    return found.doc if found else None
 
 
 def write(result: AuditResult, ctx) -> dict[str, Path]:
     """audit.json and audit_failures.csv in the run folder."""
-    paths = {"json": ctx.write_json("audit.json", result.to_json())}
-    csv = ctx.path("audit_failures.csv")
+    paths = {"json": AuditDocument(result.to_json()).write(ctx.run_dir)}
+    csv = ctx.path(registry.AUDIT_FAILURES)
     result.failures().write_csv(csv)
     paths["csv"] = csv
     return paths

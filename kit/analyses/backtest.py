@@ -52,7 +52,9 @@ from typing import Any
 import polars as pl
 
 from kit.analyses import scorecard, health_score, search, signals, split, stats, yardsticks
-from kit import catalog, status
+from kit import catalog, registry, status
+from kit.analyses.weights import WeightsDocument
+from kit.artefacts import Document
 from kit.errors import KitError
 from kit.params import Component, Parameters, Score
 
@@ -552,10 +554,32 @@ def card_signals(data, sig: pl.DataFrame, cfg: Score) -> pl.DataFrame:
     return sig.join(built, on=["account_id", "as_of"], how="left", maintain_order="left")
 
 
+def _weights_doc(ctx) -> dict | None:
+    """This period's weights.json, as the churn correlation notebook wrote it (None before it has run)."""
+    found = WeightsDocument.read(ctx.run_dir)
+    return found.doc if found else None
+
+
+class BacktestDocument(Document):
+    """backtest.json: every candidate's metrics, the reference models, the comparison and the segment cards; read
+    by reruns and the site."""
+
+    FILE = registry.BACKTEST_JSON
+    REQUIRED = ("available", "configs", "best", "as_of", "bands")
+
+    @property
+    def available(self) -> bool:
+        return bool(self.doc["available"])
+
+    @property
+    def configs(self) -> dict[str, dict]:
+        return self.doc["configs"] or {}
+
+
 def searched(ctx, renewals: pl.DataFrame, cut: date) -> search.Result:
     """The signal search of this period: the churn correlation notebook's (weights.json) when it was run with
     the same settings and cut, else run here on the same renewals."""
-    stored = (ctx.read_json("weights.json") or {}).get("search")
+    stored = (_weights_doc(ctx) or {}).get("search")
     if stored and stored.get("settings") == search.settings_of(ctx.params, cut):
         return search.Result.from_json(stored)
     points = signals.renewal_points(ctx.data, ctx.params.lead_time_days, ctx.params.weighting.contraction_as_churn, until=ctx.as_of)
@@ -618,7 +642,7 @@ def run_for(ctx) -> Result:
             "bands": {"red": s.red, "green": s.green}, "at_risk_weeks": s.at_risk_weeks}
 
     def unavailable(reason: str) -> Result:
-        ctx.write_json("backtest.json", {**base, "available": False, "reason": reason, "configs": {}, "best": None})
+        BacktestDocument({**base, "available": False, "reason": reason, "configs": {}, "best": None}).write(ctx.run_dir)
         return Result(False, reason)
 
     if not data.has("renewals"):
@@ -641,7 +665,7 @@ def run_for(ctx) -> Result:
     cut = split.cut_date(renewals["renewal_date"], params.scorecard.test_share)
     found = searched(ctx, renewals, cut)
     # every candidate scored at the same weekly points from the same signals
-    configs, notes = candidates(params, ctx.read_json("weights.json"))
+    configs, notes = candidates(params, _weights_doc(ctx))
     sig = signal_frame(data, points, configs, found.chosen)
     per_config = score_configs(sig, configs)
     # the scorecard: fitted before the cut, read back from disk, scored like every other candidate
@@ -688,8 +712,8 @@ def run_for(ctx) -> Result:
         "edge_cases": edge_cases(ev["tables"][CURRENT], points["account_id"].unique(), renewals, seg_current),
     }
     scores = _scores_table(per_config, configs, plat, params)
-    ctx.write_json("backtest.json", doc)
-    scores.write_parquet(ctx.path("scores.parquet"), compression="lz4")
+    BacktestDocument(doc).write(ctx.run_dir)
+    scores.write_parquet(ctx.path(registry.SCORES), compression="lz4")
     return Result(True, "", doc, scores, ev["tables"], ev["sweeps"], ev["segments"], sc_doc)
 
 

@@ -44,6 +44,9 @@ from typing import Any
 
 import polars as pl
 
+from kit import registry
+from kit.analyses.weights import WeightsDocument
+from kit.artefacts import Document
 from kit.checks import CHECKS, HIGHER, LOWER
 from kit.present import label, percent_short
 from kit.io import history
@@ -561,13 +564,26 @@ class Result:
         return next(c for c in self.checks if c.name == name)
 
 
+class MaintenanceDocument(Document):
+    """maintenance.json (`report`): the period's checks; read by the runner (into the history), reruns and the site."""
+
+    FILE = registry.MAINTENANCE_JSON
+    REQUIRED = ("period", "checks")  # what the history, a rerun and the site read
+    RECORDS = {"checks": ("name", "status")}
+
+    @property
+    def checks(self) -> list[dict[str, Any]]:
+        return self.doc["checks"]
+
+
 def run_for(ctx) -> Result:
     """The notebook's one call: every check of ctx's period, judged with the history of the earlier months;
     writes maintenance.json (the runner records it in the history once the run is committed)."""
     past = history.read(history.client_root(ctx.run_dir), before=ctx.period.label)
-    checks = evaluate(ctx.data, ctx.params, ctx.period, history=past, weights=ctx.read_json("weights.json"))
+    weights = WeightsDocument.read(ctx.run_dir)
+    checks = evaluate(ctx.data, ctx.params, ctx.period, history=past, weights=weights.doc if weights else None)
     doc = report(ctx.period, checks)
-    ctx.write_json("maintenance.json", doc)
+    MaintenanceDocument(doc).write(ctx.run_dir)
     return Result(checks, doc, history.trend(past, doc))
 
 

@@ -83,12 +83,12 @@ import polars as pl
 
 from kit.analyses import health_score, split as timesplit, stats
 from kit import catalog
-from kit import present, status
+from kit import present, registry, status
 from kit.artefacts import write_json
 from kit.errors import KitError
 from kit.params import Bands, Card, Component, Score, Scorecard, Tiers
 
-FILE = "scorecard.json"
+FILE = registry.SCORECARD_JSON
 NO_GREEN = 101  # the green threshold of a card whose scores single out no healthy group: nothing is green
 SEGMENT_Z = 2.0  # a segment's own card must beat the overall card by this many standard errors (one-sided, about 97.5%)
 NO_VALUE = "no value"
@@ -644,9 +644,9 @@ def write(doc: dict, folder: Path) -> Path:
     """scorecard.json, scorecard_gainsight.csv, scorecard_churnzero.csv and proposed_scorecard.yml."""
     path = write_json(folder / FILE, doc)
     if doc.get("measures"):
-        gainsight(doc).write_csv(folder / "scorecard_gainsight.csv")
-        churnzero(doc).write_csv(folder / "scorecard_churnzero.csv")
-        (folder / "proposed_scorecard.yml").write_text(yaml_block(doc), encoding="utf-8")
+        gainsight(doc).write_csv(folder / registry.GAINSIGHT_CSV)
+        churnzero(doc).write_csv(folder / registry.CHURNZERO_CSV)
+        (folder / registry.PROPOSED_SCORECARD).write_text(yaml_block(doc), encoding="utf-8")
     return path
 
 

@@ -34,7 +34,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import polars as pl
 
-from kit import catalog
+from kit import catalog, registry
+from kit.artefacts import Document
 from kit.analyses import search, signals as sig, split
 from kit.analyses.stats import EVENT_CUT, Z95, Fit, correlated_groups, logistic, point_biserial, univariate, vif
 from kit.params import Parameters, Weighting
@@ -485,6 +486,22 @@ def unavailable(params: Parameters, reason: str) -> Result:
     )
 
 
+class WeightsDocument(Document):
+    """weights.json: `Result.to_json()` with the run's client, period, as-of day and lead time; read by the back-test,
+    the maintenance check, reruns and the site."""
+
+    FILE = registry.WEIGHTS_JSON
+    REQUIRED = ("status", "reason", "proposed_weights", "current_weights", "signals", "search", "period")
+
+    @property
+    def ok(self) -> bool:
+        return self.doc["status"] == "ok"
+
+    @property
+    def reason(self) -> str | None:
+        return self.doc["reason"]
+
+
 def run_for(ctx) -> Result:
     """The notebook's one call: analyse the client's renewals up to the period end, write the artefacts.
 
@@ -498,6 +515,6 @@ def run_for(ctx) -> Result:
         result = unavailable(ctx.params, e.message)
     out = result.to_json()
     out.update(client=ctx.params.client, period=ctx.period.label, as_of=ctx.as_of.isoformat(), lead_time_days=ctx.params.lead_time_days)
-    ctx.write_json("weights.json", out)
-    (ctx.run_dir / "proposed_weights.yml").write_text(yaml_fragment(result, ctx.params), encoding="utf-8")
+    WeightsDocument(out).write(ctx.run_dir)
+    (ctx.run_dir / registry.PROPOSED_WEIGHTS).write_text(yaml_fragment(result, ctx.params), encoding="utf-8")
     return result

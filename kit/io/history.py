@@ -9,7 +9,6 @@ Writes go to a temporary file that replaces the history atomically, under a lock
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from datetime import datetime, timezone
@@ -17,9 +16,9 @@ from pathlib import Path
 
 import polars as pl
 
+from kit import registry
 from kit.io import locks
 
-FILE = "history.parquet"
 SCHEMA = {
     "period": pl.String,
     "name": pl.String,
@@ -36,7 +35,7 @@ SCHEMA = {
 
 
 def path(client_root: str | Path) -> Path:
-    return Path(client_root) / FILE
+    return Path(client_root) / registry.HISTORY
 
 
 def client_root(run_dir: str | Path) -> Path:
@@ -94,11 +93,10 @@ def write(client_root: str | Path, history: pl.DataFrame) -> Path:
     return p
 
 
-def record(client_root: str | Path, maintenance_json: str | Path) -> Path:
-    """Record a committed run's maintenance.json into the client's history (replacing its period).
-    Read, update and write happen under a lock, so two runs of one client finishing together both
-    land (neither overwrites the other's period)."""
-    report = json.loads(Path(maintenance_json).read_text())
+def record(client_root: str | Path, report: dict) -> Path:
+    """Record a committed run's maintenance report (its maintenance.json, read by the runner) into the client's
+    history, replacing its period. Read, update and write happen under a lock, so two runs of one client finishing
+    together both land (neither overwrites the other's period)."""
     with locks.client(client_root):
         return write(client_root, upsert(read(client_root), rows(report)))
 

@@ -39,6 +39,11 @@ import yaml
 
 from kit import REPO, REPORTS, SITE, present, registry
 from kit.analyses import maintenance, maintenance_report, scorecard
+from kit.analyses.audit import AuditDocument
+from kit.analyses.backtest import BacktestDocument
+from kit.analyses.maintenance import MaintenanceDocument
+from kit.analyses.weights import WeightsDocument
+from kit.artefacts import D, Document
 from kit.checks import CHECKS
 from kit import params as params_mod
 from kit.errors import KitError
@@ -152,7 +157,7 @@ def report_periods(client_reports: Path) -> list[str]:
         return []
     return sorted(
         p.name for p in client_reports.iterdir()
-        if p.is_dir() and PERIOD_DIR.match(p.name) and (p / "manifest.json").exists()
+        if p.is_dir() and PERIOD_DIR.match(p.name) and (p / registry.MANIFEST).exists()
     )
 
 
@@ -180,12 +185,18 @@ class Reports:
         except (OSError, ValueError):
             return found[0], None
 
+    def document(self, kind: type[D]) -> tuple[str | None, D | None]:
+        """A notebook's result (kit.artefacts.Document) of the newest period that has it. One an older kit wrote,
+        lacking a key the site reads, raises a KitError naming the file and the key."""
+        found = self.latest(kind.FILE)
+        return (found[0], kind.read(found[1].parent)) if found else (None, None)
+
     def _ok(self, period: str, name: str) -> bool:
         """A notebook is published only if the run recorded it as ok (when the manifest says)."""
         if not name.endswith(".ipynb"):
             return True
         try:
-            m = json.loads((self.root / period / "manifest.json").read_text())
+            m = json.loads((self.root / period / registry.MANIFEST).read_text())
         except (OSError, ValueError):
             return True
         for entry in (m.get("notebooks") or {}).values():
@@ -405,6 +416,11 @@ class _Ctx:
         period, data = self.reports.json(name)
         return period, self.scrub.obj(data)
 
+    def document(self, kind: type[Document]) -> tuple[str | None, dict | None]:
+        """A notebook's result of the newest period that has it, checked, with personal data already replaced."""
+        period, found = self.reports.document(kind)
+        return period, None if found is None else self.scrub.obj(found.doc)
+
     def write(self, rel: str, text: str) -> Path:
         path = self.dest / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -494,8 +510,8 @@ def _write_notebook_pages(ctx: _Ctx) -> None:
 
 
 def _methodology_inputs(ctx: _Ctx) -> dict:
-    period, weights = ctx.json(registry.NOTEBOOKS["weights"].artefact)
-    card_period, card = ctx.json("scorecard.json")
+    period, weights = ctx.document(WeightsDocument)
+    card_period, card = ctx.json(registry.SCORECARD_JSON)
     return dict(weights=weights, weights_period=period, card=card, card_period=card_period, schedule=_schedule(ctx))
 
 
@@ -525,8 +541,8 @@ def _write_documents(ctx: _Ctx, folder: Path) -> Path:
                        fix="give the path of the client's logo (relative to the parameters file), or remove publish.branding.logo")
     backtest_page = ctx.dest / registry.NOTEBOOKS["backtest"].page
     backtest = documents.notebook_sections(backtest_page, saver("backtest")) if backtest_page.exists() else []
-    audit_period, audit = ctx.json("audit.json")
-    bt_period, bt = ctx.json("backtest.json")
+    audit_period, audit = ctx.document(AuditDocument)
+    bt_period, bt = ctx.document(BacktestDocument)
     name, cfg = _best_config(bt if isinstance(bt, dict) else None)
     bands = (cfg or {}).get("bands_used") or {"red": p.score.bands.red, "green": p.score.bands.green}
     own = "; ".join(f"{seg}, {scorecard.bands_text(b)}" for seg, b in (bands.get("segments") or {}).items())
@@ -537,7 +553,7 @@ def _write_documents(ctx: _Ctx, folder: Path) -> Path:
         headline=[documents.for_print(h) for h in headline(ctx, audit, audit_period, bt, bt_period)], bands=bands_text, logo=logo)}
     maint_page = ctx.dest / "maintenance" / f"{r.selected}.ipynb"
     if maint_page.exists():
-        _, maint = ctx.json(registry.MAINTENANCE.artefact)
+        _, maint = ctx.document(MaintenanceDocument)
         statuses = {str(c.get("name")): str(c.get("status")) for c in (maint or {}).get("checks") or [] if isinstance(c, dict)}
         trends = [documents.for_print(t) for t in trends_parts(ctx, saver("trends"), level="###", printed=True)]
         texts[documents.maintenance_document(r.selected)] = documents.maintenance_markdown(
@@ -577,9 +593,9 @@ def _judged(cfg: dict) -> dict:
 
 def _write_home(ctx: _Ctx) -> None:
     p, r = ctx.params, ctx.reports
-    audit_period, audit = ctx.json("audit.json")
-    bt_period, backtest = ctx.json("backtest.json")
-    mt_period, maint = ctx.json(registry.MAINTENANCE.artefact)
+    audit_period, audit = ctx.document(AuditDocument)
+    bt_period, backtest = ctx.document(BacktestDocument)
+    mt_period, maint = ctx.document(MaintenanceDocument)
     parts = [front_matter({"title": p.name, "subtitle": f"Customer health: latest period {r.selected}"})]
     parts.append(
         f"This site documents the customer health score of **{esc(p.name)}**: how it is built "
@@ -619,7 +635,7 @@ def headline(ctx: _Ctx, audit, audit_period, backtest, bt_period) -> list[str]:
     ])
     parts.append(table(["Figure", "Value", "Period"], rows))
     if cname == "scorecard":
-        _, card = ctx.json(scorecard.FILE)
+        _, card = ctx.json(registry.SCORECARD_JSON)
         if isinstance(card, dict) and card.get("measures"):
             parts.append(f"The recommended score is the proposed scorecard. {present.md_text(scorecard.describe_all(card))}.")
     if isinstance(backtest, dict) and isinstance(backtest.get("configs"), dict) and len(backtest["configs"]) > 1:
@@ -645,7 +661,7 @@ def _write_maintenance(ctx: _Ctx) -> None:
         if not nb.exists() or not r._ok(period, registry.MAINTENANCE.file):
             continue
         per = Period.parse(period)
-        summary = _maintenance_summary(r.root / period / registry.MAINTENANCE.artefact)
+        summary = _maintenance_summary(r.root / period)
         meta = {
             "title": f"Maintenance report {per.start:%B %Y}",
             "subtitle": p.name,
@@ -673,15 +689,11 @@ def _write_maintenance(ctx: _Ctx) -> None:
     _write_trends(ctx)
 
 
-def _maintenance_summary(path: Path) -> str:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return "Monthly check of the health score and its inputs."
+def _maintenance_summary(folder: Path) -> str:
+    found = MaintenanceDocument.read(folder)
     counts: dict[str, int] = {}
-    for c in data.get("checks") or []:
-        if isinstance(c, dict):
-            counts[str(c.get("status", "?"))] = counts.get(str(c.get("status", "?")), 0) + 1
+    for c in found.checks if found else []:
+        counts[str(c["status"])] = counts.get(str(c["status"]), 0) + 1
     if not counts:
         return "Monthly check of the health score and its inputs."
     order = [w for w in status.WORDS if w != status.NOT_CHECKED]

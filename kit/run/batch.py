@@ -168,10 +168,10 @@ def run_client(
             raise
         parameters = {"params_path": str(Path(params_path).resolve()), "period": per.label, "run_dir": str(tmp)}
         results = _execute_all(names, Path(notebooks_dir), tmp, parameters, jobs, lambda n, ev: progress(params.client, n, ev), run.warm, pool)
-        previous = (manifest.read(tmp / "manifest.json") or {}).get("notebooks", {})
+        previous = (manifest.read(tmp / registry.MANIFEST) or {}).get("notebooks", {})
         ran = {**previous, **{r.name: _relative(asdict(r), tmp) for r in results}}
         m = manifest.build(params, per.label, data.inputs, ran, started, time.time(), command)
-        manifest.write(tmp / "manifest.json", m)
+        manifest.write(tmp / registry.MANIFEST, m)
         cache.remove(tmp)  # the reports are what is kept, not the run's copy of the data
         ok = m["status"] == "ok"
         error = ""
@@ -179,11 +179,11 @@ def run_client(
             lost = losses.find(final, tmp) if ok and final.exists() and not accept_missing else None
             if lost:
                 ok, error = False, str(_would_lose(lost, final))
-                manifest.write(tmp / "manifest.json", {**m, "status": "failed", "stopped": error})
+                manifest.write(tmp / registry.MANIFEST, {**m, "status": "failed", "stopped": error})
             folder = _commit(tmp, final) if ok else _keep_failed(tmp, client_root / f"{per.label}.failed")
         committed = True
-        if ok and "maintenance" in names and (folder / "maintenance.json").exists():
-            error = _record_history(client_root, folder / "maintenance.json")  # only committed runs enter it
+        if ok and "maintenance" in names and (folder / registry.MAINTENANCE_JSON).exists():
+            error = _record_history(client_root, folder)  # only committed runs enter it
         return ClientResult(
             params.client, str(params_path), per.label, "ok" if ok and not error else "failed", str(folder),
             time.time() - started, error=error, notebooks=[_relocate(r, tmp, folder) for r in results],
@@ -281,10 +281,13 @@ def clean_stale(client_root: Path) -> list[Path]:
     return gone
 
 
-def _record_history(client_root: Path, report: Path) -> str:
-    """Add the period's maintenance checks to the client's history; a failure is reported, not raised."""
+def _record_history(client_root: Path, folder: Path) -> str:
+    """Add the period's maintenance checks (its maintenance.json) to the client's history; a failure is reported,
+    not raised."""
+    from kit.analyses.maintenance import MaintenanceDocument
+
     try:
-        history.record(client_root, report)
+        history.record(client_root, MaintenanceDocument.read(folder).doc)
         return ""
     except Exception as e:  # the period's reports are committed; say plainly what is missing
         return (f"reports committed, but the maintenance history was not updated: {type(e).__name__}: {e}; "

@@ -23,12 +23,14 @@ What counts as lost, each read from the artefacts the notebooks write:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from kit.errors import first_line
+from kit import registry
+from kit.artefacts import D
+from kit.errors import KitError, first_line
+from kit.run import manifest
+from kit.status import NOT_CHECKED
 
 SKIPPED_FOLDERS = ("logs", ".cache")
 
@@ -53,31 +55,36 @@ def find(old: Path, new: Path) -> Losses:
 
 
 def results(old: Path, new: Path) -> list[str]:
+    from kit.analyses.audit import AuditDocument
+    from kit.analyses.backtest import BacktestDocument
+    from kit.analyses.maintenance import MaintenanceDocument
+    from kit.analyses.weights import WeightsDocument
+
     lost = [f"{name} (file)" for name in sorted(_files(old) - _files(new))]
-    a, b = _json(old, "backtest.json"), _json(new, "backtest.json")
-    if a.get("available") and not b.get("available"):
-        lost.append(f"the back-test (now not available: {b.get('reason') or 'no reason given'})")
-    elif a.get("available"):
-        gone = sorted(set(a.get("configs") or {}) - set(b.get("configs") or {}))
+    a, b = _read(BacktestDocument, old), _read(BacktestDocument, new)
+    if a and a.available and not (b and b.available):
+        lost.append(f"the back-test (now not available: {(b and b.get('reason')) or 'no reason given'})")
+    elif a and a.available:
+        gone = sorted(set(a.configs) - set(b.configs))
         lost += [f"the back-test's {name!r} configuration ({(b.get('not_available') or {}).get(name, 'now missing')})" for name in gone]
-    a, b = _json(old, "weights.json"), _json(new, "weights.json")
-    if a.get("status") == "ok" and b and b.get("status") != "ok":
-        lost.append(f"the weighting evidence (now {b.get('status')}: {b.get('reason') or 'no reason given'})")
-    before = {c["name"]: c for c in _json(old, "maintenance.json").get("checks") or []}
-    for c in _json(new, "maintenance.json").get("checks") or []:
+    a, b = _read(WeightsDocument, old), _read(WeightsDocument, new)
+    if a and a.ok and b and not b.ok:
+        lost.append(f"the weighting evidence (now {b.get('status')}: {b.reason or 'no reason given'})")
+    a, b = _read(MaintenanceDocument, old), _read(MaintenanceDocument, new)
+    before = {c["name"]: c for c in (a.checks if a else [])}
+    for c in b.checks if b else []:
         was = before.get(c["name"])
-        if was and was.get("status") != "not checked" and c.get("status") == "not checked":
+        if was and was["status"] != NOT_CHECKED and c["status"] == NOT_CHECKED:
             lost.append(f"the maintenance check {c.get('title', c['name'])!r} (was {was['status']}, now not checked: {c.get('detail', '')})")
-    a, b = _json(old, "audit.json"), _json(new, "audit.json")
-    if b:
-        lost += [f"the audit of the {name} table" for name in sorted(set(a.get("tables") or {}) - set(b.get("tables") or {}))]
+    a, b = _read(AuditDocument, old), _read(AuditDocument, new)
+    if a and b:
+        lost += [f"the audit of the {name} table" for name in sorted(set(a.tables) - set(b.tables))]
     return lost
 
 
 def inputs_lost(old: Path, new: Path) -> list[str]:
     """Inputs read with records for the current folder and empty, unusable or gone for the new run."""
-    a = (_json(old, "manifest.json").get("inputs") or {})
-    b = (_json(new, "manifest.json").get("inputs") or {})
+    a, b = _inputs(old), _inputs(new)
     out = []
     for name, was in a.items():
         if not was.get("rows") or was.get("error"):
@@ -96,10 +103,18 @@ def _files(folder: Path) -> set[str]:
             if p.is_file() and p.relative_to(folder).parts[0] not in SKIPPED_FOLDERS}
 
 
-def _json(folder: Path, name: str) -> dict[str, Any]:
+def _inputs(folder: Path) -> dict[str, dict]:
+    """The inputs a period folder's manifest records (none when it cannot be read)."""
     try:
-        doc = json.loads((folder / name).read_text())
+        return (manifest.read(folder / registry.MANIFEST) or {}).get("inputs") or {}
     except (OSError, ValueError):
         return {}
-    return doc if isinstance(doc, dict) else {}
+
+
+def _read(kind: type[D], folder: Path) -> D | None:
+    """A result of a period folder; one an older kit wrote, lacking a key, counts as none (nothing to lose)."""
+    try:
+        return kind.read(folder)
+    except (KitError, OSError):
+        return None
 

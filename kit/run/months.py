@@ -24,7 +24,6 @@ would need the same reruns, plus a second place where the trigger is computed.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 import uuid
@@ -36,15 +35,13 @@ from typing import Callable
 
 import polars as pl
 
-from kit import REPORTS
+from kit import REPORTS, registry
 from kit import params as params_mod
 from kit.errors import KitError
 from kit.io import history, locks
 from kit.periods import Period
 from kit.run import batch, engine
 from kit.run.batch import ClientResult, Progress
-
-MAINTENANCE = "maintenance"
 
 
 @dataclass(frozen=True)
@@ -117,7 +114,7 @@ def _recheck_later(params_path, client_root: Path, before: pl.DataFrame, ran: li
     for label in later:
         old = _maintenance(client_root / label)
         say = None if progress is None else (lambda c, n, ev, label=label: progress(f"{c} {label}", n, ev))
-        r = batch.run_client(params_path, label, only=[MAINTENANCE], progress=say, **how)
+        r = batch.run_client(params_path, label, only=[registry.MAINTENANCE.name], progress=say, **how)
         if r.status == "ok":
             what = differences(old, _maintenance(client_root / label))
             r.updated = (f"checked again after {', '.join(changed)} changed: "
@@ -147,10 +144,14 @@ def differences(old: dict, new: dict) -> list[str]:
 
 
 def _maintenance(folder: Path) -> dict:
+    """A month's maintenance.json (none when it cannot be read: every check then reads as changed)."""
+    from kit.analyses.maintenance import MaintenanceDocument
+
     try:
-        return json.loads((folder / "maintenance.json").read_text())
-    except (OSError, ValueError):
+        found = MaintenanceDocument.read(folder)
+    except (KitError, OSError):
         return {}
+    return found.doc if found else {}
 
 
 def run_all(
