@@ -37,6 +37,7 @@ GAINSIGHT_CSV, CHURNZERO_CSV = "scorecard_gainsight.csv", "scorecard_churnzero.c
 MAINTENANCE_JSON = "maintenance.json"
 MANIFEST = "manifest.json"  # the run's record in each period folder (kit.run.manifest)
 HISTORY = "history.parquet"  # the client's maintenance history, reports/<client>/ (kit.io.history)
+PERSONAL = "personal_values.json"  # the names and e-mails the site replaces, in each period folder (kit.io.personal)
 
 NOTEBOOKS: dict[str, Notebook] = {
     n.name: n

@@ -19,7 +19,8 @@ import polars as pl
 import pytest
 import yaml
 
-from kit import cli, params
+from kit import cli, params, registry
+from kit.io import personal
 from kit.publish import site
 from kit.periods import Period
 
@@ -64,9 +65,13 @@ def executed_notebook(title: str, marker: str) -> nbformat.NotebookNode:
     return nb
 
 
-def write_period(root: Path, client: str, period: str, marker: str, *, artefacts: bool = True, notebooks=("audit", "weights", "backtest", "maintenance")) -> Path:
+def write_period(root: Path, client: str, period: str, marker: str, *, artefacts: bool = True, notebooks=("audit", "weights", "backtest", "maintenance"),
+                 names: set[str] | None = None) -> Path:
+    """A period folder as a run leaves it: executed notebooks, the manifest, the artefacts and the personal values
+    the run found in the data (`names`; default PERSONAL)."""
     folder = root / client / period
     folder.mkdir(parents=True, exist_ok=True)
+    personal.Personal(set(PERSONAL) if names is None else names).write(folder)
     files = {"audit": "01_audit.ipynb", "weights": "02_weights.ipynb", "backtest": "03_backtest.ipynb", "maintenance": "04_maintenance.ipynb"}
     titles = {"audit": "Data audit", "weights": "Weighting evidence", "backtest": "Back-test", "maintenance": "Maintenance check"}
     manifest = {"client": client, "period": period, "status": "ok", "notebooks": {}}
@@ -112,7 +117,8 @@ def write_history(root: Path, client: str, periods: list[str]) -> None:
 
 @pytest.fixture
 def known_personal(monkeypatch):
-    monkeypatch.setattr(site, "personal_values", lambda p: set(PERSONAL))
+    """Publishing reads no source: a client's sources that cannot be read change nothing."""
+    monkeypatch.setattr("kit.io.load.ClientData.table", lambda *a, **k: pytest.fail("publish read a source"))
 
 
 @pytest.fixture
@@ -369,20 +375,41 @@ def test_personal_data_kept_when_the_parameters_allow_it(tmp_path, known_persona
 
 
 def test_an_unreadable_personal_table_stops_the_publish(tmp_path, capsys):
+    """The run records a table with personal columns it could not read; publishing stops on it, naming the table."""
+    from kit.io.load import ClientData
+
     reports = tmp_path / "reports"
-    write_period(reports, "acme", "2026-10", "M")
     folder = tmp_path / "p"
     folder.mkdir()
     (folder / "accounts.csv").write_text("Id,Owner\nA1,Avery Müller\n")
     team = "  team:\n    path: team.csv\n    columns: {Login: user, Role: role, Active: active}\n"  # team.csv missing
     pfile = write_client(folder, "acme", "Acme Corp", extra=team)
+    found = personal.of(ClientData(params.load(pfile)))
+    assert found.values == {"Avery Müller"} and set(found.unreadable) == {"team"}
+    write_period(reports, "acme", "2026-10", "M")
+    found.write(reports / "acme" / "2026-10")
     code = cli.main(["publish", str(pfile), "--out", str(reports), "--site", str(tmp_path / "_site")])
     err = capsys.readouterr().err
     assert code != 0 and "sources.team" in err and "personal data" in err and "publish.personal_data: true" in err
     assert not (tmp_path / "_site" / ".src" / "acme").exists()  # nothing written that could show the names
-    # readable tables give their values to the scrubber, unreadable ones are not skipped silently
+    # readable tables give their values
     (folder / "team.csv").write_text("Login,Role,Active\nsam.okafor,CSM,yes\n")
-    assert {"Avery Müller", "sam.okafor"} <= site.personal_values(params.load(pfile))
+    found = personal.of(ClientData(params.load(pfile)))
+    assert found.values == {"Avery Müller", "sam.okafor"} and not found.unreadable
+
+
+def test_a_period_without_its_personal_values_is_not_published(tmp_path, capsys):
+    """A period folder an older kit wrote has no record of its names: publish says to rerun it, and writes nothing."""
+    reports = tmp_path / "reports"
+    write_period(reports, "acme", "2026-10", "M")
+    (reports / "acme" / "2026-10" / registry.PERSONAL).unlink()
+    folder = tmp_path / "p"
+    folder.mkdir()
+    pfile = write_client(folder, "acme", "Acme Corp")
+    code = cli.main(["publish", str(pfile), "--out", str(reports), "--site", str(tmp_path / "_site")])
+    err = capsys.readouterr().err
+    assert code != 0 and registry.PERSONAL in err and "rerun the period" in err and "Traceback" not in err
+    assert not (tmp_path / "_site" / ".src" / "acme").exists()
 
 
 def test_scrubber_catches_escaped_forms():

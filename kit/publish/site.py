@@ -47,7 +47,7 @@ from kit.artefacts import D, Document
 from kit.checks import CHECKS
 from kit import params as params_mod
 from kit.errors import KitError
-from kit.io import history, locks
+from kit.io import history, locks, personal
 from kit.periods import Period
 from kit import status
 from kit.publish import documents, methodology
@@ -61,8 +61,6 @@ FAVICON = "favicon.svg"  # website: favicon in _quarto.yml (without one, browser
 
 PERIOD_DIR = re.compile(r"^\d{4}-\d{2}$")
 
-# Personal data: the schema's personal columns plus the CSM owner of each account.
-PERSONAL_EXTRA = {"accounts": ("csm_owner",)}
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # the same, also inside Markdown-escaped text (jane\_doe\@example.com)
 EMAIL_ESCAPED = re.compile(r"(?:[A-Za-z0-9.%+-]|\\?_|&#95;)+\\?@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
@@ -276,11 +274,12 @@ class Scrubber:
         return o
 
     @classmethod
-    def for_client(cls, params, periods: list[str]) -> "Scrubber":
-        """Every published month's names: an export per month (`{period}` in a path) is read for each."""
-        monthly = any(src.monthly for src in params.sources.values())
-        values = set().union(*(personal_values(params.for_period(p)) for p in (periods if monthly else periods[-1:])))
-        return cls(values, params.client)
+    def for_client(cls, params, reports: "Reports") -> "Scrubber":
+        """The names of every period the site shows, as their runs recorded them (kit.io.personal): publishing
+        reads no source. A period whose run could not read a table with personal columns stops the publish."""
+        found = personal.of_periods([reports.root / p for p in reports.periods])
+        found.check()
+        return cls(found.values, params.client)
 
 
 class NoScrub(Scrubber):
@@ -289,35 +288,6 @@ class NoScrub(Scrubber):
 
     def text(self, s: str) -> str:
         return s
-
-
-def personal_values(params) -> set[str]:
-    """Every value of a personal column in the client's data (contacts.email, ctas.owner, team.user,
-    platform_logins.user, accounts.csm_owner, ...). A configured table with personal columns that
-    cannot be read stops the publish: its names could not be replaced, and a client site must not
-    show them (e-mail addresses alone would still be caught by pattern, user names would not)."""
-    from kit import contract
-    from kit.io.load import ClientData
-
-    data = ClientData(params)
-    values: set[str] = set()
-    for name, t in contract.TABLES.items():
-        cols = [c.name for c in t.columns if c.personal] + list(PERSONAL_EXTRA.get(name, ()))
-        if not cols or name not in params.sources:
-            continue
-        try:
-            frame = data.table(name)
-        except KitError as e:
-            raise KitError(
-                f"cannot read this table to find the personal data ({', '.join(cols)}) to replace in the site: {e.message}",
-                where=f"sources.{name}", code="personal_data_unreadable",
-                fix=f"fix sources.{name} (python -m kit validate shows why), remove it from the parameters, or set "
-                "publish.personal_data: true if the client agreed to show these names",
-            ) from e
-        for c in cols:
-            if c in frame.columns:
-                values |= {str(v) for v in frame.get_column(c).drop_nulls().unique().to_list()}
-    return values
 
 
 # ---------------------------------------------------------------------------- notebooks
@@ -437,7 +407,7 @@ def build_source(params, period: str | None = None, *, out: str | Path = REPORTS
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".tmp-{params.client}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
-    scrub = NoScrub() if params.publish.personal_data else Scrubber.for_client(params, reports.periods)
+    scrub = NoScrub() if params.publish.personal_data else Scrubber.for_client(params, reports)
     ctx = _Ctx(params, reports, tmp, scrub, [])
     docs = None
     try:

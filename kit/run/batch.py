@@ -19,7 +19,7 @@ from typing import Callable
 
 from kit import REPO, REPORTS, charts, registry
 from kit import params as params_mod
-from kit.io import cache, history, locks
+from kit.io import cache, history, locks, personal
 from kit.run import export, losses, manifest
 from kit.errors import KitError, ParametersError, RunError, Stopped, first_line
 from kit.io.load import ClientData, earliest
@@ -162,6 +162,7 @@ def run_client(
             # an unusable accounts table stops the run here, with its reason
             data = cache.write(ClientData.deferred(params), tmp, store)
             check_period(data, per)
+            personal.of(data).write(tmp)  # what publishing replaces, so it never reads a source again
         except BaseException:
             for k in run.warm.values():
                 k.cancel()
