@@ -94,11 +94,12 @@ def client(tmp_path, demo_dir):
 
 
 def test_the_registry_names_every_file_a_run_writes(demo_run):
-    """kit.registry lists each notebook's files (a partial rerun removes them first): a full run writes those and the manifest."""
+    """kit.registry lists each notebook's files (a partial rerun removes them first): a full run writes those, the
+    manifest and the personal values publishing replaces, and nothing else."""
     folder = Path(demo_run.folder)
     written = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
     named = {f for nb in registry.NOTEBOOKS.values() for f in nb.files}
-    assert written == named | {"manifest.json"}
+    assert written == named | {registry.MANIFEST, registry.PERSONAL}
 
 
 def test_failed_run_leaves_the_previous_reports_intact(tmp_path, client):
