@@ -107,6 +107,14 @@ def test_too_few_churn_events_is_a_message():
     assert doc["proposed_weights"] == {} and "at least 20" in doc["reason"]
 
 
+def test_no_candidate_signal_is_a_result_not_a_crash():
+    """A small client whose search keeps no signal: the evidence says so, with no deciles (it used to raise
+    ColumnNotFoundError looking for a placeholder column)."""
+    r = weights.analyse_frame(_frame(events=8), [], Weighting(bootstrap=0), _current())
+    assert r.deciles.height == 0 and not r.retained and not r.signals
+    assert {c: v["weight"] for c, v in r.proposed.items()} == _current()
+
+
 def test_constant_signal_is_excluded_with_reason():
     f = _frame(contacts=np.full(600, 3.0))
     r = weights.analyse_frame(f, ["tickets_90d", "latest_nps", "contacts"], Weighting(bootstrap=0), _current())

@@ -324,7 +324,8 @@ def _analyse_frame(frame, names, w, current, comp_of) -> Result:
         else:
             r.retained = True
             r.reason = f"retained (p = {r.p_value:.3g})"
-    dec = pl.concat([d for d in dec_frames if d.height], how="vertical") if any(d.height for d in dec_frames) else deciles(frame, names[0] if names else "x")
+    kept = [d for d in dec_frames if d.height]
+    dec = pl.concat(kept, how="vertical") if kept else pl.DataFrame(schema=DECILES)
 
     # correlation among every non-constant signal (median-imputed)
     usable = [r.name for r in results if r.n > 0 and not r.reason.startswith("constant") and r.reason != "no data: missing for every renewal"]
