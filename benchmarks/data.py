@@ -22,7 +22,8 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parent
 DATA = ROOT / "results" / "data"
 END = date(2026, 10, 31)
-SIZES = {"full": {"accounts": 20000, "events": 50_000_000}, "quick": {"accounts": 4000, "events": 5_000_000}}
+SIZES = {"full": {"accounts": 20000, "events": 50_000_000}, "quick": {"accounts": 4000, "events": 5_000_000},
+         "smoke": {"accounts": 300, "events": 200_000, "demo_accounts": 60}}  # smoke: the smallest case, for tests
 EVENT_NAMES = np.array(["login", "view", "export", "search", "api"])
 
 

@@ -1,4 +1,7 @@
-"""Batch speed benchmark (not a test): `python -m benchmarks.run [--quick] [--only SECTION ...]`.
+"""Batch speed benchmark (not a test): `python -m benchmarks.run [--quick | --smoke] [--only SECTION ...] [--json FILE]`.
+
+`make bench` runs every section at full size (about 75 minutes on 2 cores); `--smoke` runs each section's smallest
+case once (about 3 minutes; tests/test_benchmarks.py does, so the script cannot rot).
 
 Sections, each against a naive baseline or an older commit measured in the same run:
 
@@ -23,7 +26,7 @@ Sections, each against a naive baseline or an older commit measured in the same 
 6. site: rendering one client's site (`python -m kit publish`, the demo's reports: writing the
    Quarto source, then `quarto render`), vs writing the source alone and vs `quarto render` of a
    one-page website (Quarto's own fixed cost). Needs Quarto.
-7. months: the demo's monthly backfill, `--only maintenance` over twelve months in one command
+7. months: the demo's monthly backfill, `--only maintenance` over twelve months (RANGE; --smoke: two) in one command
    (`--period 2025-11..2026-10`) vs one month alone and vs one month run after the eleven before it;
    large_months: the large client's whole batch over those twelve months vs one month alone.
 
@@ -50,6 +53,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from kit.periods import Period
+
 ROOT = Path(__file__).resolve().parent
 REPO = ROOT.parent
 RESULTS = ROOT / "results"
@@ -59,6 +64,8 @@ DEMO_PARAMS = REPO / "parameters" / "demo.yml"
 DEMO_DATA = REPO / "data" / "demo"
 PERIOD = "2026-10"
 GIB = 1024**3
+LARGE = "full"  # the large client's size (benchmarks.data.SIZES): full, quick or smoke
+CLIENTS = 20  # clients in the clients section
 SECTIONS = ["overhead", "demo", "large", "large_run", "large_analyses", "clients", "backtest", "site", "months", "large_months", "init"]
 RANGE = "2025-11..2026-10"  # twelve months ending with PERIOD
 
@@ -176,7 +183,7 @@ def section_large_analyses(reps: int, tmp: Path, quick: bool, before: Path | Non
     run in a fresh process: seconds of each and the process's peak memory, against `--before` interleaved."""
     from benchmarks import data as bdata
 
-    params = write_params(tmp / "large" / "large.yml", bdata.large_client("quick" if quick else "full"), "large")
+    params = write_params(tmp / "large" / "large.yml", bdata.large_client(LARGE), "large")
 
     def stage(kit_dir: Path | None = None) -> dict:
         code = ("import json, sys; " + (f"sys.path.insert(0, {str(kit_dir)!r}); " if kit_dir else "")
@@ -264,7 +271,7 @@ def section_large_run(reps: int, tmp: Path, quick: bool, before: Path | None) ->
     """The large client's whole batch, one notebook at a time: what a run costs in time and memory."""
     from benchmarks import data as bdata
 
-    params = write_params(tmp / "large" / "large.yml", bdata.large_client("quick" if quick else "full"), "large")
+    params = write_params(tmp / "large" / "large.yml", bdata.large_client(LARGE), "large")
 
     def run(tree=REPO):
         out = Path(tempfile.mkdtemp(dir=tmp))
@@ -280,7 +287,7 @@ def section_large_run(reps: int, tmp: Path, quick: bool, before: Path | None) ->
 def section_large(reps: int, tmp: Path, quick: bool) -> dict:
     from benchmarks import data as bdata
 
-    folder = bdata.large_client("quick" if quick else "full")
+    folder = bdata.large_client(LARGE)
     info = json.loads((folder / "done.json").read_text())
     params = write_params(tmp / "large" / "large.yml", folder, "large")
     ev_params = write_params(tmp / "large" / "large_events.yml", folder, "large_events", events=folder / "product" / "events.parquet")
@@ -331,7 +338,7 @@ def section_clients(reps: int, tmp: Path, quick: bool, before: Path | None) -> d
     Dask cluster of two one-thread workers (started once for the section, not timed)."""
     from kit.run import cluster
 
-    n = 4 if quick else 20
+    n = CLIENTS
     pdir = tmp / "clients"
     for i in range(n):
         write_params(pdir / f"client{i:02d}.yml", DEMO_DATA, f"client{i:02d}")
@@ -354,6 +361,13 @@ def section_clients(reps: int, tmp: Path, quick: bool, before: Path | None) -> d
     return res
 
 
+def months_in(span: str) -> int:
+    """How many months a range such as 2025-11..2026-10 holds."""
+    first, _, last = span.partition("..")
+    a, b = Period.parse(first), Period.parse(last)
+    return (b.year - a.year) * 12 + b.month - a.month + 1
+
+
 def _months_ok(out: Path, client: str, periods: int) -> None:
     found = [json.loads(m.read_text())["status"] for m in out.glob(f"{client}/20*/manifest.json")]
     if len(found) != periods or set(found) != {"ok"}:
@@ -366,7 +380,7 @@ def section_months(reps: int, tmp: Path) -> dict:
     before it (what each monthly run costs once the history exists: its trend charts have points)."""
     earlier = Path(tempfile.mkdtemp(dir=tmp))
     first, _, _ = RANGE.partition("..")
-    kit_run([DEMO_PARAMS, "--only", "maintenance", "--out", earlier], period=f"{first}..2026-09")
+    kit_run([DEMO_PARAMS, "--only", "maintenance", "--out", earlier], period=f"{first}..{Period.parse(PERIOD).previous().label}")
 
     def alone():
         out = Path(tempfile.mkdtemp(dir=tmp))
@@ -378,13 +392,13 @@ def section_months(reps: int, tmp: Path) -> dict:
         out = Path(tempfile.mkdtemp(dir=tmp))
         shutil.copytree(earlier, out, dirs_exist_ok=True)
         r = kit_run([DEMO_PARAMS, "--only", "maintenance", "--out", out])
-        _months_ok(out, "demo", 12)
+        _months_ok(out, "demo", months_in(RANGE))
         return r
 
     def twelve():
         out = Path(tempfile.mkdtemp(dir=tmp))
         r = kit_run([DEMO_PARAMS, "--only", "maintenance", "--out", out], period=RANGE)
-        _months_ok(out, "demo", 12)
+        _months_ok(out, "demo", months_in(RANGE))
         return r
 
     runs = interleaved({"one_month": alone, "one_month_after_history": after_history, "twelve_months": twelve}, reps)
@@ -395,7 +409,7 @@ def section_large_months(reps: int, tmp: Path, quick: bool) -> dict:
     """The 20,000-account client's whole batch over twelve months (RANGE, one command, --jobs 1) vs one month alone."""
     from benchmarks import data as bdata
 
-    params = write_params(tmp / "large" / "large.yml", bdata.large_client("quick" if quick else "full"), "large")
+    params = write_params(tmp / "large" / "large.yml", bdata.large_client(LARGE), "large")
 
     def run(period: str, months: int):
         out = Path(tempfile.mkdtemp(dir=tmp))
@@ -404,7 +418,7 @@ def section_large_months(reps: int, tmp: Path, quick: bool) -> dict:
         shutil.rmtree(out, ignore_errors=True)
         return r
 
-    runs = interleaved({"one_month": lambda: run(PERIOD, 1), "twelve_months": lambda: run(RANGE, 12)}, reps)
+    runs = interleaved({"one_month": lambda: run(PERIOD, 1), "twelve_months": lambda: run(RANGE, months_in(RANGE))}, reps)
     return {k: figures(v) for k, v in runs.items()}
 
 
@@ -444,7 +458,7 @@ def section_init(reps: int, tmp: Path, quick: bool) -> dict:
 
     from benchmarks import data as bdata
 
-    source = bdata.large_client("quick" if quick else "full")
+    source = bdata.large_client(LARGE)
     folder = tmp / "init-exports"
     shutil.copytree(source, folder, copy_function=os.link, ignore=shutil.ignore_patterns("daily_usage.parquet", "done.json"))
     events = pl.scan_parquet(folder / "product" / "events.parquet").select(pl.len()).collect().item()
@@ -458,6 +472,24 @@ def section_init(reps: int, tmp: Path, quick: bool) -> dict:
         raise RuntimeError(f"the draft did not place the event log as usage events: {usage}")
     whole = repeat(lambda: measure([PY, "-m", "kit", "init", str(folder), "--client", "large", "--out", str(out), "--force"]), reps)
     return {"events": events, "draft": figures(draft), "init_and_validate": figures(whole)}
+
+
+def sizes(tmp: Path, *, quick: bool, smoke: bool) -> None:
+    """Set the sizes of this run: full (default), quick (fewer clients, a 4,000-account large client) or smoke (the
+    smallest case of every section: its own 60-account demo client, a 300-account large client, 2 clients, 2 months)."""
+    global DEMO_PARAMS, DEMO_DATA, RANGE, LARGE, CLIENTS
+    LARGE, CLIENTS = ("smoke", 2) if smoke else ("quick", 4) if quick else ("full", 20)
+    if smoke:
+        from benchmarks import data as bdata
+        from kit import demo
+        from kit.periods import Period
+
+        DEMO_DATA = tmp / "smoke-demo"
+        demo.generate(DEMO_DATA, Period.parse(PERIOD).end, n_accounts=bdata.SIZES["smoke"]["demo_accounts"])
+        DEMO_PARAMS = write_params(tmp / "smoke" / "demo.yml", DEMO_DATA, "demo")
+        RANGE = f"{Period.parse(PERIOD).previous().label}..{PERIOD}"
+    elif not (DEMO_DATA / "crm" / "accounts.csv").exists():
+        subprocess.run([PY, "-m", "kit", "demo", "--data-only"], cwd=REPO, check=True)
 
 
 # ---------------------------------------------------------------------------- report
@@ -552,11 +584,11 @@ def table(res: dict) -> str:
             one = m["one_month"]["seconds"]
             add(name, "one month alone", one, "s", f"peak {m['one_month']['peak_rss'] / GIB:.2f} GiB")
             if "one_month_after_history" in m:
-                add(name, "one month after the eleven before it", m["one_month_after_history"]["seconds"], "s")
+                add(name, "one month after the months before it", m["one_month_after_history"]["seconds"], "s")
             t = m["twelve_months"]["seconds"]
             vs = (f", {t / m['one_month_after_history']['seconds']:.2f}x the month after its history"
                   if "one_month_after_history" in m else "")
-            add(name, f"twelve months in one command ({RANGE})", t, "s",
+            add(name, f"{months_in(RANGE)} months in one command ({RANGE})", t, "s",
                 f"{t / one:.2f}x one month alone{vs}, peak {m['twelve_months']['peak_rss'] / GIB:.2f} GiB")
     w = [max(len(r[i]) for r in rows) for i in range(4)] if rows else [0] * 4
     return "\n".join("  ".join(x.ljust(w[i]) for i, x in enumerate(r)) for r in rows)
@@ -567,14 +599,16 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="1 run each, smaller sizes (development)")
     ap.add_argument("--reps", type=int, help="runs per figure (default 3, --quick 1)")
     ap.add_argument("--only", nargs="+", choices=SECTIONS)
+    ap.add_argument("--json", type=Path, help="write the results here (default: benchmarks/results/bench-<time>.json)")
+    ap.add_argument("--smoke", action="store_true", help="each section's smallest case once: a 60-account demo client, a "
+                    "300-account large client, 2 clients, 2 months (tests/test_benchmarks.py: the script cannot rot)")
     ap.add_argument("--before", metavar="COMMIT", help="also measure the kit and notebooks of this commit (sections overhead, demo, large_run, large_analyses, clients, backtest)")
     args = ap.parse_args(argv)
-    reps = args.reps or (1 if args.quick else 3)
+    reps = args.reps or (1 if args.quick or args.smoke else 3)
     sections = args.only or SECTIONS
-    if not (DEMO_DATA / "crm" / "accounts.csv").exists():
-        subprocess.run([PY, "-m", "kit", "demo", "--data-only"], cwd=REPO, check=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-", dir=RESULTS))
+    sizes(tmp, quick=args.quick, smoke=args.smoke)
     res: dict = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "reps": reps, "quick": args.quick, "load_before": os.getloadavg(),
                  "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()}
     before = before_tree(args.before, tmp / "before") if args.before else None
@@ -607,11 +641,11 @@ def main(argv=None) -> int:
             print(f"[{s}: {time.time() - t:.0f} s]", file=sys.stderr, flush=True)
     finally:
         res["load_after"] = os.getloadavg()
-        path = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        path = args.json or RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
         path.write_text(json.dumps(res, indent=2, default=str))
         shutil.rmtree(tmp, ignore_errors=True)
     print(table(res))
-    print(f"\nwritten: {path.relative_to(REPO)}")
+    print(f"\nwritten: {path}")
     return 0
 
 
