@@ -130,18 +130,25 @@ def _common_run_options(p: argparse.ArgumentParser, params_dir: bool = True) -> 
 
 def cmd_run(args) -> int:
     from kit.periods import months as months_of
+    from kit.run import months
+
+    if args.all == bool(args.params):
+        raise KitError("give a parameters file or --all (not both)", where="run", fix="python -m kit run parameters/demo.yml")
+    cluster_address = args.cluster
+    if cluster_address and not args.all:
+        raise KitError("a cluster runs every client of --params-dir", where="--cluster", fix=f"add --all: python -m kit run --all --cluster {cluster_address}")
+    return run_plan(args, months.plan(months_of(args.period, getattr(args, "since", None)), args.only))
+
+
+def run_plan(args, plan) -> int:
+    """Run the months of `plan` (kit.run.months.Month) for the client or clients `args` names; publish when asked."""
     from kit.run import batch, console, months
 
     if args.jobs < 1:
         raise KitError("must be at least 1", where="--jobs", fix="e.g. --jobs 2")
-    if args.all == bool(args.params):
-        raise KitError("give a parameters file or --all (not both)", where="run", fix="python -m kit run parameters/demo.yml")
     if getattr(args, "documents", False) and not getattr(args, "publish", False):
         raise KitError("the documents are published with the site", where="--documents", fix="add --publish: python -m kit run PARAMS --publish --documents")
     cluster_address = getattr(args, "cluster", None)  # `demo` has no --cluster
-    if cluster_address and not args.all:
-        raise KitError("a cluster runs every client of --params-dir", where="--cluster", fix=f"add --all: python -m kit run --all --cluster {cluster_address}")
-    plan = getattr(args, "plan", None) or months.plan(months_of(args.period, getattr(args, "since", None)), args.only)
     how = dict(jobs=args.jobs, out=args.out, notebooks_dir=args.notebooks, accept_missing=args.accept_missing)
     if args.all:
         files = batch.parameter_files(args.params_dir)
@@ -270,34 +277,9 @@ def cmd_demo(args) -> int:
 
     p = params.load(args.params)
     per = Period.parse(args.period)
-    folder = demo_data_dir(p)
+    folder = demo.data_dir(p)
     print(f"writing the demo client's data for {per.label} into {folder} ...", flush=True)
     demo.generate(folder, per.end)
     if args.data_only:
         return 0
-    args.params_dir = None
-    args.all = False
-    args.plan = demo_engagement(per, args.only)
-    return cmd_run(args)
-
-
-DEMO_BACKFILL = 5  # months of maintenance checks before the demo's latest month
-
-
-def demo_engagement(latest, only=None):
-    """What `demo` runs: the maintenance check for the DEMO_BACKFILL months before `latest` (with the
-    weights in a month that closes a quarter, so its recalibration check has its input), then `latest`
-    in full (or `only`): every trend has six points and the refinement trigger can fire."""
-    from kit.run.months import Month
-
-    before = [Month(p, ("weights", "maintenance") if p.closes_quarter else ("maintenance",))
-              for p in latest.previous(DEMO_BACKFILL).until(latest.previous())]
-    return [*before, Month(latest, tuple(only) if only else None)]
-
-
-def demo_data_dir(p) -> Path:
-    """The folder that holds every demo source file (their common parent)."""
-    import os
-
-    paths = [str(p.resolve(s.path)) for s in p.sources.values() if s.path]
-    return Path(os.path.commonpath(paths))
+    return run_plan(argparse.Namespace(**{**vars(args), "all": False, "params_dir": None}), demo.engagement(per, args.only))

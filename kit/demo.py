@@ -22,9 +22,13 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
+
+if TYPE_CHECKING:
+    from kit.periods import Period
 
 SEED = 20240601
 N_ACCOUNTS = 2000
@@ -670,3 +674,27 @@ if __name__ == "__main__":  # pragma: no cover
 
     d = generate(sys.argv[1] if len(sys.argv) > 1 else "data/demo", date.fromisoformat(sys.argv[2]) if len(sys.argv) > 2 else date(2026, 10, 31))
     print(d)
+
+
+# ---------------------------------------------------------------------------- what `python -m kit demo` runs
+
+BACKFILL = 5  # months of maintenance checks before the demo's latest month
+
+
+def engagement(latest: Period, only=None) -> list:
+    """What `demo` runs (kit.run.months.Month each): the maintenance check for the BACKFILL months before `latest`
+    (with the weights in a month that closes a quarter, so its recalibration check has its input), then `latest`
+    in full (or `only`): every trend has six points and the refinement trigger can fire."""
+    from kit.run.months import Month
+
+    before = [Month(p, ("weights", "maintenance") if p.closes_quarter else ("maintenance",))
+              for p in latest.previous(BACKFILL).until(latest.previous())]
+    return [*before, Month(latest, tuple(only) if only else None)]
+
+
+def data_dir(p) -> Path:
+    """The folder that holds every demo source file (their common parent)."""
+    import os
+
+    paths = [str(p.resolve(s.path)) for s in p.sources.values() if s.path]
+    return Path(os.path.commonpath(paths))

@@ -156,7 +156,7 @@ def sites(demo_run, demo_params_file, tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("sites")
     reports = tmp_path_factory.mktemp("demo-engagement")
     shutil.copytree(Path(demo_run.folder).parent.parent, reports, dirs_exist_ok=True)
-    backfill = cli.demo_engagement(Period.parse(DEMO_PERIOD))[:-1]  # run after the latest month: it is checked again
+    backfill = demo.engagement(Period.parse(DEMO_PERIOD))[:-1]  # run after the latest month: it is checked again
     results = months.run_months(demo_params_file, backfill, out=reports)
     assert [r.status for r in results] == ["ok"] * (len(backfill) + 1), [r.failure for r in results]
     assert cli.main(["publish", str(demo_params_file), "--period", DEMO_PERIOD, "--out", str(reports), "--site", str(root),

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from kit import cli
+from kit import cli, demo
 from kit.analyses import maintenance as mt
 from kit.io import history
 from kit.periods import MAX_MONTHS, Period, months
@@ -262,7 +262,7 @@ def test_the_recalibration_schedule_names_the_last_run_and_the_next_due_month():
 
 
 def test_the_demo_runs_five_months_of_checks_before_its_latest_month():
-    plan = cli.demo_engagement(Period(2026, 11))
+    plan = demo.engagement(Period(2026, 11))
     assert [m.period.label for m in plan] == ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
     assert [m.only for m in plan[:-1]] == [("weights", "maintenance"), ("maintenance",), ("maintenance",),
                                            ("weights", "maintenance"), ("maintenance",)]
@@ -280,3 +280,19 @@ def test_the_demo_plants_false_positives_above_the_line_in_its_last_two_months(d
     limit = demo_params.maintenance.false_rate.red
     assert planted["months"] == 2
     assert [shares[m] > limit for m in ("2026-07", "2026-08", "2026-09", "2026-10")] == [False, False, True, True], shares
+
+
+def test_demo_plans_its_months_without_changing_its_arguments(monkeypatch, tmp_path):
+    """`demo` hands its plan (kit.demo.engagement) to the runner; the parsed arguments stay as parsed."""
+    import copy
+
+    from kit import demo as demo_mod
+
+    seen = {}
+    monkeypatch.setattr(demo_mod, "generate", lambda folder, end: None)
+    monkeypatch.setattr(cli, "run_plan", lambda args, plan: seen.update(args=args, plan=plan) or 0)
+    args = cli._parser().parse_args(["demo", "--period", "2026-11", "--out", str(tmp_path)])
+    before = copy.deepcopy(vars(args))
+    assert args.func(args) == 0
+    assert vars(args) == before
+    assert seen["plan"] == demo.engagement(Period(2026, 11)) and seen["args"].all is False and seen["args"].out == str(tmp_path)
