@@ -43,7 +43,7 @@ NOTEBOOKS: dict[str, Notebook] = {
     n.name: n
     for n in (
         Notebook("audit", "01_audit.ipynb", (), AUDIT_JSON, "reports/audit.ipynb", "Data audit", (AUDIT_FAILURES,)),
-        Notebook("weights", "02_weights.ipynb", (), WEIGHTS_JSON, "reports/weights.ipynb", "Weighting evidence",
+        Notebook("weights", "02_weights.ipynb", (), WEIGHTS_JSON, "reports/weights.ipynb", "Churn correlation and weights",
                  (PROPOSED_WEIGHTS,)),
         Notebook("backtest", "03_backtest.ipynb", ("weights",), BACKTEST_JSON, "reports/backtest.ipynb", "Back-test",
                  (SCORES, SCORECARD_JSON, PROPOSED_SCORECARD, GAINSIGHT_CSV, CHURNZERO_CSV)),

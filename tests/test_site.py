@@ -73,7 +73,7 @@ def write_period(root: Path, client: str, period: str, marker: str, *, artefacts
     folder.mkdir(parents=True, exist_ok=True)
     personal.Personal(set(PERSONAL) if names is None else names).write(folder)
     files = {"audit": "01_audit.ipynb", "weights": "02_weights.ipynb", "backtest": "03_backtest.ipynb", "maintenance": "04_maintenance.ipynb"}
-    titles = {"audit": "Data audit", "weights": "Weighting evidence", "backtest": "Back-test", "maintenance": "Maintenance check"}
+    titles = {"audit": "Data audit", "weights": "Churn correlation and weights", "backtest": "Back-test", "maintenance": "Maintenance check"}
     manifest = {"client": client, "period": period, "status": "ok", "notebooks": {}}
     for n in notebooks:
         nbformat.write(executed_notebook(titles[n], marker), folder / files[n])

@@ -1,4 +1,4 @@
-"""Weighting: statistics against independent computations, planted truths on the demo, clear messages."""
+"""Churn correlation and weights: statistics against independent computations, planted truths on the demo, clear messages."""
 
 from __future__ import annotations
 

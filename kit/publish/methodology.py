@@ -3,7 +3,7 @@
 `page(params, weights=..., weights_period=...)` returns the Markdown of the site's Methodology
 page: data sources and how their columns map, components with their signals and transforms,
 the weights and where they came from (with the churn-correlation evidence and intervals when the
-weighting notebook's `weights.json` exists), bands and the at-risk rule, how to read
+churn correlation notebook's `weights.json` exists), bands and the at-risk rule, how to read
 green/yellow/red and when to act, and the recalibration guide with the thresholds of
 `params.maintenance`. Nothing here is hand-written per client: rerun `publish` after changing
 the parameters and the document follows.
@@ -226,14 +226,14 @@ def _weights(params: Parameters, weights: dict | None, period: str | None) -> st
     if not weights or not proposed:
         out.append(
             "The weights in force are set in the client's parameters file. The churn correlation evidence "
-            "(weighting notebook) is **not available yet**: once it has run, this section shows the weights "
+            "(churn correlation notebook) is **not available yet**: once it has run, this section shows the weights "
             "the churn history supports, with their intervals."
         )
         out.append(table(["Component", "Weight in force"], [[present.label(c), pct(w)] for c, w in current.items()]))
         return "\n\n".join(out)
     out.append(
         f"Each component's weight is derived from how strongly its signals relate to churn in the client's "
-        f"renewal history (weighting evidence of {esc(period or 'the latest run')}): a multivariate logistic "
+        f"renewal history (churn correlation and weights of {esc(period or 'the latest run')}): a multivariate logistic "
         "regression on standardised signals, with bootstrap intervals. The table compares the proposal with "
         "the weights in force."
     )
@@ -277,7 +277,7 @@ def _search(weights: dict | None, period: str | None) -> str:
     windows = ", ".join(str(w) for w in (found.get("settings") or {}).get("windows", []))
     return "\n\n".join([
         "## How the candidate signals were found",
-        f"The signals are searched from the data, not taken from a fixed list (weighting evidence of {esc(period or 'the latest run')}). "
+        f"The signals are searched from the data, not taken from a fixed list (churn correlation and weights of {esc(period or 'the latest run')}). "
         f"For each of the **{found['measures']} activities** the data records (each usage column, tickets, CSAT, days to resolve, "
         "late invoices, NPS, contacts' activity) the kit builds a family of signals: totals, means over all days and over the "
         "days with a record, highest and lowest values, the share of days with a record, days since the last record, the change "

@@ -569,7 +569,7 @@ def _write_home(ctx: _Ctx) -> None:
     parts = [front_matter({"title": p.name, "subtitle": f"Customer health: latest period {r.selected}"})]
     parts.append(
         f"This site documents the customer health score of **{esc(p.name)}**: how it is built "
-        "(*Methodology*), the evidence behind it (*Data audit*, *Weighting evidence*, *Back-test*) and "
+        "(*Methodology*), the evidence behind it (*Data audit*, *Churn correlation and weights*, *Back-test*) and "
         f"the monthly maintenance reports. Latest period: **{r.selected}**."
     )
     parts.append("## Headline figures")

@@ -69,7 +69,7 @@ def results(old: Path, new: Path) -> list[str]:
         lost += [f"the back-test's {name!r} configuration ({(b.get('not_available') or {}).get(name, 'now missing')})" for name in gone]
     a, b = _read(WeightsDocument, old), _read(WeightsDocument, new)
     if a and a.ok and b and not b.ok:
-        lost.append(f"the weighting evidence (now {b.get('status')}: {b.reason or 'no reason given'})")
+        lost.append(f"the churn correlation and weights (now {b.get('status')}: {b.reason or 'no reason given'})")
     a, b = _read(MaintenanceDocument, old), _read(MaintenanceDocument, new)
     before = {c["name"]: c for c in (a.checks if a else [])}
     for c in b.checks if b else []:
