@@ -439,3 +439,14 @@ def test_the_candidates_table_names_the_clients_own_lead_time_goal():
     assert "flagged 120+ days ahead" in frame.columns and not any("90" in c for c in frame.columns)
     html = present.table(frame).html
     assert "Flagged 120+ days ahead" in html and "45%" in html and "0.45" not in html
+
+
+def test_report_text_formats_come_from_kit_present():
+    """A share and a missing figure in the back-test's prose read as everywhere else: 46%, and an en dash (not n/a)."""
+    from kit import present
+    from kit.analyses import backtest_report
+
+    m = {"bands_used": {"red": 45, "green": 75}, "red_share": 0.456, "red_recall": None, "churned_green_share": 0.0549}
+    line = backtest_report._bands_line(m, "scorecard")
+    assert "red flags 46% of renewals" in line and f"catches {present.MISSING} of churn" in line and "5% of churned" in line
+    assert "n/a" not in line

@@ -7,18 +7,10 @@ import polars as pl
 from kit import status
 from kit.analyses import health_score
 from kit.analyses.backtest import CURRENT, EQUAL, PLATFORM, PROPOSED, SCORECARD, Result
-from kit.present import fmt, label
+from kit.present import fmt, label, percent
 
 
 SEED_GREEN_SHARE = 0.20  # seed red flag: more than 20% of churned accounts were scored healthy
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.0f}%"
-
-
-def _auc(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.2f}"
 
 
 def fitted_on(res: Result, name: str) -> str:
@@ -271,8 +263,8 @@ def _bands_line(m: dict, name: str) -> str:
     b = m["bands_used"]
     own = "; ".join(f"{seg}: {scorecard.bands_text(x)}" for seg, x in (b.get("segments") or {}).items())
     bands = scorecard.bands_text(b) + (f"; segments with a card of their own, {own}" if own else "")
-    return (f"{label(name)} ({bands}): red flags {_pct(m['red_share'])} of renewals "
-            f"and catches {_pct(m['red_recall'])} of churn; {_pct(m['churned_green_share'])} of churned accounts were green")
+    return (f"{label(name)} ({bands}): red flags {percent(m['red_share'])} of renewals "
+            f"and catches {percent(m['red_recall'])} of churn; {percent(m['churned_green_share'])} of churned accounts were green")
 
 
 def summary_text(res: Result) -> str:
@@ -290,8 +282,8 @@ def summary_text(res: Result) -> str:
     configs = d["configs"]
     ranked = sorted((n for n in configs if n != PROPOSED and configs[n].get("auc_out_of_time") is not None),
                     key=lambda n: -configs[n]["auc_out_of_time"])
-    others = ", ".join(f"{label(n).lower()} {_auc(configs[n]['auc_out_of_time'])}" for n in ranked if n != best)
-    head = (f"**Best out of time: {label(best)}**, AUC {_auc(configs[best]['auc_out_of_time'])} after the cut"
+    others = ", ".join(f"{label(n).lower()} {fmt(configs[n]['auc_out_of_time'], 'auc')}" for n in ranked if n != best)
+    head = (f"**Best out of time: {label(best)}**, AUC {fmt(configs[best]['auc_out_of_time'], 'auc')} after the cut"
             + (f" ({others})" if others else "") + f". Out of time means the {ev['renewals']:,} renewals "
             f"from {ev['from']} to {ev['to']} ({ev['churned']:,} churned), which no fitted candidate has seen: the scorecard "
             f"was fitted on the {fit['renewals']:,} renewals before {split['cut']}.")
@@ -311,30 +303,30 @@ def summary_text(res: Result) -> str:
         verdict = (f"the scorecard ranks churn better" if lo > 0 else f"{other} ranks churn better" if hi < 0
                    else "neither ranks churn reliably better than the other")
         lines.append(f"- **The proposed scorecard against {other}**, on the same {h2h['renewals']:,} renewals "
-                     f"({h2h['churned']:,} churned): AUC {_auc(h2h['auc_a'])} against {_auc(h2h['auc_b'])}, a difference of "
+                     f"({h2h['churned']:,} churned): AUC {fmt(h2h['auc_a'], 'auc')} against {fmt(h2h['auc_b'], 'auc')}, a difference of "
                      f"{diff:+.2f} (95% interval {lo:+.2f} to {hi:+.2f}): {verdict}.")
     for name in (SCORECARD, today):
         if name in configs:
             m = configs[name]["out_of_time"]
             lines.append(f"- Bands: {_bands_line(m | {'bands_used': configs[name]['bands_used']}, name)}"
                          + (" (**above the seed's 20% red flag**)" if (m["churned_green_share"] or 0) > SEED_GREEN_SHARE else "")
-                         + ". Churn rate by band: " + ", ".join(f"{k} {_pct(v['churn_rate'])} of {v['accounts']:,}" for k, v in m["bands"].items())
+                         + ". Churn rate by band: " + ", ".join(f"{k} {percent(v['churn_rate'])} of {v['accounts']:,}" for k, v in m["bands"].items())
                          + (", in risk order." if band_order_ok(m) else ": **not in risk order**."))
     ref = d.get("reference") or {}
     lg, gb, single = ref.get("logistic") or {}, ref.get("gradient_boosting") or {}, ref.get("best_single_signal")
     if sc is not None and lg.get("auc_out_of_time") is not None:
         cost = lg["auc_out_of_time"] - sc["auc_out_of_time"]
         lines.append(f"- What transparency costs: a logistic regression on the same candidate signals reaches AUC "
-                     f"{_auc(lg['auc_out_of_time'])}, the scorecard {_auc(sc['auc_out_of_time'])} "
+                     f"{fmt(lg['auc_out_of_time'], 'auc')}, the scorecard {fmt(sc['auc_out_of_time'], 'auc')} "
                      + (f"({cost:.2f} less)" if cost >= 0.005 else "(no less)")
-                     + (f"; gradient-boosted trees, a black box, reach {_auc(gb['auc_out_of_time'])}" if gb.get("auc_out_of_time") is not None else "")
-                     + (f"; the best single signal before the cut, {label(single['signal']).lower()}, reaches {_auc(single['auc_out_of_time'])}." if single else "."))
+                     + (f"; gradient-boosted trees, a black box, reach {fmt(gb['auc_out_of_time'], 'auc')}" if gb.get("auc_out_of_time") is not None else "")
+                     + (f"; the best single signal before the cut, {label(single['signal']).lower()}, reaches {fmt(single['auc_out_of_time'], 'auc')}." if single else "."))
     card = res.scorecard or {}
     fitted = card.get("band_fit")
     if sc is not None and fitted:
-        lines.append(f"- Red share held out of time: {_pct(sc['in_sample']['red_share'])} of the renewals before the cut were red "
-                     f"({_pct(fitted['red_share'])} of the latest {fitted['renewals']:,}, from {fitted['from']} to {fitted['to']}, "
-                     f"which the bands were fitted on), {_pct(sc['out_of_time']['red_share'])} of the renewals after it.")
+        lines.append(f"- Red share held out of time: {percent(sc['in_sample']['red_share'])} of the renewals before the cut were red "
+                     f"({percent(fitted['red_share'])} of the latest {fitted['renewals']:,}, from {fitted['from']} to {fitted['to']}, "
+                     f"which the bands were fitted on), {percent(sc['out_of_time']['red_share'])} of the renewals after it.")
     if card.get("measures"):
         from kit.analyses import scorecard
 
@@ -349,9 +341,9 @@ def summary_text(res: Result) -> str:
     if sc is not None:
         m = sc
         med = m["lead_time_days_median"]
-        lines.append(f"- Lead time: {_pct(m['flagged_90d_share'])} of churned accounts were at risk on the scorecard at least "
+        lines.append(f"- Lead time: {percent(m['flagged_90d_share'])} of churned accounts were at risk on the scorecard at least "
                      f"{m['flag_goal_days']} days before renewal; in whole years before renewal, half of those flagged were flagged "
-                     f"{'n/a' if med is None else f'{med:.0f}'} days or more ahead ({_pct(m['at_risk_at_window_open_share'])} already when "
+                     f"{fmt(med, 'days')} days or more ahead ({percent(m['at_risk_at_window_open_share'])} already when "
                      f"the year opened). All renewals, before and after the cut.")
     if PROPOSED in configs:
         lines.append("- The proposed weights of the churn correlation notebook were fitted on every renewal, the later ones included: their "
