@@ -84,7 +84,8 @@ def text(s: str) -> str:
             continue
         for j, piece in enumerate(IDENT.split(part)):
             if j % 2 and piece not in ("e.g", "i.e"):
-                out.append(f"`{piece}`")
+                end = "." if piece.endswith(".") else ""  # a sentence's full stop is not part of the name
+                out.append(f"`{piece.removesuffix('.')}`{end}")
             else:
                 out.append(re.sub(r"([\\*_\[\]<>|$@~^#])", r"\\\1", piece))
     return "".join(out)
@@ -361,6 +362,8 @@ def contract_section() -> str:
         for c in t.columns:
             name = f"**{code(c.name)}**" if c.required else code(c.name)
             extra = f" ({', '.join(c.labels)})" if c.labels else ""
+            if c.type == contract.BOOL:
+                extra = " (yes/no, true/false)"
             cols.append(name + (f" {c.type}" if c.type != contract.STR else "") + extra)
         if t.extra_numeric:
             cols.append("any extra numeric columns (features, signals `feature_<name>`)")
