@@ -15,6 +15,7 @@ All in one file, so one xdist worker renders the manual once (tests/conftest.py 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 import typing
 from pathlib import Path
@@ -26,7 +27,6 @@ from pydantic import BaseModel
 from kit import params
 from kit.cli import _parser
 from kit.errors import Reason
-from scripts import manual
 
 try:  # the test helpers move to tests/support/ (issue 29); either place works
     from tests.support import browser
@@ -36,6 +36,10 @@ except ImportError:
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
 README = REPO / "README.md"
+
+_spec = importlib.util.spec_from_file_location("manual", REPO / "scripts" / "manual.py")  # scripts/ is no package
+manual = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(manual)
 
 
 @pytest.fixture(scope="module")
