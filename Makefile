@@ -1,6 +1,7 @@
 # Two commands on a fresh machine:
 #   make demo   set up .venv, write the demo client's data, run its batch
 #   make test   set up .venv, run the test suite
+# and the manual: make docs renders docs/ (with the reference generated from the code) into build/docs/site/
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -8,7 +9,7 @@ SUM    := $(shell cksum pyproject.toml | cut -d' ' -f1)
 RUN    := $(VENV)/.installed-run-$(SUM)
 STAMP  := $(VENV)/.installed-dev-$(SUM)
 
-.PHONY: setup demo test lab bench clean
+.PHONY: setup demo test lab bench docs clean
 
 setup: $(STAMP)
 
@@ -41,5 +42,9 @@ lab: $(RUN)
 bench: setup
 	$(BIN)/python -m benchmarks.run
 
+# the manual (scripts/manual.py): needs Quarto, as the client sites do
+docs: $(RUN)
+	$(BIN)/python scripts/manual.py
+
 clean:
-	rm -rf $(VENV) reports _site data .pytest_cache
+	rm -rf $(VENV) reports _site data build/docs .pytest_cache
