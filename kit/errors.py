@@ -50,6 +50,7 @@ class Reason(StrEnum):
     UNPARSEABLE_NUMBER = "unparseable_number"
     UNPARSEABLE_INTEGER = "unparseable_integer"
     UNPARSEABLE_BOOL = "unparseable_bool"
+    UNPARSEABLE_ID = "unparseable_id"  # ids in scientific notation: a spreadsheet rounded them
     UNKNOWN_LABEL = "unknown_label"
     # runs
     PERIOD_BEFORE_DATA = "period_before_data"

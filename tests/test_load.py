@@ -245,3 +245,12 @@ def test_footer_rows_are_totals_and_boilerplate_never_data():
     assert footer_rows([header, *data], 3) == 0  # an account named "Total ..." is data
     assert footer_rows([header, *data, ["Total", "30", ""], [], ["Confidential Information - Do Not Distribute"], ["Acme Corp"]], 3) == 4
     assert footer_rows([header, *data, ["Acme Corp"]], 3) == 0  # one filled cell alone is not a footer
+
+
+def test_strict_loading_of_ids_a_spreadsheet_rounded_names_the_reason(tmp_path):
+    """Ids in scientific notation stop strict loading with their own reason code (it used to be unknown to Reason)."""
+    (tmp_path / "a.csv").write_text("id,name\n1.23457E+11,Alpha\n1.23457E+11,Beta\n")
+    with pytest.raises(ParseError) as e:
+        load_table(make_params(tmp_path, {"accounts": {"path": "a.csv", "columns": {"id": "account_id", "name": "account_name"}}}),
+                   "accounts", strict=True)
+    assert "[unparseable_id]" in str(e.value) and "scientific notation" in str(e.value)
