@@ -182,6 +182,41 @@ def resolved(signals: pl.DataFrame, config: Score) -> pl.DataFrame:
     return pl.concat(parts, how="diagonal_relaxed").sort("_row").drop("_row")
 
 
+def points(signals: pl.DataFrame, config: Score, *, weighted: bool = True) -> pl.DataFrame:
+    """What each measure adds to each row's score, by the row's card: one column per signal (a component ranked as
+    a percentile: one column per component), null where the measure has no value. The columns of a row add up to
+    its score exactly (a score is a weighted mean: a measure adds its weight share of the present measures times
+    its range's points). `weighted=False`: each measure's own 0-100 points (its range's, or the percentile), before
+    its weight. Rows keep their order; also account_id, as_of."""
+    seg = pl.col("segment").cast(pl.String) if "segment" in signals.columns else pl.lit(None, pl.String)
+    frame = signals.with_row_index("_row")
+    cards = [(DEFAULT_CARD, ~seg.is_in(list(config.segments)).fill_null(False)), *((s, seg == s) for s in config.segments)]
+    parts = []
+    for name, rows in cards:
+        cfg = card(config, None if name == DEFAULT_CARD else name)
+        part = frame.filter(rows)
+        present = set(part.columns)
+        comps = components(part, cfg).select(pl.col(list(cfg.components)).name.prefix("_c_"))
+        part = part.hstack(comps)
+        w = weights_of(cfg)
+        wsum = pl.sum_horizontal([pl.when(pl.col(f"_c_{c}").is_not_null()).then(pl.lit(w[c])).otherwise(0.0)
+                                  for c in cfg.components if w[c] > 0])
+        cols = []
+        for c, comp in cfg.components.items():
+            if w[c] <= 0:
+                continue
+            share_c = pl.lit(w[c]) / wsum if weighted else pl.lit(1.0)
+            if comp.transform == "percentile":
+                cols.append((share_c * pl.col(f"_c_{c}")).alias(c))
+                continue
+            share = comp.signal_weights or {s: 1.0 for s in comp.signals}
+            scored = {s: _signal_expr(s, comp, present) for s in comp.signals}
+            asum = pl.sum_horizontal([pl.when(e.is_not_null()).then(pl.lit(float(share[s]))).otherwise(0.0) for s, e in scored.items()])
+            cols += [(share_c * pl.lit(float(share[s])) / asum * e if weighted else e).alias(s) for s, e in scored.items()]
+        parts.append(part.select("_row", *[k for k in ("account_id", "as_of") if k in present], *cols))
+    return pl.concat(parts, how="diagonal_relaxed").sort("_row").drop("_row")
+
+
 def at_risk(scored: pl.DataFrame, red: float | pl.Expr, weeks: int, *, date: str = "as_of") -> pl.DataFrame:
     """Add `below_red`, `run_max` and `at_risk` (below red on `weeks` consecutive scoring dates of the account;
     `red` a threshold, or a column of each row's card's threshold).

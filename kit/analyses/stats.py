@@ -637,3 +637,43 @@ def _round_significant(v: float, digits: int) -> float:
     if v == 0 or not math.isfinite(v):
         return v
     return float(f"{v:.{digits}g}")
+
+
+PSI_BINS = tuple(range(10, 100, 10))  # a 0-100 score's population is compared in ten bands of ten points
+PSI_MIN_COUNT = 5  # fewer expected accounts in a band than this and the PSI is too noisy to judge
+
+
+def psi(reference: np.ndarray, current: np.ndarray, cuts=PSI_BINS) -> dict:
+    """Population stability of `current` against `reference` (credit scoring's PSI): the sum over bins of
+    (current share - reference share) * ln(current share / reference share). Bins are (-inf, c1), [c1, c2), ...,
+    [ck, inf); an empty bin's share is taken as half an account, so the sum stays finite. Returns the PSI, each bin's
+    counts and shares, and `judged`: False when either side has fewer than PSI_MIN_COUNT accounts per occupied bin."""
+    ref = np.asarray(reference, float)
+    cur = np.asarray(current, float)
+    ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
+    edges = np.asarray(cuts, float)
+    a = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=len(edges) + 1).astype(float)
+    b = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=len(edges) + 1).astype(float)
+    if not len(ref) or not len(cur):
+        return {"psi": None, "judged": False, "bins": [], "reference": int(len(ref)), "current": int(len(cur))}
+    p = np.maximum(a, 0.5) / max(len(ref), 1)
+    q = np.maximum(b, 0.5) / max(len(cur), 1)
+    value = float(np.sum((q - p) * np.log(q / p)))
+    lows = [None, *edges.tolist()]
+    highs = [*edges.tolist(), None]
+    bins = [{"from": lo, "below": hi, "reference": int(x), "current": int(y), "reference_share": float(x / len(ref)),
+             "current_share": float(y / len(cur)), "part": float((qq - pp) * np.log(qq / pp))}
+            for lo, hi, x, y, pp, qq in zip(lows, highs, a, b, p, q)]
+    occupied = int(((a > 0) | (b > 0)).sum())
+    judged = min(len(ref), len(cur)) >= PSI_MIN_COUNT * occupied  # on average PSI_MIN_COUNT accounts a band on each side
+    return {"psi": value, "judged": judged, "bins": bins, "reference": int(len(ref)), "current": int(len(cur))}
+
+
+def psi_cuts(reference: np.ndarray, most: int = 10) -> list[float]:
+    """Bins for a measure: between its distinct values when it has at most `most` (a card's range points), else at
+    the reference's deciles (a tie, such as every account without a late invoice, stays whole in one bin)."""
+    ref = np.asarray(reference, float)
+    values = np.unique(ref[np.isfinite(ref)])
+    if len(values) <= most:
+        return ((values[:-1] + values[1:]) / 2).tolist()
+    return np.unique(np.quantile(ref[np.isfinite(ref)], np.arange(1, 10) / 10)).tolist()
