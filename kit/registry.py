@@ -35,6 +35,7 @@ BACKTEST_JSON, SCORES = "backtest.json", "scores.parquet"
 SCORECARD_JSON, PROPOSED_SCORECARD = "scorecard.json", "proposed_scorecard.yml"
 GAINSIGHT_CSV, CHURNZERO_CSV = "scorecard_gainsight.csv", "scorecard_churnzero.csv"
 MAINTENANCE_JSON = "maintenance.json"
+ACCOUNTS_PARQUET, ACCOUNTS_CSV, PORTFOLIO_JSON = "accounts.parquet", "accounts.csv", "portfolio.json"  # the score at work
 MANIFEST = "manifest.json"  # the run's record in each period folder (kit.run.manifest)
 HISTORY = "history.parquet"  # the client's maintenance history, reports/<client>/ (kit.io.history)
 PERSONAL = "personal_values.json"  # the names and e-mails the site replaces, in each period folder (kit.io.personal)
@@ -47,7 +48,8 @@ NOTEBOOKS: dict[str, Notebook] = {
                  (PROPOSED_WEIGHTS,)),
         Notebook("backtest", "03_backtest.ipynb", ("weights",), BACKTEST_JSON, "reports/backtest.ipynb", "Back-test",
                  (SCORES, SCORECARD_JSON, PROPOSED_SCORECARD, GAINSIGHT_CSV, CHURNZERO_CSV)),
-        Notebook("maintenance", "04_maintenance.ipynb", ("weights",), MAINTENANCE_JSON, None, "Maintenance"),
+        Notebook("maintenance", "04_maintenance.ipynb", ("weights",), MAINTENANCE_JSON, None, "Maintenance",
+                 (ACCOUNTS_PARQUET, ACCOUNTS_CSV, PORTFOLIO_JSON)),
     )
 }
 NAMES = tuple(NOTEBOOKS)

@@ -1,0 +1,72 @@
+"""The accounts section of the monthly report: the portfolio by band, renewals ahead, the at-risk accounts and the
+month's biggest drops, in words and tables (kit.analyses.accounts computes them)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from kit import present, status
+from kit.analyses import accounts
+from kit.analyses.accounts import EARLIER, NO_SEGMENT, RENEWAL_WINDOWS, Result
+
+CHANGE = f"change_{EARLIER[0]}d"
+LISTED = ("account_name", "segment", "csm_owner", "arr", "renewal_date", "score", "band", CHANGE, "reason_1", "reason_2")
+KINDS = {"arr": "money", "score": "score", "band": "status", CHANGE: "score", "renewal_date": "date", "accounts": "count"}
+LABELS = {"account_name": "Account", "csm_owner": "Owner", "arr": "ARR", "renewal_date": "Renewal", CHANGE: "Change in 30 days",
+          "reason_1": "Moved most", "reason_2": "Next most", "accounts": "Accounts"}
+
+
+def summary_text(r: Result) -> str:
+    p = r.portfolio
+    red = p["by_band"].get(status.RED, {"accounts": 0, "arr": 0.0})
+    return (f"{present.fmt(p['accounts'], 'count')} active accounts ({present.fmt(p['arr'], 'money')} ARR), scored by "
+            f"{r.card.source}. {present.fmt(red['accounts'], 'count')} are red ({present.fmt(red['arr'], 'money')} ARR); "
+            f"{present.fmt(p['at_risk_accounts'], 'count')} are at risk, red for {r.card.score.at_risk_weeks} weeks or more "
+            f"({present.fmt(p['at_risk_arr'], 'money')} ARR). Every account, with each measure's points and what moved "
+            "its score, is in accounts.csv.")
+
+
+def band_table(r: Result) -> present.Table:
+    """Accounts and ARR by band, overall and per segment."""
+    rows = []
+    for seg, bands in [("All accounts", r.portfolio["by_band"]), *r.portfolio["by_segment"].items()]:
+        for band in (*status.BANDS, "no score"):
+            if band in bands:
+                rows.append({"segment": seg if seg != NO_SEGMENT else "No segment", "band": band, **bands[band]})
+    return present.table(pl.DataFrame(rows), kinds=KINDS, labels=LABELS)
+
+
+def renewals_table(r: Result) -> present.Table:
+    rows = [{"within": f"{d} days", "band": band, **v} for d in RENEWAL_WINDOWS
+            for band, v in r.portfolio["renewals"].get(str(d), {}).items()]
+    return present.table(pl.DataFrame(rows) if rows else pl.DataFrame(schema={"within": pl.String}), kinds=KINDS,
+                         labels={**LABELS, "within": "Renewing within"})
+
+
+def accounts_table(rows: list[dict], rows_shown: int = 25) -> present.Table:
+    frame = pl.DataFrame(rows) if rows else pl.DataFrame(schema={"account_name": pl.String})
+    return present.table(frame, kinds=KINDS, labels=LABELS, columns=[c for c in LISTED if c in frame.columns], max_rows=rows_shown)
+
+
+def stability_text(r: Result) -> str:
+    s = r.portfolio["stability"]
+    sc = s["score"]
+    where = f"the accounts' scores at {s['reference']} ({s['reference_date']}, {present.fmt(sc['reference'], 'count')} accounts)"
+    if sc["status"] == status.NOT_CHECKED:
+        return (f"Score stability is **not judged**: {present.fmt(sc['current'], 'count')} accounts this month against {where} "
+                "are too few for a population stability index to mean anything.")
+    moved = s["moved_most"]
+    measure = (f" The measure whose population moved most is {present.label(moved).lower()} "
+               f"(PSI {present.fmt(s['measures'][moved]['psi'], 'ratio')}).") if moved else ""
+    return (f"{present.badge(sc['status'])} Population stability index of this month's scores against {where}: "
+            f"**{present.fmt(sc['psi'], 'ratio')}** (below {accounts.STABLE:g} stable, {accounts.STABLE:g} to {accounts.SHIFTED:g} "
+            f"investigate, above {accounts.SHIFTED:g} shifted).{measure}")
+
+
+def stability_table(r: Result) -> present.Table:
+    bins = r.portfolio["stability"]["score"]["bins"]
+    rows = [{"scores": (f"below {b['below']:g}" if b["from"] is None else f"{b['from']:g} or more" if b["below"] is None
+                        else f"{b['from']:g} to below {b['below']:g}"),
+             "reference_share": b["reference_share"], "current_share": b["current_share"], "part": b["part"]} for b in bins]
+    return present.table(pl.DataFrame(rows), kinds={"reference_share": "percent", "current_share": "percent", "part": "ratio"},
+                         labels={"scores": "Score", "reference_share": "Then", "current_share": "This month", "part": "Adds to the PSI"})
