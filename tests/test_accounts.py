@@ -232,3 +232,47 @@ def test_too_few_accounts_are_not_judged(worlds):
     frame = accounts.of_month(data, p, month, card).head(12)
     r = accounts.stability(data, card, month, frame)
     assert r["score"]["status"] == "not checked" and r["score"]["psi"] is not None
+
+
+# ---------------------------------------------------------------------------- a forecast that is checked
+
+RATES = {"red": {"renewals": 40, "churned": 12}, "yellow": {"renewals": 50, "churned": 5}, "green": {"renewals": 30, "churned": 1}}
+
+
+def test_the_forecast_is_the_band_rates_times_the_renewals(planted):
+    p, data, card, frame, _ = planted
+    month = Period.parse(DEMO_PERIOD)
+    f = accounts.forecast(frame, accounts.Card(card.score, "x", rates=RATES, rates_from="2026-09"), month)
+    start, end = month.end + timedelta(days=1), month.end + timedelta(days=accounts.HORIZON)
+    due = [r for r in frame.to_dicts() if r["renewal_date"] and start <= r["renewal_date"] <= end and r["band"]]
+    rate = {b: v["churned"] / v["renewals"] for b, v in RATES.items()}
+    assert f["renewals"] == len(due) > 0
+    assert f["expected_accounts"] == pytest.approx(sum(rate[r["band"]] for r in due))
+    assert f["expected_arr"] == pytest.approx(sum(rate[r["band"]] * (r["arr"] or 0) for r in due))
+    # the interval: Bernoulli renewals plus the rates' binomial error, by hand
+    var = sum(rate[r["band"]] * (1 - rate[r["band"]]) for r in due) + sum(
+        sum(1 for r in due if r["band"] == b) ** 2 * rate[b] * (1 - rate[b]) / v["renewals"] for b, v in RATES.items())
+    lo, hi = f["accounts_interval"]
+    assert hi - f["expected_accounts"] == pytest.approx(1.959964 * math.sqrt(var)) and lo == pytest.approx(max(0, f["expected_accounts"] - 1.959964 * math.sqrt(var)))
+    assert not accounts.forecast(frame, card, month)["available"]  # no back-test: no rates, said
+
+
+def test_an_earlier_forecast_is_set_against_what_happened(planted, tmp_path):
+    """A forecast written three months ago for renewals that have all happened: its renewals' actual outcomes."""
+    p, data, card, _, _ = planted
+    month = Period.parse(DEMO_PERIOD)
+    earlier = month.previous().previous().previous()
+    frame = accounts.of_month(data, p, earlier, card)
+    f = accounts.forecast(frame, accounts.Card(card.score, "x", rates=RATES, rates_from="2026-06"), earlier)
+    assert date.fromisoformat(f["to"]) <= month.end and f["renewals"] > 0
+    accounts.PortfolioDocument({**accounts.portfolio(frame, earlier, card), "forecast": f}).write(
+        (tmp_path / earlier.label).mkdir(parents=True) or tmp_path / earlier.label)
+    (checked,) = accounts.checked_forecasts(data, tmp_path, month)
+    ren = data.table("renewals")
+    due = pl.DataFrame(f["due"]).with_columns(pl.col("renewal_date").str.to_date())
+    outcome = due.join(ren.select("account_id", "renewal_date", "outcome"), on=["account_id", "renewal_date"], how="left")
+    assert checked["period"] == earlier.label and checked["renewals"] == due.height
+    assert checked["actual_accounts"] == outcome.filter(pl.col("outcome") == "churned").height
+    assert checked["actual_arr"] == pytest.approx(outcome.filter(pl.col("outcome") == "churned")["arr"].sum())
+    assert checked["expected_accounts"] == pytest.approx(f["expected_accounts"])
+    assert accounts.checked_forecasts(data, tmp_path, month.previous().previous()) == []  # its renewals still ahead then

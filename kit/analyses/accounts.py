@@ -50,25 +50,39 @@ class Card:
     score: Score
     source: str  # "the scorecard of 2026-09" or "the parameters' score"
     cut: date | None = None  # the back-test's cut the card was fitted before: the population its stability is judged against
+    rates: dict | None = None  # per band, the renewals after the cut and how many churned (the back-test's, out of time)
+    rates_from: str = ""  # the period of that back-test
 
 
 def card_in_force(params: Parameters, client_root: Path, period: Period) -> Card:
     """The latest scorecard a back-test of an earlier committed period recommended; else the parameters' score."""
     from kit.analyses import scorecard
-    from kit.analyses.backtest import SCORECARD, BacktestDocument
+    from kit.analyses.backtest import CURRENT, SCORECARD, BacktestDocument
 
     earlier = sorted((p for p in client_root.glob("20[0-9][0-9]-[0-1][0-9]") if p.name < period.label), reverse=True)
+    current_rates = None
     for folder in earlier:
         try:
             bt = BacktestDocument.read(folder)
-            if bt is None or bt.get("best") != SCORECARD or not (folder / registry.SCORECARD_JSON).exists():
+            if bt is None or not bt.available:
+                continue
+            if current_rates is None:
+                current_rates = (_rates(bt.configs.get(CURRENT)), folder.name)
+            if bt.get("best") != SCORECARD or not (folder / registry.SCORECARD_JSON).exists():
                 continue
             doc = scorecard.read(folder)
             return Card(scorecard.to_score(doc, params.score.at_risk_weeks), f"the scorecard of {folder.name}",
-                        date.fromisoformat(doc["cut"]) if doc.get("cut") else None)
-        except (KitError, ValueError, OSError):
+                        date.fromisoformat(doc["cut"]) if doc.get("cut") else None, _rates(bt.configs[SCORECARD]), folder.name)
+        except (KitError, ValueError, OSError, KeyError):
             continue
-    return Card(params.score, "the parameters' score")
+    rates, when = current_rates or (None, "")
+    return Card(params.score, "the parameters' score", rates=rates, rates_from=when)
+
+
+def _rates(config: dict | None) -> dict | None:
+    """Per band, renewals and churned after the back-test's cut (its out-of-time figures)."""
+    bands = ((config or {}).get("out_of_time") or {}).get("bands") or {}
+    return {b: {"renewals": int(v["accounts"]), "churned": int(v["churned"])} for b, v in bands.items() if v.get("accounts")} or None
 
 
 def active_accounts(data: ClientData, as_of: date) -> pl.DataFrame:
@@ -206,6 +220,68 @@ def _psi_status(r: dict | None) -> str:
     return status.GREEN if r["psi"] < STABLE else status.AMBER if r["psi"] <= SHIFTED else status.RED
 
 
+# ---------------------------------------------------------------------------- a forecast that is checked
+
+HORIZON = 90  # days: the forecast is of the renewals in the next quarter
+Z = 1.959964  # 95% interval
+
+
+def forecast(accounts: pl.DataFrame, card: Card, period: Period) -> dict[str, Any]:
+    """Expected churned accounts and ARR among the renewals of the next HORIZON days: each renewal churns at its
+    band's churn rate after the back-test's cut. The 95% interval adds the rates' own uncertainty (binomial, from the
+    back-test's renewals in the band) to the renewals' (each a Bernoulli draw). Keeps the renewals it counted, so a
+    later month can set it against what happened."""
+    start, end = period.end + timedelta(days=1), period.end + timedelta(days=HORIZON)
+    base = {"from": start.isoformat(), "to": end.isoformat()}
+    if not card.rates:
+        return {**base, "available": False, "reason": "no back-test of an earlier period has band churn rates after its cut yet"}
+    if "renewal_date" not in accounts.columns:
+        return {**base, "available": False, "reason": "the accounts table has no renewal date"}
+    rate = {b: v["churned"] / v["renewals"] for b, v in card.rates.items()}
+    due = (accounts.filter(pl.col("renewal_date").is_between(start, end), pl.col("band").is_in(list(rate)))
+           .select("account_id", "renewal_date", "band", pl.col("arr").fill_null(0.0) if "arr" in accounts.columns else pl.lit(0.0).alias("arr"))
+           .with_columns(pl.col("band").replace_strict(rate, return_dtype=pl.Float64).alias("p")).sort("renewal_date", "account_id"))
+    p, arr = due["p"].to_numpy(), due["arr"].to_numpy()
+    var_n, var_arr = float((p * (1 - p)).sum()), float((arr ** 2 * p * (1 - p)).sum())
+    for b, v in card.rates.items():  # the rates are estimates too
+        part = due.filter(pl.col("band") == b)
+        q = rate[b] * (1 - rate[b]) / v["renewals"]
+        var_n += part.height ** 2 * q
+        var_arr += float(part["arr"].sum()) ** 2 * q
+    n, a = float(p.sum()), float((p * arr).sum())
+    return {**base, "available": True, "rates_from": card.rates_from, "rates": {b: {**v, "churn_rate": rate[b]} for b, v in card.rates.items()},
+            "renewals": due.height, "arr": float(arr.sum()),
+            "expected_accounts": n, "accounts_interval": [max(0.0, n - Z * var_n ** 0.5), n + Z * var_n ** 0.5],
+            "expected_arr": a, "arr_interval": [max(0.0, a - Z * var_arr ** 0.5), a + Z * var_arr ** 0.5],
+            "due": due.with_columns(pl.col("renewal_date").cast(pl.String)).to_dicts()}
+
+
+def checked_forecasts(data: ClientData, client_root: Path, period: Period) -> list[dict[str, Any]]:
+    """Every earlier month's forecast whose renewals have all happened by this period's end, set against what
+    happened: churned accounts and ARR among the very renewals it counted (per the renewals table)."""
+    if not data.has("renewals"):
+        return []
+    outcomes = data.table("renewals").select("account_id", "renewal_date", "outcome")
+    out = []
+    for folder in sorted(p for p in client_root.glob("20[0-9][0-9]-[0-1][0-9]") if p.name < period.label):
+        try:
+            doc = PortfolioDocument.read(folder)
+        except (KitError, OSError):
+            continue
+        f = (doc.get("forecast") or {}) if doc else {}
+        if not f.get("available") or date.fromisoformat(f["to"]) > period.end:
+            continue
+        due = pl.DataFrame(f["due"], schema={"account_id": pl.String, "renewal_date": pl.String, "band": pl.String,
+                                             "arr": pl.Float64, "p": pl.Float64}).with_columns(pl.col("renewal_date").str.to_date())
+        happened = due.join(outcomes, on=["account_id", "renewal_date"], how="left")
+        churned = happened.filter(pl.col("outcome") == "churned")
+        out.append({"period": folder.name, "from": f["from"], "to": f["to"], "renewals": due.height,
+                    "expected_accounts": f["expected_accounts"], "accounts_interval": f["accounts_interval"],
+                    "actual_accounts": churned.height, "expected_arr": f["expected_arr"], "arr_interval": f["arr_interval"],
+                    "actual_arr": float(churned["arr"].sum()), "unknown": int(happened["outcome"].null_count())})
+    return out
+
+
 # ---------------------------------------------------------------------------- the portfolio
 
 
@@ -259,14 +335,17 @@ class Result:
 
 
 def run_for(ctx) -> Result:
-    """The maintenance notebook's accounts section: every active account scored by the card in force; writes
+    """The maintenance notebook's accounts section: every active account scored by the card in force, the portfolio,
+    the score's stability, the next quarter's forecast and the earlier forecasts set against what happened; writes
     accounts.parquet, accounts.csv (for a CSM's spreadsheet or a CTA import) and portfolio.json."""
     from kit.io import history
 
-    card = card_in_force(ctx.params, history.client_root(ctx.run_dir), ctx.period)
+    root = history.client_root(ctx.run_dir)
+    card = card_in_force(ctx.params, root, ctx.period)
     accounts = of_month(ctx.data, ctx.params, ctx.period, card)
     accounts.write_parquet(ctx.path(registry.ACCOUNTS_PARQUET))
     accounts.write_csv(ctx.path(registry.ACCOUNTS_CSV))
-    doc = {**portfolio(accounts, ctx.period, card), "stability": stability(ctx.data, card, ctx.period, accounts)}
+    doc = {**portfolio(accounts, ctx.period, card), "stability": stability(ctx.data, card, ctx.period, accounts),
+           "forecast": forecast(accounts, card, ctx.period), "forecasts_checked": checked_forecasts(ctx.data, root, ctx.period)}
     PortfolioDocument(doc).write(ctx.run_dir)
     return Result(card, accounts, doc)

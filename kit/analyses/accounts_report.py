@@ -70,3 +70,29 @@ def stability_table(r: Result) -> present.Table:
              "reference_share": b["reference_share"], "current_share": b["current_share"], "part": b["part"]} for b in bins]
     return present.table(pl.DataFrame(rows), kinds={"reference_share": "percent", "current_share": "percent", "part": "ratio"},
                          labels={"scores": "Score", "reference_share": "Then", "current_share": "This month", "part": "Adds to the PSI"})
+
+
+def forecast_text(r: Result) -> str:
+    f = r.portfolio["forecast"]
+    if not f["available"]:
+        return f"No forecast of the next quarter's churn: {f['reason']}."
+    lo, hi = f["accounts_interval"]
+    alo, ahi = f["arr_interval"]
+    return (f"Of the {present.fmt(f['renewals'], 'count')} renewals due from {f['from']} to {f['to']} "
+            f"({present.fmt(f['arr'], 'money')} ARR), **{present.fmt(f['expected_accounts'], 'score')} accounts** are expected "
+            f"to churn (95% interval {present.fmt(lo, 'score')} to {present.fmt(hi, 'score')}), "
+            f"**{present.fmt(f['expected_arr'], 'money')} ARR** ({present.fmt(alo, 'money')} to {present.fmt(ahi, 'money')}): "
+            f"each renewal at its band's churn rate after the cut in the back-test of {f['rates_from']}.")
+
+
+def checked_table(r: Result) -> present.Table | str:
+    rows = r.portfolio["forecasts_checked"]
+    if not rows:
+        return "No earlier forecast has all its renewals behind it yet: the comparison appears once one has."
+    frame = pl.DataFrame([{"forecast_of": c["period"], "renewals": c["renewals"], "expected_accounts": c["expected_accounts"],
+                           "actual_accounts": c["actual_accounts"], "expected_arr": c["expected_arr"], "actual_arr": c["actual_arr"]}
+                          for c in rows])
+    return present.table(frame, kinds={"renewals": "count", "expected_accounts": "score", "actual_accounts": "count",
+                                       "expected_arr": "money", "actual_arr": "money"},
+                         labels={"forecast_of": "Forecast made in", "renewals": "Renewals", "expected_accounts": "Churn expected",
+                                 "actual_accounts": "Churned", "expected_arr": "ARR expected to churn", "actual_arr": "ARR churned"})
