@@ -604,13 +604,13 @@ def _scoreable(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def points(card: dict, frame: pl.DataFrame) -> np.ndarray:
-    """The composite score of one card for every row of a signals frame, computed by kit.analyses.scoring."""
+    """The composite score of one card for every row of a signals frame, computed by kit.analyses.health_score."""
     score = to_score({**card, "segments": {}})
     return health_score.composite(health_score.components(_scoreable(frame), score), score)["score"].to_numpy()
 
 
 def resolved_points(doc: dict, frame: pl.DataFrame) -> np.ndarray:
-    """Every row scored by its segment's card (the overall card where its segment has none), by kit.analyses.scoring."""
+    """Every row scored by its segment's card (the overall card where its segment has none), by kit.analyses.health_score."""
     return health_score.resolved(_scoreable(frame), to_score(doc))["score"].to_numpy()
 
 
