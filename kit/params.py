@@ -352,6 +352,11 @@ class Maintenance(Strict):
     csm_active_share: Limit = Field(Limit(amber=0.80, red=0.70), description="daily active CSMs / team")
     unscored_accounts: Limit = Field(Limit(amber=0, red=0), description="active accounts with no score in the period")
     recalibration_drift: Limit = Field(Limit(amber=0.05, red=0.10), description="largest component weight drift")
+    adopted_scorecard: str | None = Field(
+        None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="the period (YYYY-MM) whose scorecard.json the client's platform "
+        "runs: each month its scores are recomputed from the exports and set against the platform's (kit.analyses.parity)")
+    score_tolerance: float = Field(1.0, ge=0, description="points a platform score may differ from the adopted card's before "
+                                   "the account is listed")
     csm_roles: list[str] = Field(
         ["CSM", "Customer Success Manager"],
         description="team roles counted as CSMs for platform usage (case-insensitive; none match: every active member)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 
@@ -276,3 +277,64 @@ def test_an_earlier_forecast_is_set_against_what_happened(planted, tmp_path):
     assert checked["actual_arr"] == pytest.approx(outcome.filter(pl.col("outcome") == "churned")["arr"].sum())
     assert checked["expected_accounts"] == pytest.approx(f["expected_accounts"])
     assert accounts.checked_forecasts(data, tmp_path, month.previous().previous()) == []  # its renewals still ahead then
+
+
+# ---------------------------------------------------------------------------- is the platform running the card?
+
+
+def test_a_range_typed_wrong_in_the_platform_lists_exactly_its_accounts(planted, tmp_path):
+    """The client's platform runs the adopted scorecard with one range typed wrong (active users per seat cut at ten
+    times its lower cut) for 60 accounts; every platform score of the others is the card's. Listed: exactly the
+    accounts the wrong range scores differently, each explained by that measure."""
+    from kit.analyses import parity, signals
+    from kit.artefacts import write_json
+
+    p, data, _, _, _ = planted
+    month = Period.parse(DEMO_PERIOD)
+    card = tiered_card(data, month).score
+    doc = {"measures": [{"component": c, "signal": s, "cuts": comp.tiers[s].cuts, "scores": comp.tiers[s].scores,
+                         "missing_score": comp.tiers[s].missing, "weight": comp.weight}
+                        for c, comp in card.components.items() for s in comp.signals],
+           "bands": {"red": card.bands.red, "green": card.bands.green}}
+    (tmp_path / "reports" / "2026-09").mkdir(parents=True)
+    write_json(tmp_path / "reports" / "2026-09" / "scorecard.json", doc)
+    wrong = [dict(m) for m in doc["measures"]]
+    m = next(x for x in wrong if x["signal"] == "active_users_per_seat")
+    m["cuts"] = [m["cuts"][0] * 10, max(m["cuts"][1], m["cuts"][0] * 10) + 1e-9]
+    from kit.analyses import scorecard as sc
+
+    right_card, wrong_card = sc.to_score(doc), sc.to_score({**doc, "measures": wrong})
+    day = month.end - timedelta(days=1)
+    acc = accounts.active_accounts(data, month.end).sort("account_id")
+    sig = signals.build(data, acc.select("account_id", pl.lit(day).alias("as_of")), accounts.measures_of(right_card))
+    right = health_score.resolved(sig, right_card)["score"]
+    typed = health_score.resolved(sig, wrong_card)["score"]
+    misconfigured = set(acc["account_id"].to_list()[::3][:60])
+    platform = pl.DataFrame({"Company ID": acc["account_id"], "Snapshot Date": [day] * acc.height,
+                             "Overall Score": [t if a in misconfigured else r for a, r, t in zip(acc["account_id"], right, typed)]})
+    platform = platform.filter(pl.col("Overall Score").is_not_null())
+    platform.write_csv(tmp_path / "health.csv")
+    pfile = write_params(tmp_path / "p", Path(str(p.sources["accounts"].path)).parent.parent,
+                         extra=f"\nmaintenance:\n  adopted_scorecard: '2026-09'\n")
+    text = pfile.read_text().replace(str(Path(str(p.sources["health_scores"].path))), str(tmp_path / "health.csv"))
+    pfile.write_text(text)
+    p2 = params_mod.load(pfile)
+    got_card, label = parity.adopted(p2, tmp_path / "reports")
+    assert label == "2026-09" and got_card == right_card
+    r = parity.check(ClientData(p2), got_card, month, p2.maintenance.score_tolerance)
+    expected = {a for a, x, y in zip(acc["account_id"], right, typed) if a in misconfigured and x is not None and abs(x - y) > 1}
+    assert len(expected) >= 5  # the planted error shows on enough accounts to be a test
+    assert {row["account_id"] for row in r["accounts"]} == expected and r["off"] == len(expected)
+    assert {row["measure"] for row in r["accounts"]} == {"active_users_per_seat"}
+    assert r["compared"] == platform.height
+
+
+def test_no_adopted_scorecard_no_check_and_a_missing_one_is_named(planted, tmp_path):
+    from kit.analyses import parity
+    from kit.errors import KitError
+
+    p, _, _, _, _ = planted
+    assert parity.adopted(p, tmp_path) is None
+    named = p.model_copy(update={"maintenance": p.maintenance.model_copy(update={"adopted_scorecard": "2026-08"})})
+    with pytest.raises(KitError, match="adopted scorecard of 2026-08"):
+        parity.adopted(named, tmp_path)

@@ -345,7 +345,12 @@ def run_for(ctx) -> Result:
     accounts = of_month(ctx.data, ctx.params, ctx.period, card)
     accounts.write_parquet(ctx.path(registry.ACCOUNTS_PARQUET))
     accounts.write_csv(ctx.path(registry.ACCOUNTS_CSV))
+    from kit.analyses import parity
+
+    adopted = parity.adopted(ctx.params, root)
     doc = {**portfolio(accounts, ctx.period, card), "stability": stability(ctx.data, card, ctx.period, accounts),
-           "forecast": forecast(accounts, card, ctx.period), "forecasts_checked": checked_forecasts(ctx.data, root, ctx.period)}
+           "forecast": forecast(accounts, card, ctx.period), "forecasts_checked": checked_forecasts(ctx.data, root, ctx.period),
+           "parity": ({"adopted": adopted[1], **parity.check(ctx.data, adopted[0], ctx.period, ctx.params.maintenance.score_tolerance)}
+                      if adopted else None)}
     PortfolioDocument(doc).write(ctx.run_dir)
     return Result(card, accounts, doc)

@@ -96,3 +96,33 @@ def checked_table(r: Result) -> present.Table | str:
                                        "expected_arr": "money", "actual_arr": "money"},
                          labels={"forecast_of": "Forecast made in", "renewals": "Renewals", "expected_accounts": "Churn expected",
                                  "actual_accounts": "Churned", "expected_arr": "ARR expected to churn", "actual_arr": "ARR churned"})
+
+
+def parity_text(r: Result) -> str:
+    p = r.portfolio.get("parity")
+    if not p:
+        return ("No adopted scorecard is named (`maintenance.adopted_scorecard`): once the client's platform runs one, "
+                "this section checks every month that its scores are the card's.")
+    if not p["available"]:
+        return f"The platform's scores could not be checked against the scorecard of {p['adopted']}: {p['reason']}."
+    head = (f"{present.fmt(p['compared'], 'count')} accounts' latest platform scores of the month recomputed by the scorecard of "
+            f"{p['adopted']}: ")
+    if not p["off"]:
+        return head + f"{present.badge(status.GREEN)} every one within {_points(p['tolerance'])}."
+    return head + (f"{present.badge(status.RED)} **{present.fmt(p['off'], 'count')}** differ by more than {_points(p['tolerance'])}. "
+                   "Where one measure explains the gap (another of its ranges gives the platform's score), it is named: "
+                   "check that measure's ranges in the platform, and that its data still syncs.")
+
+
+def parity_table(r: Result) -> present.Table | str:
+    p = r.portfolio.get("parity") or {}
+    if not p.get("accounts"):
+        return ""
+    return present.table(pl.DataFrame(p["accounts"]), kinds={"platform_score": "score", "card_score": "score", "gap": "score",
+                                                             "measure": "label", "value": "number", "as_of": "date"},
+                         labels={"account_id": "Account", "as_of": "Scored on", "platform_score": "Platform", "card_score": "Card",
+                                 "gap": "Gap", "measure": "Explained by", "value": "Its value"}, max_rows=25)
+
+
+def _points(x: float) -> str:
+    return f"{x:g} point" + ("" if x == 1 else "s")
