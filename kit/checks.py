@@ -21,7 +21,7 @@ MONTHLY, QUARTERLY = "monthly", "quarterly"
 class CheckSpec:
     name: str
     title: str
-    unit: str  # share, count, hours, months or weight (kit.present.UNITS: how a unit reads)
+    unit: str  # share, count, hours, months, weight or index (kit.present.UNITS: how a unit reads)
     worse: str  # HIGHER or LOWER
     cadence: str  # MONTHLY, or QUARTERLY: periods closing a quarter only
     limit: str | None  # the params.maintenance field holding its amber and red; None: derived (see maintenance)
@@ -64,6 +64,11 @@ CHECKS: dict[str, CheckSpec] = {
               "active accounts with no health score in the period",
               "Find why these active accounts have no score (missing integration ids, segment or rule filters excluding "
               "them) and fix the mapping or rules in the platform."),
+        CheckSpec("score_stability", "Score stability", "index", HIGHER, MONTHLY, "score_stability",
+              "population stability index (PSI) of this month's scores against the accounts' scores when the card was fitted",
+              "Find what changed in the accounts (a new segment, a product change, a source whose values changed meaning): "
+              "compare the bands' shares then and now and the measure that moved most; if the population has moved for good, "
+              "re-run the churn correlation and the back-test to refit the card."),
         CheckSpec("recalibration", "Quarterly recalibration", "weight", HIGHER, QUARTERLY, "recalibration_drift",
               "largest drift between current and proposed component weights",
               "Health score recalibration: adjust the component weights towards the proposed ones (weights report), add "

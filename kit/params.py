@@ -352,6 +352,8 @@ class Maintenance(Strict):
     csm_active_share: Limit = Field(Limit(amber=0.80, red=0.70), description="daily active CSMs / team")
     unscored_accounts: Limit = Field(Limit(amber=0, red=0), description="active accounts with no score in the period")
     recalibration_drift: Limit = Field(Limit(amber=0.05, red=0.10), description="largest component weight drift")
+    score_stability: Limit = Field(Limit(amber=0.10, red=0.25), description="population stability index of the month's scores "
+                                   "against the accounts' scores when the card was fitted (credit scoring's 0.10 and 0.25)")
     adopted_scorecard: str | None = Field(
         None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="the period (YYYY-MM) whose scorecard.json the client's platform "
         "runs: each month its scores are recomputed from the exports and set against the platform's (kit.analyses.parity)")

@@ -218,7 +218,7 @@ class Unit:
 
 # the units of the maintenance checks (kit.checks): a share reads as a percentage, a weight drift in points
 UNITS = {"share": Unit("percent", 100, "%"), "count": Unit("count", 1, "count"), "hours": Unit("hours", 1, "hours"),
-         "months": Unit("months", 1, "months"), "weight": Unit("points", 100, "points")}
+         "months": Unit("months", 1, "months"), "weight": Unit("points", 100, "points"), "index": Unit("ratio", 1, "index")}
 NUMBER = Unit("number", 1, "")
 
 BADGE_STATUSES = status.WORDS

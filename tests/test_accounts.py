@@ -338,3 +338,20 @@ def test_no_adopted_scorecard_no_check_and_a_missing_one_is_named(planted, tmp_p
     named = p.model_copy(update={"maintenance": p.maintenance.model_copy(update={"adopted_scorecard": "2026-08"})})
     with pytest.raises(KitError, match="adopted scorecard of 2026-08"):
         parity.adopted(named, tmp_path)
+
+
+def test_score_stability_is_a_check_of_the_registry_rated_by_its_limits(worlds):
+    from kit.analyses import maintenance as mt
+    from kit.checks import CHECKS
+
+    p, _ = worlds["plain"]
+    m = p.maintenance
+    assert CHECKS["score_stability"].limit == "score_stability" and (m.score_stability.amber, m.score_stability.red) == (0.10, 0.25)
+    plain, shifted = _stability(worlds["plain"]), _stability(worlds["shifted"])
+    c = mt.score_stability(plain, m)
+    assert (c.status, c.value) == ("green", pytest.approx(plain["score"]["psi"]))
+    s = mt.score_stability(shifted, m)
+    expected = "red" if shifted["score"]["psi"] > 0.25 else "amber"
+    assert s.status == expected and "active users per seat" in s.detail.lower() and s.action == CHECKS["score_stability"].action
+    few = dict(plain, score={**plain["score"], "judged": False})
+    assert mt.score_stability(few, m).status == "not checked" and mt.score_stability(None, m).status == "not checked"

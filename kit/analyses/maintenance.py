@@ -45,6 +45,7 @@ from typing import Any
 import polars as pl
 
 from kit import registry
+from kit.analyses import accounts
 from kit.analyses.weights import WeightsDocument
 from kit.artefacts import Document
 from kit.checks import CHECKS, HIGHER, LOWER
@@ -513,9 +514,10 @@ def _unmapped(data, table: str, *columns: str) -> str | None:
 
 
 def evaluate(data, params: Parameters, period: Period, *, history: pl.DataFrame | None = None,
-             weights: dict | None = None) -> list[CheckResult]:
+             weights: dict | None = None, stability: dict | None = None) -> list[CheckResult]:
     """Every check for the period. `history`: earlier periods' records (kit.io.history); `weights`:
-    this run's weights.json (None if absent). Missing data makes a check "not checked", never an error."""
+    this run's weights.json (None if absent); `stability`: the accounts' score stability (kit.analyses.accounts).
+    Missing data makes a check "not checked", never an error."""
     m = params.maintenance
     checks: list[CheckResult] = []
     add = "add the CS platform's export of {} to the parameters' sources"
@@ -550,8 +552,24 @@ def evaluate(data, params: Parameters, period: Period, *, history: pl.DataFrame 
                   else unscored_accounts(data.table("accounts"), data.table("health_scores"),
                                          data.table("renewals") if data.has("renewals") else None, period, m))
 
+    checks.append(score_stability(stability, m))
     checks.append(recalibration(params, weights, period))
     return checks
+
+
+def score_stability(stability: dict | None, m: Maintenance) -> CheckResult:
+    """The PSI of this month's scores against the accounts' scores at the card's cut (kit.analyses.accounts.stability);
+    not checked when the counts are too small to judge."""
+    if stability is None:
+        return not_checked("score_stability", "the accounts of the month were not scored")
+    s = stability["score"]
+    where = f"against the accounts' scores at {stability['reference']} ({stability['reference_date']})"
+    if s["psi"] is None or not s["judged"]:
+        return not_checked("score_stability", f"{s['current']:,} accounts this month and {s['reference']:,} {where}: too few to judge",
+                           action="No action: the check judges once the book holds five accounts a score band.")
+    moved = stability.get("moved_most")
+    detail = f"PSI {s['psi']:.3f} {where}" + (f"; the measure that moved most: {label(moved)}" if moved else "")
+    return _rated("score_stability", s["psi"], m, detail)
 
 
 @dataclass
@@ -559,6 +577,7 @@ class Result:
     checks: list[CheckResult]
     doc: dict  # maintenance.json
     trend: pl.DataFrame  # the earlier months' records with this one's (kit.io.history.trend)
+    accounts: "accounts.Result | None" = None  # every account this month, the portfolio (kit.analyses.accounts)
 
     def check(self, name: str) -> CheckResult:
         return next(c for c in self.checks if c.name == name)
@@ -581,10 +600,12 @@ def run_for(ctx) -> Result:
     writes maintenance.json (the runner records it in the history once the run is committed)."""
     past = history.read(history.client_root(ctx.run_dir), before=ctx.period.label)
     weights = WeightsDocument.read(ctx.run_dir)
-    checks = evaluate(ctx.data, ctx.params, ctx.period, history=past, weights=weights.doc if weights else None)
+    scored = accounts.run_for(ctx)  # every account this month: accounts.csv, portfolio.json
+    checks = evaluate(ctx.data, ctx.params, ctx.period, history=past, weights=weights.doc if weights else None,
+                      stability=scored.portfolio["stability"])
     doc = report(ctx.period, checks)
     MaintenanceDocument(doc).write(ctx.run_dir)
-    return Result(checks, doc, history.trend(past, doc))
+    return Result(checks, doc, history.trend(past, doc), scored)
 
 
 def report(period: Period, checks: list[CheckResult]) -> dict:
