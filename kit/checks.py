@@ -69,6 +69,10 @@ CHECKS: dict[str, CheckSpec] = {
               "Find what changed in the accounts (a new segment, a product change, a source whose values changed meaning): "
               "compare the bands' shares then and now and the measure that moved most; if the population has moved for good, "
               "re-run the churn correlation and the back-test to refit the card."),
+        CheckSpec("discrimination", "Score discrimination", "index", HIGHER, MONTHLY, None,
+              "the card's AUC on the last six months' renewals below its AUC after the back-test's cut",
+              "The card ranks churn less well than when it was fitted: check the measures' data (a source that stopped "
+              "syncing, a changed definition), then re-run the churn correlation and the back-test to refit it."),
         CheckSpec("recalibration", "Quarterly recalibration", "weight", HIGHER, QUARTERLY, "recalibration_drift",
               "largest drift between current and proposed component weights",
               "Health score recalibration: adjust the component weights towards the proposed ones (weights report), add "

@@ -430,9 +430,12 @@ def _kind_by_type(v: Any) -> str:
 
 def threshold_text(threshold: Mapping | None, kind: str) -> str:
     """A maintenance threshold {amber, red, worse} in words: 'red > 20%, amber > 15%'."""
-    if not isinstance(threshold, Mapping) or threshold.get("red") is None:
+    if not isinstance(threshold, Mapping):
         return MISSING
     op = "&gt;" if threshold.get("worse", "higher") == "higher" else "&lt;"
+    if threshold.get("red") is None:  # red by a rule of its own (a significant drop), amber by a limit
+        rule, amber = threshold.get("rule"), threshold.get("amber")
+        return f"red {text(rule)}, amber {op} {fmt(amber, kind)}" if rule and amber is not None else MISSING
     red = f"red {op} {fmt(threshold['red'], kind)}"
     amber = threshold.get("amber")
     if amber is None or amber == threshold["red"]:

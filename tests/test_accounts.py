@@ -355,3 +355,42 @@ def test_score_stability_is_a_check_of_the_registry_rated_by_its_limits(worlds):
     assert s.status == expected and "active users per seat" in s.detail.lower() and s.action == CHECKS["score_stability"].action
     few = dict(plain, score={**plain["score"], "judged": False})
     assert mt.score_stability(few, m).status == "not checked" and mt.score_stability(None, m).status == "not checked"
+
+
+def test_auc_standard_error_by_hand():
+    """DeLong's placements on three churned and three retained accounts, computed by hand."""
+    from kit.analyses import stats
+
+    risk = [0.9, 0.4, 0.7, 0.2, 0.5, 0.1]
+    event = [1, 1, 1, 0, 0, 0]
+    v10 = [1.0, 2 / 3, 1.0]  # per churned (0.9, 0.4, 0.7): share of the retained it outranks
+    v01 = [1.0, 2 / 3, 1.0]  # per retained (0.2, 0.5, 0.1): share of the churned that outrank it
+    auc, se = stats.auc_se(risk, event)
+    var = np.var(v10, ddof=1) / 3 + np.var(v01, ddof=1) / 3
+    assert auc == pytest.approx(np.mean(v10)) == pytest.approx(stats.auc(risk, event))
+    assert se == pytest.approx(math.sqrt(var))
+
+
+def test_discrimination_is_judged_against_the_back_test_auc(planted):
+    from kit.analyses import maintenance as mt
+
+    p, data, _, _, _ = planted
+    month = Period.parse(DEMO_PERIOD)
+    card = tiered_card(data, month)
+    d = accounts.discrimination(data, p, accounts.Card(card.score, "x", auc=0.70, rates_from="2026-09"), month)
+    assert d["renewals"] > 0 and d["churned"] >= 2 and d["interval"][0] < d["auc"] < d["interval"][1]
+    # the same renewals scored independently: their AUC
+    from kit.analyses import signals, stats
+
+    pts = signals.renewal_points(data, p.lead_time_days, p.weighting.contraction_as_churn, until=month.end).filter(
+        pl.col("renewal_date") >= month.previous(5).start)
+    sig = signals.build(data, pts.select("account_id", "as_of"), accounts.measures_of(card.score))
+    s = pts.with_columns(health_score.resolved(sig, card.score)["score"]).drop_nulls("score")
+    assert d["auc"] == pytest.approx(stats.auc(-s["score"].to_numpy(), s["churned"].to_numpy() >= 0.5))
+    m = p.maintenance
+    low, high = d["interval"]
+    assert mt.discrimination({**d, "backtest_auc": high + 0.01}, m).status == "red"  # beyond the interval
+    assert mt.discrimination({**d, "backtest_auc": d["auc"] + min(0.06, (high - d["auc"]) * 0.99)}, m).status == (
+        "amber" if min(0.06, (high - d["auc"]) * 0.99) > m.discrimination_drop else "green")
+    assert mt.discrimination({**d, "backtest_auc": d["auc"]}, m).status == "green"
+    assert mt.discrimination({**d, "backtest_auc": None}, m).status == "not checked"

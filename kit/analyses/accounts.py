@@ -28,6 +28,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from kit import registry, status
@@ -52,6 +53,7 @@ class Card:
     cut: date | None = None  # the back-test's cut the card was fitted before: the population its stability is judged against
     rates: dict | None = None  # per band, the renewals after the cut and how many churned (the back-test's, out of time)
     rates_from: str = ""  # the period of that back-test
+    auc: float | None = None  # the card's AUC after that back-test's cut: what its discrimination is judged against
 
 
 def card_in_force(params: Parameters, client_root: Path, period: Period) -> Card:
@@ -67,16 +69,17 @@ def card_in_force(params: Parameters, client_root: Path, period: Period) -> Card
             if bt is None or not bt.available:
                 continue
             if current_rates is None:
-                current_rates = (_rates(bt.configs.get(CURRENT)), folder.name)
+                current_rates = (_rates(bt.configs.get(CURRENT)), folder.name, (bt.configs.get(CURRENT) or {}).get("auc_out_of_time"))
             if bt.get("best") != SCORECARD or not (folder / registry.SCORECARD_JSON).exists():
                 continue
             doc = scorecard.read(folder)
             return Card(scorecard.to_score(doc, params.score.at_risk_weeks), f"the scorecard of {folder.name}",
-                        date.fromisoformat(doc["cut"]) if doc.get("cut") else None, _rates(bt.configs[SCORECARD]), folder.name)
+                        date.fromisoformat(doc["cut"]) if doc.get("cut") else None, _rates(bt.configs[SCORECARD]), folder.name,
+                        bt.configs[SCORECARD].get("auc_out_of_time"))
         except (KitError, ValueError, OSError, KeyError):
             continue
-    rates, when = current_rates or (None, "")
-    return Card(params.score, "the parameters' score", rates=rates, rates_from=when)
+    rates, when, auc = current_rates or (None, "", None)
+    return Card(params.score, "the parameters' score", rates=rates, rates_from=when, auc=auc)
 
 
 def _rates(config: dict | None) -> dict | None:
@@ -214,6 +217,32 @@ def stability(data: ClientData, card: Card, period: Period, accounts: pl.DataFra
             "moved_most": moved}
 
 
+DISCRIMINATION_MONTHS = 6  # the renewals of the last six months judge the card's ranking
+
+
+def discrimination(data: ClientData, params: Parameters, card: Card, period: Period) -> dict[str, Any]:
+    """The card's AUC on the renewals of the last DISCRIMINATION_MONTHS months (each scored lead_time_days before it,
+    as the back-test scores) against its AUC after the back-test's cut, with a 95% DeLong interval."""
+    from kit.analyses import stats
+
+    since = period.previous(DISCRIMINATION_MONTHS - 1).start
+    out: dict[str, Any] = {"from": since.isoformat(), "to": period.end.isoformat(), "backtest_auc": card.auc, "backtest": card.rates_from}
+    if not data.has("renewals"):
+        return {**out, "auc": None, "reason": "no renewals table"}
+    pts = signals.renewal_points(data, params.lead_time_days, params.weighting.contraction_as_churn, until=period.end)
+    pts = pts.filter(pl.col("renewal_date") >= since)
+    if pts.height:
+        reasons = signals.requirements(data, measures_of(card.score))
+        sig = signals.build(data, pts.select("account_id", "as_of"), [m for m in measures_of(card.score) if reasons[m] is None])
+        pts = pts.with_columns(health_score.resolved(sig, card.score)["score"].alias("score")).drop_nulls("score")
+    event = (pts["churned"] >= stats.EVENT_CUT).to_numpy() if pts.height else np.array([], bool)
+    out.update(renewals=int(len(event)), churned=int(event.sum()))
+    if event.sum() < 2 or (~event).sum() < 2:
+        return {**out, "auc": None, "reason": f"{int(event.sum())} churned of {len(event)} scored renewals: too few to judge"}
+    auc, se = stats.auc_se(-pts["score"].to_numpy(), event)
+    return {**out, "auc": auc, "se": se, "interval": [auc - Z * se, auc + Z * se], "reason": ""}
+
+
 def _psi_status(r: dict | None) -> str:
     if not r or r["psi"] is None or not r["judged"]:
         return status.NOT_CHECKED
@@ -349,6 +378,7 @@ def run_for(ctx) -> Result:
 
     adopted = parity.adopted(ctx.params, root)
     doc = {**portfolio(accounts, ctx.period, card), "stability": stability(ctx.data, card, ctx.period, accounts),
+           "discrimination": discrimination(ctx.data, ctx.params, card, ctx.period),
            "forecast": forecast(accounts, card, ctx.period), "forecasts_checked": checked_forecasts(ctx.data, root, ctx.period),
            "parity": ({"adopted": adopted[1], **parity.check(ctx.data, adopted[0], ctx.period, ctx.params.maintenance.score_tolerance)}
                       if adopted else None)}

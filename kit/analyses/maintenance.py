@@ -514,9 +514,10 @@ def _unmapped(data, table: str, *columns: str) -> str | None:
 
 
 def evaluate(data, params: Parameters, period: Period, *, history: pl.DataFrame | None = None,
-             weights: dict | None = None, stability: dict | None = None) -> list[CheckResult]:
+             weights: dict | None = None, stability: dict | None = None, ranking: dict | None = None) -> list[CheckResult]:
     """Every check for the period. `history`: earlier periods' records (kit.io.history); `weights`:
-    this run's weights.json (None if absent); `stability`: the accounts' score stability (kit.analyses.accounts).
+    this run's weights.json (None if absent); `stability`, `ranking`: the card's score stability and discrimination
+    (kit.analyses.accounts).
     Missing data makes a check "not checked", never an error."""
     m = params.maintenance
     checks: list[CheckResult] = []
@@ -553,8 +554,31 @@ def evaluate(data, params: Parameters, period: Period, *, history: pl.DataFrame 
                                          data.table("renewals") if data.has("renewals") else None, period, m))
 
     checks.append(score_stability(stability, m))
+    checks.append(discrimination(ranking, m))
     checks.append(recalibration(params, weights, period))
     return checks
+
+
+def discrimination(d: dict | None, m: Maintenance) -> CheckResult:
+    """The card's AUC on the last six months' renewals against its back-test AUC: red when the back-test AUC is above
+    the 95% DeLong interval of the recent one (a significant drop), amber when the drop exceeds
+    maintenance.discrimination_drop without being significant."""
+    if d is None:
+        return not_checked("discrimination", "the accounts of the month were not scored")
+    if d.get("backtest_auc") is None:
+        return not_checked("discrimination", "no back-test of an earlier period has this card's AUC after its cut yet",
+                           action="Run the back-test (notebook 03) in a period before this one.")
+    if d.get("auc") is None:
+        return not_checked("discrimination", f"renewals from {d['from']} to {d['to']}: {d['reason']}",
+                           action="No action: the check judges once enough renewals have churned.")
+    drop = d["backtest_auc"] - d["auc"]
+    lo, hi = d["interval"]
+    status = RED if d["backtest_auc"] > hi else AMBER if drop > m.discrimination_drop else GREEN
+    detail = (f"AUC {d['auc']:.3f} (95% interval {lo:.3f} to {hi:.3f}) on {d['renewals']:,} renewals from {d['from']} to "
+              f"{d['to']} ({d['churned']:,} churned), against {d['backtest_auc']:.3f} after the cut of the back-test of {d['backtest']}")
+    return CheckResult("discrimination", status, drop, {"amber": m.discrimination_drop, "red": None, "worse": HIGHER,
+                                                       "rule": "when the drop is beyond the 95% interval"},
+                       CHECKS["discrimination"].action if status in (AMBER, RED) else NO_ACTION, detail)
 
 
 def score_stability(stability: dict | None, m: Maintenance) -> CheckResult:
@@ -602,7 +626,7 @@ def run_for(ctx) -> Result:
     weights = WeightsDocument.read(ctx.run_dir)
     scored = accounts.run_for(ctx)  # every account this month: accounts.csv, portfolio.json
     checks = evaluate(ctx.data, ctx.params, ctx.period, history=past, weights=weights.doc if weights else None,
-                      stability=scored.portfolio["stability"])
+                      stability=scored.portfolio["stability"], ranking=scored.portfolio["discrimination"])
     doc = report(ctx.period, checks)
     MaintenanceDocument(doc).write(ctx.run_dir)
     return Result(checks, doc, history.trend(past, doc), scored)

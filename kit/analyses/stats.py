@@ -107,6 +107,19 @@ def delong(risk_a, risk_b, event) -> tuple[float, float, float]:
     return aucs[0], aucs[1], math.sqrt(max(var, 0.0))
 
 
+def auc_se(risk, event) -> tuple[float, float]:
+    """(AUC, its standard error) by DeLong's placements: var = var(churned placements) / churned + var(retained
+    placements) / retained."""
+    event = np.asarray(event, dtype=bool)
+    r = np.asarray(risk, dtype=float)
+    m, n = int(event.sum()), int((~event).sum())
+    ranks = midranks(r)
+    v10 = (ranks[event] - midranks(r[event])) / n
+    v01 = 1 - (ranks[~event] - midranks(r[~event])) / m
+    var = (np.var(v10, ddof=1) / m if m > 1 else 0.0) + (np.var(v01, ddof=1) / n if n > 1 else 0.0)
+    return float(v10.mean()), math.sqrt(max(float(var), 0.0))
+
+
 # ---------------------------------------------------------------------------- proportions
 
 
