@@ -42,9 +42,12 @@ def pct(value: Any, digits: int = 0) -> str:
 def limit_text(params: Parameters, name: str) -> tuple[str, str]:
     """(amber, red) thresholds of a maintenance check (kit.checks), in words."""
     check = CHECKS[name]
-    lim = maintenance.limit_of(name, params.maintenance)
     kind = present.UNITS.get(check.unit, present.NUMBER).kind
     op = ">" if check.worse == HIGHER else "<"
+    if name == "discrimination":  # red by a rule of its own: a significant drop
+        return (f"drop {op} {present.fmt(params.maintenance.discrimination_drop, kind)}",
+                "a drop beyond the recent AUC's 95% interval")
+    lim = maintenance.limit_of(name, params.maintenance)
     amber = f"{op} {present.fmt(lim.amber, kind)}" if lim.amber != lim.red else "n/a"
     red = f"{op} {present.fmt(lim.red, kind)}"
     return amber, red
