@@ -354,6 +354,8 @@ class Maintenance(Strict):
     recalibration_drift: Limit = Field(Limit(amber=0.05, red=0.10), description="largest component weight drift")
     discrimination_drop: float = Field(0.05, ge=0, le=1, description="the card's AUC on the last six months' renewals this "
                                        "far below its back-test AUC is amber; a drop beyond the 95% DeLong interval is red")
+    platform_parity: Limit = Field(Limit(amber=0, red=0), description="accounts whose platform score differs from the "
+                                   "adopted scorecard's (maintenance.adopted_scorecard) by more than score_tolerance")
     score_stability: Limit = Field(Limit(amber=0.10, red=0.25), description="population stability index of the month's scores "
                                    "against the accounts' scores when the card was fitted (credit scoring's 0.10 and 0.25)")
     adopted_scorecard: str | None = Field(

@@ -327,6 +327,15 @@ def test_a_range_typed_wrong_in_the_platform_lists_exactly_its_accounts(planted,
     assert {row["account_id"] for row in r["accounts"]} == expected and r["off"] == len(expected)
     assert {row["measure"] for row in r["accounts"]} == {"active_users_per_seat"}
     assert r["compared"] == platform.height
+    # and as the monthly check: red, the count of those accounts, the measure named
+    from kit.analyses import maintenance as mt
+
+    c = mt.platform_parity({"adopted": "2026-09", **r}, p2.maintenance)
+    assert (c.status, c.value) == ("red", len(expected)) and "active users per seat" in c.detail.lower()
+    assert c.behind.height == len(expected)
+    clean = {"adopted": "2026-09", **r, "off": 0, "accounts": []}
+    assert mt.platform_parity(clean, p2.maintenance).status == "green"
+    assert mt.platform_parity(None, p2.maintenance).status == "not checked"
 
 
 def test_no_adopted_scorecard_no_check_and_a_missing_one_is_named(planted, tmp_path):
@@ -394,3 +403,13 @@ def test_discrimination_is_judged_against_the_back_test_auc(planted):
         "amber" if min(0.06, (high - d["auc"]) * 0.99) > m.discrimination_drop else "green")
     assert mt.discrimination({**d, "backtest_auc": d["auc"]}, m).status == "green"
     assert mt.discrimination({**d, "backtest_auc": None}, m).status == "not checked"
+
+
+def test_listed_accounts_read_as_a_frame_when_the_first_explain_nothing():
+    from kit.analyses import parity
+
+    rows = [{"account_id": f"a{i}", "as_of": date(2026, 10, 30), "platform_score": 50.0, "card_score": 20.0, "gap": 30.0,
+             "measure": None, "value": None} for i in range(150)]
+    rows.append({**rows[0], "account_id": "z", "measure": "logins_per_user_90d", "value": 2.5})
+    f = parity.frame(rows)
+    assert f.height == 151 and f["measure"].drop_nulls().to_list() == ["logins_per_user_90d"]

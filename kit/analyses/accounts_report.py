@@ -118,7 +118,9 @@ def parity_table(r: Result) -> present.Table | str:
     p = r.portfolio.get("parity") or {}
     if not p.get("accounts"):
         return ""
-    return present.table(pl.DataFrame(p["accounts"]), kinds={"platform_score": "score", "card_score": "score", "gap": "score",
+    from kit.analyses import parity
+
+    return present.table(parity.frame(p["accounts"]), kinds={"platform_score": "score", "card_score": "score", "gap": "score",
                                                              "measure": "label", "value": "number", "as_of": "date"},
                          labels={"account_id": "Account", "as_of": "Scored on", "platform_score": "Platform", "card_score": "Card",
                                  "gap": "Gap", "measure": "Explained by", "value": "Its value"}, max_rows=25)

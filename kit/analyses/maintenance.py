@@ -514,10 +514,11 @@ def _unmapped(data, table: str, *columns: str) -> str | None:
 
 
 def evaluate(data, params: Parameters, period: Period, *, history: pl.DataFrame | None = None,
-             weights: dict | None = None, stability: dict | None = None, ranking: dict | None = None) -> list[CheckResult]:
+             weights: dict | None = None, stability: dict | None = None, ranking: dict | None = None,
+             parity: dict | None = None) -> list[CheckResult]:
     """Every check for the period. `history`: earlier periods' records (kit.io.history); `weights`:
     this run's weights.json (None if absent); `stability`, `ranking`: the card's score stability and discrimination
-    (kit.analyses.accounts).
+    (kit.analyses.accounts); `parity`: the adopted scorecard recomputed against the platform (kit.analyses.parity).
     Missing data makes a check "not checked", never an error."""
     m = params.maintenance
     checks: list[CheckResult] = []
@@ -555,8 +556,26 @@ def evaluate(data, params: Parameters, period: Period, *, history: pl.DataFrame 
 
     checks.append(score_stability(stability, m))
     checks.append(discrimination(ranking, m))
+    checks.append(platform_parity(parity, m))
     checks.append(recalibration(params, weights, period))
     return checks
+
+
+def platform_parity(p: dict | None, m: Maintenance) -> CheckResult:
+    """The accounts whose latest platform score of the month is not the adopted scorecard's (kit.analyses.parity)."""
+    if p is None:
+        return not_checked("platform_parity", "no adopted scorecard is named (maintenance.adopted_scorecard)",
+                           action="Once the client's platform runs a proposed scorecard, name its period in "
+                           "maintenance.adopted_scorecard: each month then checks that the platform's scores are the card's.")
+    if not p["available"]:
+        return not_checked("platform_parity", p["reason"], action="add the CS platform's export of health scores to the parameters' sources")
+    explained = sorted({r["measure"] for r in p["accounts"] if r["measure"]})
+    detail = (f"{p['off']:,} of {p['compared']:,} accounts' platform scores differ from the scorecard of {p['adopted']} by more "
+              f"than {p['tolerance']:g} point{'' if p['tolerance'] == 1 else 's'}" + (f"; explained by {', '.join(label(x) for x in explained)}" if explained else ""))
+    from kit.analyses import parity
+
+    behind = parity.frame(p["accounts"]) if p["accounts"] else None
+    return _rated("platform_parity", p["off"], m, detail, behind)
 
 
 def discrimination(d: dict | None, m: Maintenance) -> CheckResult:
@@ -626,7 +645,8 @@ def run_for(ctx) -> Result:
     weights = WeightsDocument.read(ctx.run_dir)
     scored = accounts.run_for(ctx)  # every account this month: accounts.csv, portfolio.json
     checks = evaluate(ctx.data, ctx.params, ctx.period, history=past, weights=weights.doc if weights else None,
-                      stability=scored.portfolio["stability"], ranking=scored.portfolio["discrimination"])
+                      stability=scored.portfolio["stability"], ranking=scored.portfolio["discrimination"],
+                      parity=scored.portfolio["parity"])
     doc = report(ctx.period, checks)
     MaintenanceDocument(doc).write(ctx.run_dir)
     return Result(checks, doc, history.trend(past, doc), scored)

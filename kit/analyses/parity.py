@@ -22,6 +22,15 @@ from kit.params import Parameters, Score
 from kit.periods import Period
 
 
+ROWS = {"account_id": pl.String, "as_of": pl.Date, "platform_score": pl.Float64, "card_score": pl.Float64, "gap": pl.Float64,
+        "measure": pl.String, "value": pl.Float64}  # an account listed: its columns (check()["accounts"])
+
+
+def frame(rows: list[dict]) -> pl.DataFrame:
+    """The listed accounts as a frame (explicit types: the first rows may explain nothing)."""
+    return pl.DataFrame(rows, schema=ROWS) if rows else pl.DataFrame(schema=ROWS)
+
+
 def adopted(params: Parameters, client_root: Path) -> tuple[Score, str] | None:
     """The card of the adopted scorecard (None when the parameters name none). A named period without a scorecard
     is an error naming the folder and the fix."""
