@@ -74,8 +74,8 @@ CHECKS: dict[str, CheckSpec] = {
               "The card ranks churn less well than when it was fitted: check the measures' data (a source that stopped "
               "syncing, a changed definition), then re-run the churn correlation and the back-test to refit it."),
         CheckSpec("platform_parity", "Platform runs the adopted card", "count", HIGHER, MONTHLY, "platform_parity",
-              "accounts whose platform score differs from the adopted scorecard's by more than maintenance.score_tolerance",
-              "Compare the named measure's ranges in the platform with the adopted scorecard (its proposed_scorecard.yml and "
+              "accounts whose platform score differs from the adopted scorecard's by more than the score tolerance",
+              "Compare the named measure's ranges in the platform with the adopted scorecard (its proposed card and "
               "platform exports) and check that the measure's data still syncs; fix the rule, then rerun the month."),
         CheckSpec("recalibration", "Quarterly recalibration", "weight", HIGHER, QUARTERLY, "recalibration_drift",
               "largest drift between current and proposed component weights",
