@@ -279,6 +279,23 @@ def test_an_earlier_forecast_is_set_against_what_happened(planted, tmp_path):
     assert accounts.checked_forecasts(data, tmp_path, month.previous().previous()) == []  # its renewals still ahead then
 
 
+def test_an_earlier_month_counts_the_renewals_it_had_ahead_not_the_exports_next_ones(planted):
+    """The accounts export holds today's next renewal: a month three months back must count the renewals the renewals
+    table records in its quarter ahead (renewed ones included), each on its own date, not the export's dates."""
+    p, data, card, _, _ = planted
+    earlier = Period.parse(DEMO_PERIOD).previous(3)
+    frame = accounts.of_month(data, p, earlier, card)
+    f = accounts.forecast(frame, accounts.Card(card.score, "x", rates=RATES, rates_from="2026-06"), earlier)
+    start, end = earlier.end + timedelta(days=1), earlier.end + timedelta(days=accounts.HORIZON)
+    ahead = (data.table("renewals").filter(pl.col("renewal_date").is_between(start, end),
+                                           pl.col("account_id").is_in(frame.filter(pl.col("band").is_not_null())["account_id"].implode()))
+             .group_by("account_id").agg(pl.col("renewal_date").min()))
+    due = {(r["account_id"], r["renewal_date"]) for r in f["due"]}
+    assert due == {(a, d.isoformat()) for a, d in ahead.iter_rows()}
+    outcomes = data.table("renewals").join(ahead, on=["account_id", "renewal_date"])["outcome"].to_list()
+    assert "churned" in outcomes and outcomes.count("churned") < len(outcomes) / 2  # most of them renewed
+
+
 # ---------------------------------------------------------------------------- is the platform running the card?
 
 

@@ -5,6 +5,9 @@ Definitions (shown in the report):
 
 * **Active account**: created on or before the period's last day, and not churned at its latest renewal on or
   before that day (per the renewals table, when there is one).
+* **Renewal date**: the account's next renewal after the period's last day: the first one the renewals table
+  records after that day, else the accounts table's renewal date (an export holds today's next renewal, which for
+  an earlier month would skip the renewals that month still had ahead, and would keep a churned account's last one).
 * **The card**: the scorecard the latest back-test of an earlier period recommended (a segment's own card where
   one was adopted); where no back-test recommended one, the score in the parameters (`score`). The report names
   which.
@@ -100,6 +103,16 @@ def active_accounts(data: ClientData, as_of: date) -> pl.DataFrame:
     return acc
 
 
+def next_renewal(data: ClientData, acc: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """`acc` with `renewal_date` the next renewal after `as_of` (see the module's definitions)."""
+    if not data.has("renewals"):
+        return acc
+    after = (data.table("renewals").filter(pl.col("renewal_date") > as_of).group_by("account_id")
+             .agg(pl.col("renewal_date").min().alias("_next")))
+    known = pl.col("renewal_date") if "renewal_date" in acc.columns else pl.lit(None, pl.Date)
+    return acc.join(after, on="account_id", how="left").with_columns(pl.coalesce("_next", known).alias("renewal_date")).drop("_next")
+
+
 def measures_of(score: Score) -> list[str]:
     """Every measure (signal) of a score's cards, in card order, each once."""
     out: list[str] = []
@@ -123,7 +136,7 @@ def _scored(data: ClientData, acc: pl.DataFrame, score: Score, dates: list[date]
 def of_month(data: ClientData, params: Parameters, period: Period, card: Card) -> pl.DataFrame:
     """One row per active account at the period's last day (see the module's definitions)."""
     end = period.end
-    acc = active_accounts(data, end)
+    acc = next_renewal(data, active_accounts(data, end), end)
     score = card.score
     weeks = [end - timedelta(days=7 * k) for k in range(1, max(1, score.at_risk_weeks))]
     month_before = end - timedelta(days=EARLIER[0])  # the change and what moved it are measured over the same 30 days
@@ -333,10 +346,11 @@ def portfolio(accounts: pl.DataFrame, period: Period, card: Card) -> dict[str, A
         for d in RENEWAL_WINDOWS:
             renewals[str(d)] = by_band(a.filter(pl.col("renewal_date").is_between(end + timedelta(days=1), end + timedelta(days=d))))
     listed = [c for c in ("account_id", "account_name", "segment", "csm_owner", "arr", "renewal_date", "score", "band",
-                          f"change_{EARLIER[0]}d", "reason_1", "reason_1_then", "reason_1_now", "reason_2") if c in a.columns]
+                          f"change_{EARLIER[0]}d", *(f"reason_{i}{x}" for i in range(1, REASONS + 1) for x in ("", "_points", "_then", "_now")))
+              if c in a.columns]
     change = f"change_{EARLIER[0]}d"
     return {
-        "period": period.label, "as_of": end.isoformat(), "card": card.source,
+        "period": period.label, "as_of": end.isoformat(), "card": card.source, "at_risk_weeks": card.score.at_risk_weeks,
         "accounts": a.height, "arr": float(a["arr"].fill_null(0.0).sum()),
         "by_band": by_band(a),
         "by_segment": {seg: by_band(part) for (seg,), part in
@@ -346,6 +360,7 @@ def portfolio(accounts: pl.DataFrame, period: Period, card: Card) -> dict[str, A
         "at_risk_accounts": int(a["at_risk"].sum()),
         "at_risk_arr": float(a.filter(pl.col("at_risk"))["arr"].fill_null(0.0).sum()),
         "biggest_drops": a.filter(pl.col(change) < 0).sort([change, "account_id"]).head(TOP).select(listed).to_dicts(),
+        "dropped_accounts": int((a[change] < 0).sum()),
     }
 
 
@@ -353,7 +368,8 @@ class PortfolioDocument(Document):
     """portfolio.json (`portfolio`): read by the site and the documents."""
 
     FILE = registry.PORTFOLIO_JSON
-    REQUIRED = ("period", "card", "accounts", "arr", "by_band", "by_segment", "renewals", "at_risk", "biggest_drops")
+    REQUIRED = ("period", "card", "at_risk_weeks", "accounts", "arr", "by_band", "by_segment", "renewals", "at_risk", "biggest_drops",
+                "dropped_accounts")
 
 
 @dataclass
