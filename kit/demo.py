@@ -684,11 +684,19 @@ BACKFILL = 5  # months of maintenance checks before the demo's latest month
 def engagement(latest: Period, only=None) -> list:
     """What `demo` runs (kit.run.months.Month each): the maintenance check for the BACKFILL months before `latest`
     (with the weights in a month that closes a quarter, so its recalibration check has its input), then `latest`
-    in full (or `only`): every trend has six points and the refinement trigger can fire."""
+    in full (or `only`): every trend has six points and the refinement trigger can fire. The first month also runs
+    the back-test, the go-live design: its card scores the accounts of the months after it, whose forecasts the
+    latest month sets against what happened."""
     from kit.run.months import Month
 
-    before = [Month(p, ("weights", "maintenance") if p.closes_quarter else ("maintenance",))
-              for p in latest.previous(BACKFILL).until(latest.previous())]
+    months = latest.previous(BACKFILL).until(latest.previous())
+
+    def runs(p: Period) -> tuple[str, ...]:
+        if p == months[0]:
+            return ("weights", "backtest", "maintenance")  # the go-live design
+        return ("weights", "maintenance") if p.closes_quarter else ("maintenance",)
+
+    before = [Month(p, runs(p)) for p in months]
     return [*before, Month(latest, tuple(only) if only else None)]
 
 

@@ -262,9 +262,10 @@ def test_the_recalibration_schedule_names_the_last_run_and_the_next_due_month():
 
 
 def test_the_demo_runs_five_months_of_checks_before_its_latest_month():
+    """The first is the go-live design: its back-test's card and band churn rates serve the months after it."""
     plan = demo.engagement(Period(2026, 11))
     assert [m.period.label for m in plan] == ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
-    assert [m.only for m in plan[:-1]] == [("weights", "maintenance"), ("maintenance",), ("maintenance",),
+    assert [m.only for m in plan[:-1]] == [("weights", "backtest", "maintenance"), ("maintenance",), ("maintenance",),
                                            ("weights", "maintenance"), ("maintenance",)]
     assert plan[-1].only is None
 
