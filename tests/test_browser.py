@@ -33,7 +33,8 @@ def test_every_page_reads_clean_in_a_browser(client, sites, chromium):
     folder = sites[client]
     pages = browser.pages(folder)
     assert {"index.html", "methodology.html", "reports/audit.html", "reports/weights.html", "reports/backtest.html",
-            "maintenance/index.html", "maintenance/trends.html", f"maintenance/{DEMO_PERIOD}.html"} <= set(pages)
+            "maintenance/index.html", "maintenance/trends.html", f"maintenance/{DEMO_PERIOD}.html", "accounts/index.html",
+            f"accounts/{DEMO_PERIOD}.html"} <= set(pages)
     shots = os.environ.get("KIT_SCREENSHOTS")
     findings = browser.read_site(chromium, folder, Path(shots) / client if shots else None)
     assert findings == [], "\n".join(findings)
@@ -59,6 +60,52 @@ def test_the_demo_site_shows_an_engagement(sites):
     assert quarterly in (folder / "methodology.html").read_text()
     report = (folder / "maintenance" / f"{DEMO_PERIOD}.html").read_text()
     assert re.search(r"false positives \d+ of \d+ renewing accounts scored red \((2[6-9]|[3-9]\d)(\.\d)?%\)", report)
+
+
+def _cells(html: str, first: str) -> list[str]:
+    """The cells of the table row whose first cell reads `first`, as text."""
+    row = re.search(r"<tr[^>]*>\s*<td[^>]*>\s*" + re.escape(first) + r"\s*</td>(.*?)</tr>", html, re.S).group(1)
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+
+
+def test_the_accounts_page_shows_the_month_and_links_every_account(sites, demo_data):
+    """Recomputed from the run's accounts.parquet and the demo's renewals export: the at-risk count and ARR, the
+    at-risk accounts by ARR, every account in the linked CSV with the owners' names replaced, and each earlier
+    forecast whose renewals have happened set against how many of them churned."""
+    import json
+
+    import polars as pl
+
+    folder, reports = sites["demo"], sites["reports"]["demo"]
+    page = (folder / "accounts" / f"{DEMO_PERIOD}.html").read_text()
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    truth = pl.read_parquet(reports / DEMO_PERIOD / "accounts.parquet")
+    risky = truth.filter(pl.col("at_risk")).sort(["arr", "account_id"], descending=[True, False])
+    assert f"{risky.height:,} are at risk, red for 2 weeks or more ({risky['arr'].sum():,.0f} ARR)" in text
+    at_risk = page[page.index('id="at-risk-by-arr"'):page.index('id="the-months-biggest-drops"')]
+    shown = [n.strip() for n in re.findall(r"<tr[^>]*>\s*<td[^>]*>([^<]+)</td>", at_risk)]
+    assert shown == risky["account_name"].head(25).to_list()
+    # every account, in the CSV the page links; owners replaced by pseudonyms
+    assert f'href="{DEMO_PERIOD}.csv"' in page
+    csv = pl.read_csv(folder / "accounts" / f"{DEMO_PERIOD}.csv", schema_overrides={"account_id": pl.String})
+    assert csv["account_id"].to_list() == truth["account_id"].to_list()
+    assert csv["score"].to_list() == pytest.approx(truth["score"].to_list(), nan_ok=True)
+    owners = set(truth["csm_owner"].drop_nulls())
+    assert owners and not owners & set(csv["csm_owner"].drop_nulls()) and not any(o in page for o in owners)
+    # the forecasts of the months after go-live whose renewals are behind us, against what happened
+    renewals = demo_data.table("renewals").select("account_id", "renewal_date", "outcome")
+    end = Period.parse(DEMO_PERIOD).end.isoformat()
+    checked = 0
+    for month in sorted(p.name for p in reports.glob("20*") if p.name < DEMO_PERIOD):
+        f = json.loads((reports / month / "portfolio.json").read_text())["forecast"]
+        if not f["available"] or f["to"] > end:
+            continue
+        due = pl.DataFrame(f["due"]).with_columns(pl.col("renewal_date").str.to_date()).join(renewals, on=["account_id", "renewal_date"])
+        assert due.height == len(f["due"])  # every renewal it counted happened
+        churned = due.filter(pl.col("outcome") == "churned").height
+        assert _cells(page, month)[:3] == [f"{len(f['due']):,}", f"{f['expected_accounts']:.1f}", f"{churned:,}"], month
+        checked += 1
+    assert checked >= 2
 
 
 def test_the_second_client_is_shown_in_its_own_words(sites):

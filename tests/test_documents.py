@@ -311,6 +311,22 @@ def test_the_maintenance_report_shows_each_failing_check_with_its_action(sites, 
 
 
 @rendered
+def test_the_maintenance_report_lists_the_top_accounts_at_risk(sites, docs):
+    """The ten at-risk accounts with the most ARR, from the run's accounts.parquet, with the owners' names replaced."""
+    import polars as pl
+
+    truth = pl.read_parquet(sites["reports"]["demo"] / DEMO_PERIOD / "accounts.parquet")
+    risky = truth.filter(pl.col("at_risk")).sort(["arr", "account_id"], descending=[True, False]).head(10)
+    table = next(t for t in docx_tables(docs["demo"]["maintenance.docx"]) if t[0][:3] == ["Account", "Owner", "ARR"])
+    assert [r[0] for r in table[1:]] == risky["account_name"].to_list()
+    assert [r[2] for r in table[1:]] == [f"{a:,.0f}" for a in risky["arr"]]
+    assert not {r[1] for r in table[1:]} & set(truth["csm_owner"].drop_nulls())
+    text = flat(pdf_text(docs["demo"]["maintenance.pdf"]))
+    part = text[text.index("Accounts this month"):text.index("Trends")]
+    assert f"{truth.filter(pl.col('at_risk')).height:,} are at risk" in part and risky["account_name"][0] in part
+
+
+@rendered
 def test_each_client_reads_only_its_own_data(sites, docs):
     for client, other in (("demo", second_client.NAME), (second_client.CLIENT, "Demo Co")):
         for path in docs[client].values():

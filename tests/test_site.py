@@ -177,7 +177,7 @@ def test_every_page_and_listing_target_exists_and_yaml_parses(acme):
     cfg = yaml.safe_load((src / "_quarto.yml").read_text())
     hrefs = navbar_hrefs(cfg)
     assert {"index.qmd", "methodology.qmd", "reports/audit.ipynb", "reports/weights.ipynb", "reports/backtest.ipynb",
-            "maintenance/index.qmd", "maintenance/trends.qmd"} == set(hrefs)
+            "maintenance/index.qmd", "maintenance/trends.qmd", "accounts/index.qmd"} == set(hrefs)
     for h in hrefs:
         assert (src / h).is_file(), h
         meta = front(src / h)

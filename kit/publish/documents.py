@@ -318,9 +318,9 @@ def _subsections(body: str) -> list[tuple[str, str]]:
 
 
 def maintenance_markdown(params, period: str, *, report: list[Section], statuses: dict[str, str], trends: list[str],
-                         logo: str | None) -> str:
+                         logo: str | None, accounts: list[str] = ()) -> str:
     """A month's maintenance report: the status table, each failing check with its records and
-    recommended action, the trends."""
+    recommended action, the portfolio and the top accounts at risk (`accounts`, print Markdown), the trends."""
     doc = maintenance_document(period)
     parts = cover(doc, params, period, logo=logo, first_page=False)
     parts += pick(report, "This month at a glance")
@@ -330,6 +330,8 @@ def maintenance_markdown(params, period: str, *, report: list[Section], statuses
         parts.append("No check is amber or red this month.")
     # each failing check's section of the report as the site shows it: its value, records and recommended action
     parts += [f"### {s.heading}\n\n{s.body}" for s in report if set(s.checks) & set(failing)]
+    if accounts:
+        parts += ["## Accounts this month", *accounts]
     parts += ["## Trends", *trends]
     return "\n\n".join(p for p in parts if p) + "\n"
 

@@ -6,7 +6,8 @@
    `_site/.src/<client>/`: the shared `_quarto.yml` (copied from the repository root, plus a
    generated `profile: default: <client>` line), the generated profile `_quarto-<client>.yml` (site
    title and description), the generated pages (`index.qmd`, `methodology.qmd`,
-   `maintenance/index.qmd` with its listing, `maintenance/trends.qmd` with a static SVG chart) and
+   `maintenance/index.qmd` with its listing, `maintenance/trends.qmd` with a static SVG chart, `accounts/<YYYY-MM>.qmd`
+   with each month's accounts and `accounts/<YYYY-MM>.csv` with every one of them, `accounts/index.qmd`) and
    copies of the latest executed notebooks (`reports/audit.ipynb`, `reports/weights.ipynb`,
    `reports/backtest.ipynb`, `maintenance/<YYYY-MM>.ipynb`) with front matter added, the
    `parameters`/`injected-parameters` cells removed, code hidden and personal data replaced by
@@ -38,7 +39,8 @@ from typing import Any, Callable
 import yaml
 
 from kit import REPO, REPORTS, SITE, present, registry
-from kit.analyses import maintenance, maintenance_report, scorecard
+from kit.analyses import accounts_report, maintenance, maintenance_report, scorecard
+from kit.analyses.accounts import PortfolioDocument
 from kit.analyses.audit import AuditDocument
 from kit.analyses.backtest import BacktestDocument
 from kit.analyses.maintenance import MaintenanceDocument
@@ -413,6 +415,7 @@ def build_source(params, period: str | None = None, *, out: str | Path = REPORTS
     try:
         _write_notebook_pages(ctx)
         _write_maintenance(ctx)
+        _write_accounts(ctx)
         _write_methodology(ctx)
         if with_documents:
             docs = _write_documents(ctx, documents.stage(Path(site), params.client))
@@ -526,9 +529,12 @@ def _write_documents(ctx: _Ctx, folder: Path) -> Path:
         _, maint = ctx.document(MaintenanceDocument)
         statuses = {str(c.get("name")): str(c.get("status")) for c in (maint or {}).get("checks") or [] if isinstance(c, dict)}
         trends = [documents.for_print(t) for t in trends_parts(ctx, saver("trends"), level="###", printed=True)]
+        ac_period, portfolio = ctx.document(PortfolioDocument)
+        top = (accounts_parts(portfolio, f"the site's Accounts page of {r.selected}", level="###", rows_shown=DOCUMENT_ROWS)[:4]
+               if portfolio and ac_period == r.selected else [])
         texts[documents.maintenance_document(r.selected)] = documents.maintenance_markdown(
             p, r.selected, report=documents.notebook_sections(maint_page, saver("maintenance")), statuses=statuses,
-            trends=trends, logo=logo)
+            trends=trends, logo=logo, accounts=[documents.for_print(t) for t in top])
     else:
         ctx.notes.append(f"maintenance report {r.selected}: no document, the maintenance check of this period has not run")
     ctx.documents = list(texts)
@@ -574,6 +580,11 @@ def _write_home(ctx: _Ctx) -> None:
     )
     parts.append("## Headline figures")
     parts += headline(ctx, audit, audit_period, backtest, bt_period)
+    ac_period, portfolio = ctx.document(PortfolioDocument)
+    if portfolio:
+        parts.append(f"## Accounts, {Period.parse(ac_period).start:%B %Y}")
+        parts.append(accounts_report.summary_text(portfolio, "the month's CSV") +
+                     f" Which to act on, why, and the next quarter's forecast: [Accounts {ac_period}]({ACCOUNTS_DIR}/{ac_period}.qmd).")
     if ctx.documents:
         parts.append("## Documents to sign and file\n\n" + documents.links_text(ctx.documents))
     parts.append("## Maintenance status")
@@ -765,6 +776,86 @@ def trends_parts(ctx: _Ctx, save_figure: Callable[[str], str], level: str = "##"
                                       for per in periods] for n in names]
         parts.append(f"{level} Status by month\n\n" + table(["Check"] + periods, rows))
     return [*parts, quarterly]
+
+
+# ---------------------------------------------------------------------------- accounts
+
+
+ACCOUNTS_DIR = "accounts"  # accounts/<YYYY-MM>.qmd: a month's portfolio; accounts/<YYYY-MM>.csv: its every account
+DOCUMENT_ROWS = 10  # the at-risk accounts the monthly document lists (the site's page lists accounts.TOP)
+
+
+def accounts_parts(portfolio: dict, csv: str, link: str = "", level: str = "##", rows_shown: int | None = None) -> list[str]:
+    """A month's accounts as the site's Accounts page shows them (the monthly document shows the first parts):
+    the portfolio by band and segment, the at-risk accounts by ARR, the month's biggest drops, the renewals ahead,
+    the next quarter's forecast and the earlier forecasts against what happened. `csv`: where every account is, in
+    words; `link`: the same as a Markdown link, for the text (the tables' notes are plain text)."""
+    p = portfolio
+    shown = {} if rows_shown is None else {"rows_shown": rows_shown}
+    checked = accounts_report.checked_table(p)
+    return [
+        accounts_report.summary_text(p, link or csv),
+        accounts_report.band_table(p).html,
+        f"{level} At risk, by ARR\n\nRed in each of the last {p['at_risk_weeks']} weekly scores; the two measures that moved "
+        "each score most over the last 30 days.",
+        accounts_report.accounts_table(p["at_risk"], of=p["at_risk_accounts"], csv=csv, **shown).html,
+        f"{level} The month's biggest drops",
+        accounts_report.accounts_table(p["biggest_drops"], of=p["dropped_accounts"], csv=csv, **shown).html,
+        f"{level} Renewals ahead\n\nThe renewal playbook starts 90 to 120 days before a contract ends.",
+        accounts_report.renewals_table(p).html,
+        f"{level} The next quarter's renewals: forecast, and earlier forecasts against what happened",
+        accounts_report.forecast_text(p),
+        checked if isinstance(checked, str) else checked.html,
+    ]
+
+
+def _write_accounts(ctx: _Ctx) -> None:
+    """Per period with a portfolio, its Accounts page and every account as a CSV (personal data replaced), and
+    the listing of the months."""
+    p, r = ctx.params, ctx.reports
+    listed = 0
+    for period in r.periods:
+        folder = r.root / period
+        if not r._ok(period, registry.MAINTENANCE.file):
+            continue
+        found = PortfolioDocument.read(folder)
+        if found is None:
+            continue
+        doc = ctx.scrub.obj(found.doc)
+        per = Period.parse(period)
+        csv = f"{period}.csv"
+        _scrubbed_csv(ctx, folder / registry.ACCOUNTS_PARQUET, ctx.dest / ACCOUNTS_DIR / csv)
+        red = doc["by_band"].get(status.RED, {"accounts": 0})
+        meta = {"title": f"Accounts {per.start:%B %Y}", "subtitle": p.name, "date": per.end.isoformat(),
+                "description": (f"{present.fmt(doc['accounts'], 'count')} active accounts, {present.fmt(red['accounts'], 'count')} red, "
+                                f"{present.fmt(doc['at_risk_accounts'], 'count')} at risk ({present.fmt(doc['at_risk_arr'], 'money')} ARR)")}
+        intro = (f"Every active account scored as at {per.end.isoformat()}: which to act on now, why, and how much revenue is "
+                 f"at stake. The checks of the month are in its [maintenance report](../maintenance/{period}.html).")
+        ctx.write(f"{ACCOUNTS_DIR}/{period}.qmd", "\n\n".join([front_matter(meta), intro,
+                                                               *accounts_parts(doc, csv, f"[{csv}]({csv})")]) + "\n")
+        listed += 1
+    listing = {
+        "title": "Accounts by month",
+        "subtitle": p.name,
+        "description": "Each month's accounts: the portfolio by band, the accounts at risk, the biggest drops and the forecast.",
+        "listing": {"contents": "20*.qmd", "type": "table", "sort": "date desc", "fields": ["date", "title", "description"],
+                    "field-display-names": {"date": "Period end", "title": "Month", "description": "Summary"},
+                    "date-format": "YYYY-MM-DD", "max-description-length": 300},
+    }
+    body = "" if listed else "\nNo month's accounts are available yet: the maintenance check scores them.\n"
+    ctx.write(f"{ACCOUNTS_DIR}/index.qmd", front_matter(listing) + "\n" + body)
+
+
+def _scrubbed_csv(ctx: _Ctx, parquet: Path, target: Path) -> None:
+    """Every account of a month as a CSV for the client, its personal values (owners) replaced like the pages'."""
+    import polars as pl
+
+    frame = pl.read_parquet(parquet)
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    frame = frame.with_columns(pl.col(c).replace_strict({v: ctx.scrub.text(v) for v in frame[c].drop_nulls().unique()},
+                                                        default=None, return_dtype=pl.String) for c in text)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(target)
 
 
 # ---------------------------------------------------------------------------- rendering
