@@ -175,6 +175,57 @@ def test_the_summary_names_the_later_months_that_changed(rerun, capsys):
     assert "demo 2026-09: checked again after 2026-08 changed: Refinement trigger red -> amber" in out
 
 
+# ---------------------------------------------------------------------------- a rerun re-states the forecasts
+
+GO_LIVE, FORECAST_MONTHS = "2026-05", ["2026-06", "2026-07", "2026-08", "2026-09"]
+
+
+def _double_arr_renewing(data: Path, start: str, end: str) -> list[str]:
+    """A corrected accounts export: the ARR of the accounts renewing from `start` to `end` was half what it is."""
+    renewals = pl.read_csv(data / "crm" / "renewal_opportunities.csv", infer_schema=False)
+    due = renewals.with_columns(pl.col("Close Date").str.to_date("%Y-%m-%d", strict=False).alias("day")).filter(
+        pl.col("day").is_between(date.fromisoformat(start), date.fromisoformat(end)))["Account ID"].unique().to_list()
+    path = data / "crm" / "accounts.csv"
+    raw = pl.read_csv(path, infer_schema=False)
+    doubled = pl.col("ARR").str.replace_all(r"[$,]", "").cast(pl.Float64) * 2
+    raw.with_columns(pl.when(pl.col("Account ID").is_in(due)).then(doubled.map_elements(lambda x: f"${x:,.2f}", pl.String))
+                     .otherwise(pl.col("ARR")).alias("ARR")).write_csv(path)
+    return due
+
+
+@pytest.fixture(scope="module")
+def restated(small_clients, tmp_path_factory):
+    """A small client signed its card in May (the back-test's band churn rates); June to September checked; then
+    June's ARR corrected for the accounts renewing in its forecast's quarter and June run again; and a fresh range
+    on the corrected data (after the same May)."""
+    root = tmp_path_factory.mktemp("restated")
+    data = root / "data"
+    shutil.copytree(small_clients.parent / "data" / SMALL, data)
+    params_file = write_params(root / "parameters", data, client=SMALL)
+    go_live = ranges.run_months(params_file, ranges.plan([Period.parse(GO_LIVE)], ["backtest"]), out=root / "reports")
+    shutil.copytree(root / "reports" / SMALL / GO_LIVE, root / "fresh" / SMALL / GO_LIVE)
+    first = _maintenance_months(params_file, root / "reports", FORECAST_MONTHS)
+    june = json.loads((root / "reports" / SMALL / "2026-06" / "portfolio.json").read_text())["forecast"]
+    due = _double_arr_renewing(data, june["from"], june["to"])
+    again = _maintenance_months(params_file, root / "reports", ["2026-06"])
+    fresh = _maintenance_months(params_file, root / "fresh", FORECAST_MONTHS)
+    return root, go_live + first + again + fresh, june, due, again
+
+
+def test_a_rerun_month_restates_the_later_months_forecasts_as_a_fresh_range_would(restated):
+    root, results, june, due, again = restated
+    assert [r.status for r in results] == ["ok"] * len(results), [r.failure for r in results]
+    now = json.loads((root / "reports" / SMALL / "2026-06" / "portfolio.json").read_text())["forecast"]
+    assert june["available"] and due and now["expected_arr"] > june["expected_arr"] * 1.5  # the correction reached the forecast
+    # June's checks did not change (ARR is in none of them): the forecast alone sends the later months to be checked again
+    assert [(r.period, bool(r.updated)) for r in again] == [("2026-06", False), ("2026-07", True), ("2026-08", True), ("2026-09", True)]
+    assert "earlier forecasts against what happened re-stated" in again[-1].updated
+    september = json.loads((root / "reports" / SMALL / "2026-09" / "portfolio.json").read_text())["forecasts_checked"]
+    assert [c["period"] for c in september] == ["2026-06"] and september[0]["expected_arr"] == pytest.approx(now["expected_arr"])
+    for m in FORECAST_MONTHS:
+        assert differences(root / "reports" / SMALL / m, root / "fresh" / SMALL / m) == [], m
+
+
 # ---------------------------------------------------------------------------- a failed month
 
 

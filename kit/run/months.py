@@ -14,9 +14,11 @@ A history that stays true. The history (kit.io.history) stores each month's own 
 month's maintenance check derives some values from the months before it: the refinement trigger's
 count of red months in a row, the note that an earlier month is missing, the trend charts of its
 page. Those derived values are written into the month's maintenance.json, its page and its history
-records. When a run changes a month's records (a corrected export, a fixed mapping, a month that
-was missing), every later month already in the history is checked again (`--only maintenance`,
-in order), so its page, its maintenance.json and its records say what a fresh run of the whole
+records. A month's forecast of the next quarter's churn is kept in its portfolio.json, and each later
+month sets the forecasts whose renewals have happened against what happened. When a run changes a
+month's records or its forecast (a corrected export, a fixed mapping, a month that was missing),
+every later month already in the history is checked again (`--only maintenance`, in order), so its
+page, its maintenance.json, its portfolio.json and its records say what a fresh run of the whole
 range would say. This is the simpler of the two designs: deriving the values when they are read
 would still leave each month's executed notebook (its page) and maintenance.json stale, so it
 would need the same reruns, plus a second place where the trigger is computed.
@@ -82,6 +84,7 @@ def run_months(
         return [batch.failed_result(params_path, m.period.label, error, time.time()) for m in months]
     claim = locks.claim(store)
     before = history.read(client_root)
+    forecasts = {m.period.label: forecast(client_root / m.period.label) for m in months}
     pool = engine.KernelPool()  # each notebook's kernel is kept for the next month (kit.run.engine)
     how = dict(jobs=jobs, out=out, notebooks_dir=notebooks_dir, command=command, store=store, pool=pool)
     try:
@@ -90,7 +93,7 @@ def run_months(
             label = m.period.label
             say = None if progress is None else (lambda c, n, ev, label=label: progress(f"{c} {label}", n, ev))
             results.append(batch.run_client(params_path, label, only=_only(m), progress=say, accept_missing=accept_missing, **how))
-        return results + _recheck_later(params_path, client_root, before, [m.period for m in months], progress, how)
+        return results + _recheck_later(params_path, client_root, before, forecasts, [m.period for m in months], progress, how)
     finally:
         pool.close()
         locks.release(claim)
@@ -101,22 +104,26 @@ def _only(m: Month) -> list[str] | None:
     return list(m.only) if m.only else None
 
 
-def _recheck_later(params_path, client_root: Path, before: pl.DataFrame, ran: list[Period], progress, how: dict) -> list[ClientResult]:
+def _recheck_later(params_path, client_root: Path, before: pl.DataFrame, forecasts: dict[str, str | None], ran: list[Period],
+                   progress, how: dict) -> list[ClientResult]:
     """The maintenance check again for every month recorded after the range, once a month of the range
-    changed its history records (see the module docstring)."""
+    changed its history records or its forecast (see the module docstring)."""
     after = history.read(client_root)
-    changed = [p.label for p in ran if facts(before, p.label) != facts(after, p.label)]
+    changed = [p.label for p in ran
+               if facts(before, p.label) != facts(after, p.label) or forecasts[p.label] != forecast(client_root / p.label)]
     last = max(ran).label
     later = sorted(p for p in set(after["period"].to_list()) if p > last)
     if not changed or not later:
         return []
     results = []
     for label in later:
-        old = _maintenance(client_root / label)
+        old, old_checked = _maintenance(client_root / label), _portfolio(client_root / label).get("forecasts_checked")
         say = None if progress is None else (lambda c, n, ev, label=label: progress(f"{c} {label}", n, ev))
         r = batch.run_client(params_path, label, only=[registry.MAINTENANCE.name], progress=say, **how)
         if r.status == "ok":
             what = differences(old, _maintenance(client_root / label))
+            if _portfolio(client_root / label).get("forecasts_checked") != old_checked:
+                what.append("earlier forecasts against what happened re-stated")
             r.updated = (f"checked again after {', '.join(changed)} changed: "
                          + (", ".join(what) if what else "nothing changed"))
         else:
@@ -152,6 +159,25 @@ def _maintenance(folder: Path) -> dict:
     except (KitError, OSError):
         return {}
     return found.doc if found else {}
+
+
+def _portfolio(folder: Path) -> dict:
+    """A month's portfolio.json (none when it cannot be read)."""
+    from kit.analyses.accounts import PortfolioDocument
+
+    try:
+        found = PortfolioDocument.read(folder)
+    except (KitError, OSError):
+        return {}
+    return found.doc if found else {}
+
+
+def forecast(folder: Path) -> str | None:
+    """A month's forecast of the next quarter's churn as written (canonical JSON), to tell whether a run changed it."""
+    import json
+
+    f = _portfolio(folder).get("forecast")
+    return None if f is None else json.dumps(f, sort_keys=True)
 
 
 def run_all(
