@@ -126,6 +126,19 @@ def planted_data(planted_params) -> ClientData:
     return ClientData(planted_params)
 
 
+# ---------------------------------------------------------------------------- a browser
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium per worker: Playwright's sync API runs one at a time in a process (a second one started
+    while the first is open fails with "using Playwright Sync API inside the asyncio loop")."""
+    from tests.support import browser
+
+    with browser.chromium() as b:
+        yield b
+
+
 # ---------------------------------------------------------------------------- the published sites
 
 

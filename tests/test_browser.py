@@ -22,12 +22,6 @@ from tests.conftest import DEMO_PERIOD
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(browser.unavailable() is not None, reason=str(browser.unavailable()))]
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    with browser.chromium() as b:
-        yield b
-
-
 @pytest.mark.parametrize("client", ["demo", second_client.CLIENT])
 def test_every_page_reads_clean_in_a_browser(client, sites, chromium):
     folder = sites[client]

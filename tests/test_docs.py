@@ -265,12 +265,6 @@ def site(staged, tmp_path_factory) -> Path:
     return manual.render(staged, tmp_path_factory.mktemp("manual-site"))
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with browser.chromium() as b:
-        yield b
-
-
 @rendered
 def test_the_manual_reads_clean_in_a_browser(site, chromium):
     pages = set(browser.pages(site))
