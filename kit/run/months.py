@@ -150,26 +150,25 @@ def differences(old: dict, new: dict) -> list[str]:
     return out
 
 
-def _maintenance(folder: Path) -> dict:
-    """A month's maintenance.json (none when it cannot be read: every check then reads as changed)."""
+def _read(kind: str, folder: Path) -> dict:
+    """A month's maintenance.json or portfolio.json (`kind`), as written; none when it cannot be read (every check
+    then reads as changed)."""
+    from kit.analyses.accounts import PortfolioDocument
     from kit.analyses.maintenance import MaintenanceDocument
 
     try:
-        found = MaintenanceDocument.read(folder)
+        found = {"maintenance": MaintenanceDocument, "portfolio": PortfolioDocument}[kind].read(folder)
     except (KitError, OSError):
         return {}
     return found.doc if found else {}
+
+
+def _maintenance(folder: Path) -> dict:
+    return _read("maintenance", folder)
 
 
 def _portfolio(folder: Path) -> dict:
-    """A month's portfolio.json (none when it cannot be read)."""
-    from kit.analyses.accounts import PortfolioDocument
-
-    try:
-        found = PortfolioDocument.read(folder)
-    except (KitError, OSError):
-        return {}
-    return found.doc if found else {}
+    return _read("portfolio", folder)
 
 
 def forecast(folder: Path) -> str | None:
