@@ -530,7 +530,7 @@ def _write_documents(ctx: _Ctx, folder: Path) -> Path:
         statuses = {str(c.get("name")): str(c.get("status")) for c in (maint or {}).get("checks") or [] if isinstance(c, dict)}
         trends = [documents.for_print(t) for t in trends_parts(ctx, saver("trends"), level="###", printed=True)]
         ac_period, portfolio = ctx.document(PortfolioDocument)
-        top = (accounts_parts(portfolio, f"the site's Accounts page of {r.selected}", level="###", rows_shown=DOCUMENT_ROWS)[:4]
+        top = (at_risk_parts(portfolio, f"the site's Accounts page of {r.selected}", level="###", rows_shown=DOCUMENT_ROWS)
                if portfolio and ac_period == r.selected else [])
         texts[documents.maintenance_document(r.selected)] = documents.maintenance_markdown(
             p, r.selected, report=documents.notebook_sections(maint_page, saver("maintenance")), statuses=statuses,
@@ -785,25 +785,33 @@ ACCOUNTS_DIR = "accounts"  # accounts/<YYYY-MM>.qmd: a month's portfolio; accoun
 DOCUMENT_ROWS = 10  # the at-risk accounts the monthly document lists (the site's page lists accounts.TOP)
 
 
-def accounts_parts(portfolio: dict, csv: str, link: str = "", level: str = "##", rows_shown: int | None = None) -> list[str]:
-    """A month's accounts as the site's Accounts page shows them (the monthly document shows the first parts):
-    the portfolio by band and segment, the at-risk accounts by ARR, the month's biggest drops, the renewals ahead,
-    the next quarter's forecast and the earlier forecasts against what happened. `csv`: where every account is, in
-    words; `link`: the same as a Markdown link, for the text (the tables' notes are plain text)."""
+def at_risk_parts(portfolio: dict, csv: str, link: str = "", level: str = "##", rows_shown: int | None = None) -> list[str]:
+    """A month's portfolio by band and segment and its at-risk accounts by ARR: the monthly document's accounts section,
+    and the start of the site's Accounts page. `csv`: where every account is, in words; `link`: the same as a Markdown
+    link, for the text (the tables' notes are plain text)."""
     p = portfolio
     shown = {} if rows_shown is None else {"rows_shown": rows_shown}
-    checked = accounts_report.checked_table(p)
     return [
         accounts_report.summary_text(p, link or csv),
         accounts_report.band_table(p).html,
         f"{level} At risk, by ARR\n\nRed in each of the last {p['at_risk_weeks']} weekly scores; the two measures that moved "
         "each score most over the last 30 days.",
         accounts_report.accounts_table(p["at_risk"], of=p["at_risk_accounts"], csv=csv, **shown).html,
-        f"{level} The month's biggest drops",
-        accounts_report.accounts_table(p["biggest_drops"], of=p["dropped_accounts"], csv=csv, **shown).html,
-        f"{level} Renewals ahead\n\nThe renewal playbook starts 90 to 120 days before a contract ends.",
+    ]
+
+
+def accounts_parts(portfolio: dict, csv: str, link: str = "") -> list[str]:
+    """A month's Accounts page: `at_risk_parts`, then the month's biggest drops, the renewals ahead, the next quarter's
+    forecast and the earlier forecasts against what happened."""
+    p = portfolio
+    checked = accounts_report.checked_table(p)
+    return [
+        *at_risk_parts(p, csv, link),
+        "## The month's biggest drops",
+        accounts_report.accounts_table(p["biggest_drops"], of=p["dropped_accounts"], csv=csv).html,
+        "## Renewals ahead\n\nThe renewal playbook starts 90 to 120 days before a contract ends.",
         accounts_report.renewals_table(p).html,
-        f"{level} The next quarter's renewals: forecast, and earlier forecasts against what happened",
+        "## The next quarter's renewals: forecast, and earlier forecasts against what happened",
         accounts_report.forecast_text(p),
         checked if isinstance(checked, str) else checked.html,
     ]

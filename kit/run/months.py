@@ -104,7 +104,7 @@ def _only(m: Month) -> list[str] | None:
     return list(m.only) if m.only else None
 
 
-def _recheck_later(params_path, client_root: Path, before: pl.DataFrame, forecasts: dict[str, str | None], ran: list[Period],
+def _recheck_later(params_path, client_root: Path, before: pl.DataFrame, forecasts: dict[str, dict | None], ran: list[Period],
                    progress, how: dict) -> list[ClientResult]:
     """The maintenance check again for every month recorded after the range, once a month of the range
     changed its history records or its forecast (see the module docstring)."""
@@ -150,33 +150,31 @@ def differences(old: dict, new: dict) -> list[str]:
     return out
 
 
-def _read(kind: str, folder: Path) -> dict:
-    """A month's maintenance.json or portfolio.json (`kind`), as written; none when it cannot be read (every check
-    then reads as changed)."""
-    from kit.analyses.accounts import PortfolioDocument
-    from kit.analyses.maintenance import MaintenanceDocument
-
+def _read(kind, folder: Path) -> dict:
+    """A month's result of `kind` (kit.artefacts.Document: its maintenance.json, its portfolio.json) as written; none
+    when it cannot be read (every check then reads as changed)."""
     try:
-        found = {"maintenance": MaintenanceDocument, "portfolio": PortfolioDocument}[kind].read(folder)
+        found = kind.read(folder)
     except (KitError, OSError):
         return {}
     return found.doc if found else {}
 
 
 def _maintenance(folder: Path) -> dict:
-    return _read("maintenance", folder)
+    from kit.analyses.maintenance import MaintenanceDocument
+
+    return _read(MaintenanceDocument, folder)
 
 
 def _portfolio(folder: Path) -> dict:
-    return _read("portfolio", folder)
+    from kit.analyses.accounts import PortfolioDocument
+
+    return _read(PortfolioDocument, folder)
 
 
-def forecast(folder: Path) -> str | None:
-    """A month's forecast of the next quarter's churn as written (canonical JSON), to tell whether a run changed it."""
-    import json
-
-    f = _portfolio(folder).get("forecast")
-    return None if f is None else json.dumps(f, sort_keys=True)
+def forecast(folder: Path) -> dict | None:
+    """A month's forecast of the next quarter's churn as written, to tell whether a run changed it."""
+    return _portfolio(folder).get("forecast")
 
 
 def run_all(
