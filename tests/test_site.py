@@ -280,13 +280,18 @@ def test_methodology_follows_the_configuration_in_force(tmp_path, known_personal
     reports = tmp_path / "reports"
     write_period(reports, "acme", "2026-10", "M")
     extra = (
-        "maintenance:\n  cta_completion: {amber: 0.65, red: 0.55}\n"
+        "maintenance:\n  cta_completion: {amber: 0.65, red: 0.55}\n  score_stability: {amber: 0.12, red: 0.3}\n"
+        "  score_tolerance: 2.5\n"
         "score:\n  bands: {red: 50, green: 80}\n  at_risk_weeks: 3\n"
     )
     pfile = write_client(tmp_path / "p", "acme", "Acme Corp", extra=extra)
     page = (build(pfile, reports, tmp_path / "_site").source / "methodology.qmd").read_text()
     assert "&lt; 55%" in page and "&lt; 65%" in page
     assert "below 50" in page and "80 or more" in page and "3 consecutive weeks" in page
+    # each account, every month: the at-risk rule, the stability limits and the platform's tolerance in force
+    assert "each of its last 3 weekly scores is below red (50" in page
+    assert "Below 0.12 the population is stable, above 0.30 it has shifted" in page
+    assert "differs by more than 2.5 points" in page
     # weights: in force (defaults 35/20/15/20/10) vs proposed 40% with its interval
     assert "40.0%" in page and "31.0% – 49.0%" in page and "35%" in page
     assert "differ from the proposal by up to 5 points" in page

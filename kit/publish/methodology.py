@@ -76,6 +76,7 @@ def sections(params: Parameters, *, weights: dict | None = None, weights_period:
         "scorecard": _scorecard(card, card_period, params.scorecard.max_tiers),
         "bands": _bands(params),
         "reading": _reading(params),
+        "accounts": _accounts(params),
         "recalibration": _recalibration(params, schedule),
     }
 
@@ -391,6 +392,60 @@ def _reading(params: Parameters) -> str:
         "A falling trend matters even in green: a drop of 10 points or more in "
         f"{params.score.trend_days} days deserves a look before the band changes. The score is a prompt to "
         "talk to the customer, not a verdict.",
+    ])
+
+
+NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+def _accounts(params: Parameters) -> str:
+    """How the monthly report scores every account, names what moved it, forecasts the renewals ahead and judges the
+    score itself: in words, with the figures the code uses (kit.analyses.accounts, kit.analyses.stats)."""
+    from kit.analyses import accounts, stats
+
+    m, b = params.maintenance, params.score.bands
+    days, later = accounts.EARLIER
+    stable, shifted = m.score_stability.amber, m.score_stability.red
+    return "\n\n".join([
+        "## Each account, every month",
+        "Every month the maintenance report scores each active account (created by the month's last day and not churned) "
+        "as at that day, by the scorecard in force: the one the latest back-test recommended, a segment's own card where "
+        "one was adopted, else the score described above. The full list goes to the CS team as a spreadsheet; the "
+        "Accounts page shows the portfolio, the accounts at risk and the month's biggest drops.",
+        "**Points.** A score is a weighted mean: each measure scores 0 to 100 (its range's score, or its percentile) and "
+        "adds that score times its share of the weights of the measures with a value. These *points* add up to the "
+        "account's score exactly. A measure without a value earns its range card's *no value* score; without one, it adds "
+        "nothing and its weight goes to the others.",
+        f"**What moved the score.** The change is the score at the month's last day minus the score {days} days earlier "
+        f"(the score {later} days earlier is shown too). Because a score is a sum of points, the change is exactly the "
+        f"sum of each measure's change in points: the {NUMBER_WORDS.get(accounts.REASONS, accounts.REASONS)} measures whose points changed most, up or down, "
+        "are named as its reasons, each with its change in points and its value then and now.",
+        f"**At risk, and what is at stake.** An account is at risk when each of its last {params.score.at_risk_weeks} "
+        f"weekly scores is below red ({b.red:g}, or its segment card's red). The ARR at risk is the ARR of those accounts; "
+        "accounts and ARR are counted by band and by segment, and the renewals ahead within "
+        f"{', '.join(str(d) for d in accounts.RENEWAL_WINDOWS[:-1])} and {accounts.RENEWAL_WINDOWS[-1]} days, by band.",
+        f"**A forecast that is checked.** The renewals due in the next {accounts.HORIZON} days each churn at their band's "
+        "churn rate among the renewals after the latest back-test's cut, renewals the card had not been fitted on. The "
+        "expected churned accounts and ARR are the sums of those rates (times the ARR); the 95% interval counts both the "
+        "chance in each renewal and the error of the rates themselves, estimated from a limited number of renewals. The "
+        "forecast keeps the renewals it counted, and once all of them have happened, each later month's report sets it "
+        "against how many of those very accounts churned and their ARR.",
+        "**Is the score still the score?** Credit scoring asks this every month, and so does the report. *Score "
+        "stability* compares the month's scores with the scores of the accounts active when the card was fitted (a year "
+        f"earlier before there is a back-test), in ten bands of ten points, by the population stability index (PSI): the "
+        "sum over bands of the change in the band's share times the logarithm of the ratio of the shares. Below "
+        f"{stable:.2f} the population is stable, above {shifted:.2f} it has shifted; in between, investigate. With fewer than "
+        f"{stats.PSI_MIN_COUNT} accounts a band on average on either side the index is too noisy, and the report says so "
+        "rather than raise an alarm. The same index for each measure names the one that moved most. *Score "
+        f"discrimination* scores the renewals of the last {NUMBER_WORDS.get(accounts.DISCRIMINATION_MONTHS, accounts.DISCRIMINATION_MONTHS)} months as the back-test does "
+        f"({params.lead_time_days} days before each) and compares how well the score ranks churned above renewed accounts "
+        "(the AUC) with the back-test's, with a 95% interval (DeLong's method): red when the back-test's AUC lies above "
+        "that interval.",
+        "**Is the platform running the card that was designed?** Once the client adopts a scorecard, the report "
+        "recomputes every account's score from the exports by that card, as at the date of the platform's latest score, "
+        f"and lists the accounts whose platform score differs by more than {m.score_tolerance:g} "
+        f"point{'' if m.score_tolerance == 1 else 's'}, each with the "
+        "measure that explains the gap where one does: a range typed wrong, or a measure that stopped syncing.",
     ])
 
 
