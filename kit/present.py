@@ -522,11 +522,18 @@ def table(
         right = [False] + [True] * len(names)
         wide_ = [False] * (len(names) + 1)
     else:
-        columns_ = [fmt_values(frame.get_column(c).to_list(), kind(c)) for c in cols]
+        columns_ = [_kept_whole(fmt_values(frame.get_column(c).to_list(), kind(c)), kind(c)) for c in cols]
         heads = [head(c) for c in cols]
         right = [kind(c) not in TEXT_KINDS for c in cols]
         wide_ = [c in set(wide) for c in cols]
     return _render(columns_, heads, right, wide_, note)
+
+
+def _kept_whole(cells: list[str], kind: str | None) -> list[str]:
+    """Dates on one line: a narrow column would break them at their hyphens (present.css, kit-nowrap)."""
+    if kind not in ("date", "datetime"):
+        return cells
+    return [c if c == MISSING else f'<span class="kit-nowrap">{c}</span>' for c in cells]
 
 
 class HTML(str):

@@ -117,6 +117,7 @@ def test_the_reader_finds_what_a_client_must_not_meet(tmp_path, chromium):
         "<p><code>renewal_date</code> is a column to type; the integration&amp;#39;s log</p>"
         "<div style='width:2000px'>wide</div><div style='overflow-x:auto;width:500px'><div style='width:2000px'>held</div></div>"
         "<div class='kit-table' style='overflow-x:auto;width:500px'><table style='width:900px'><tr><td>Segment</td></tr></table></div>"
+        "<table style='width:40px'><tr><td>2026-10-31</td><td>x</td></tr></table>"
         "<a href='missing.html'>gone</a><a href='#nowhere'>anchor</a>"
         "<script>console.error('boom')</script></body></html>"
     )
@@ -124,7 +125,7 @@ def test_the_reader_finds_what_a_client_must_not_meet(tmp_path, chromium):
     for expected in ("request leaving the site: https://cdn.example.invalid/x.js", "internal id 'accuracy_audit'",
                      "Python dict", "Python None", "Python long float", "console error: boom",
                      "broken link", "missing.html", "#nowhere", "div spans", "markup escaped twice '&#39;'",
-                     "table cut off (900 px in 500 px): Segment"):
+                     "table cut off (900 px in 500 px): Segment", "date broken over lines: 2026-10-31"):
         assert expected in findings, expected
     assert "renewal_date" not in findings  # code is exempt
     assert findings.count("spans") == 1  # the held one scrolls inside its container

@@ -89,6 +89,19 @@ TOO_WIDE_JS = """() => {
   return out.slice(0, 10);
 }"""
 
+# Table cells holding a date (2026-10-31) laid out on more than one line: a narrow column breaks dates at their hyphens.
+BROKEN_DATES_JS = """() => {
+  const out = [];
+  for (const td of document.querySelectorAll('td')) {
+    const s = td.innerText.trim();
+    if (!/^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2})?$/.test(s) || !td.checkVisibility()) continue;
+    const r = document.createRange();
+    r.selectNodeContents(td);
+    if (new Set(Array.from(r.getClientRects()).filter(x => x.width > 0).map(x => Math.round(x.top))).size > 1) out.push(s);
+  }
+  return out.slice(0, 5);
+}"""
+
 LINKS_JS = """() => Array.from(document.querySelectorAll('a[href], img[src], link[href], script[src]'))
   .map(e => e.href || e.src).filter(Boolean)"""
 
@@ -191,6 +204,8 @@ def read_site(browser, folder: Path, screenshots: Path | None = None) -> list[st
                     note("broken link", problem)
             for wide in page.evaluate(TOO_WIDE_JS):
                 note(f"wider than the window ({WIDTH} px)", wide)
+            for d in page.evaluate(BROKEN_DATES_JS):
+                note("date broken over lines", d)
             for f in text_findings(page.evaluate(VISIBLE_TEXT_JS)):
                 note("text", f)
             if screenshots is not None:
