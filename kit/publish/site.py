@@ -172,7 +172,7 @@ class Reports:
     def latest(self, name: str) -> tuple[str, Path] | None:
         for p in reversed(self.periods):
             path = self.root / p / name
-            if path.exists() and self._ok(p, name):
+            if path.exists() and self.ran_ok(p, name):
                 return p, path
         return None
 
@@ -191,7 +191,7 @@ class Reports:
         found = self.latest(kind.FILE)
         return (found[0], kind.read(found[1].parent)) if found else (None, None)
 
-    def _ok(self, period: str, name: str) -> bool:
+    def ran_ok(self, period: str, name: str) -> bool:
         """A notebook is published only if the run recorded it as ok (when the manifest says)."""
         if not name.endswith(".ipynb"):
             return True
@@ -382,6 +382,7 @@ class _Ctx:
     scrub: Scrubber
     notes: list[str]
     documents: list[documents.Document] = field(default_factory=list)  # linked from the home page
+    _read: dict = field(default_factory=dict)  # each result read and scrubbed once (the home page and the documents share them)
 
     def json(self, name: str) -> tuple[str | None, Any]:
         """An artefact of the newest period that has it, with personal data already replaced."""
@@ -390,8 +391,10 @@ class _Ctx:
 
     def document(self, kind: type[Document]) -> tuple[str | None, dict | None]:
         """A notebook's result of the newest period that has it, checked, with personal data already replaced."""
-        period, found = self.reports.document(kind)
-        return period, None if found is None else self.scrub.obj(found.doc)
+        if kind not in self._read:
+            period, found = self.reports.document(kind)
+            self._read[kind] = period, None if found is None else self.scrub.obj(found.doc)
+        return self._read[kind]
 
     def write(self, rel: str, text: str) -> Path:
         path = self.dest / rel
@@ -639,7 +642,7 @@ def _write_maintenance(ctx: _Ctx) -> None:
     listed = 0
     for period in r.periods:
         nb = r.root / period / registry.MAINTENANCE.file
-        if not nb.exists() or not r._ok(period, registry.MAINTENANCE.file):
+        if not nb.exists() or not r.ran_ok(period, registry.MAINTENANCE.file):
             continue
         per = Period.parse(period)
         summary = _maintenance_summary(r.root / period)
@@ -824,7 +827,7 @@ def _write_accounts(ctx: _Ctx) -> None:
     listed = 0
     for period in r.periods:
         folder = r.root / period
-        if not r._ok(period, registry.MAINTENANCE.file):
+        if not r.ran_ok(period, registry.MAINTENANCE.file):
             continue
         found = PortfolioDocument.read(folder)
         if found is None:
