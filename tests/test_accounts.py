@@ -430,3 +430,19 @@ def test_listed_accounts_read_as_a_frame_when_the_first_explain_nothing():
     rows.append({**rows[0], "account_id": "z", "measure": "logins_per_user_90d", "value": 2.5})
     f = parity.frame(rows)
     assert f.height == 151 and f["measure"].drop_nulls().to_list() == ["logins_per_user_90d"]
+
+
+def test_the_month_built_at_once_is_the_month_built_piece_by_piece(planted):
+    """run_for builds the month's points, the reference population's and the recent renewals' in one pass over the
+    event tables (accounts.Measured); every figure must be what each step computes alone, and a point not built
+    up front is built when asked for."""
+    p, data, card, frame, _ = planted
+    month = Period.parse(DEMO_PERIOD)
+    measured = accounts._measured(data, p, month, card)
+    assert measured.built.height > frame.height * len(accounts.month_dates(month, card.score))  # the reference and renewals too
+    assert accounts.of_month(data, p, month, card, measured).equals(frame)
+    assert accounts.stability(data, card, month, frame, measured) == accounts.stability(data, card, month, frame)
+    assert accounts.discrimination(data, p, card, month, measured) == accounts.discrimination(data, p, card, month)
+    later = frame.select("account_id").head(5).with_columns(pl.lit(month.end + timedelta(days=3)).alias("as_of"))
+    alone = accounts.Measured(data, card.score).at(later)
+    assert measured.at(later).equals(alone) and alone.height == 5

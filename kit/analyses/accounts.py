@@ -122,26 +122,67 @@ def measures_of(score: Score) -> list[str]:
     return out
 
 
-def _scored(data: ClientData, acc: pl.DataFrame, score: Score, dates: list[date], *, weighted: bool = True) -> pl.DataFrame:
+class Measured:
+    """A card's measures at many points, built in one pass over the event tables: signals.build costs mostly the
+    tables' sorting, the same for ten points as for a hundred thousand, so the month's scores, the reference
+    population's and the recent renewals' are built together (`run_for`). `at` returns the rows of the points
+    asked for, building any that were not built up front."""
+
+    def __init__(self, data: ClientData, score: Score, *points: pl.DataFrame):
+        self.data, self.score = data, score
+        reasons = signals.requirements(data, measures_of(score))
+        self.measures = [m for m in measures_of(score) if reasons[m] is None]  # a measure without its data: no value
+        union = pl.concat([_keys(p) for p in points]).unique(maintain_order=True) if points else None
+        self.built = self._build(union) if union is not None and union.height else None
+
+    def _build(self, points: pl.DataFrame) -> pl.DataFrame:
+        return signals.build(self.data, points, self.measures)
+
+    def at(self, points: pl.DataFrame) -> pl.DataFrame:
+        """signals.build's frame for `points` (account_id, as_of), in their order."""
+        keys = _keys(points)
+        if self.built is None:
+            return self._build(keys)
+        found = keys.join(self.built, on=["account_id", "as_of"], how="left", maintain_order="left")
+        if self.built.select("account_id", "as_of").join(keys, on=["account_id", "as_of"], how="semi").height == keys.unique().height:
+            return found
+        return self._build(keys)
+
+
+def _keys(points: pl.DataFrame) -> pl.DataFrame:
+    return points.select(pl.col("account_id").cast(pl.String), pl.col("as_of").cast(pl.Date))
+
+
+def _scored(data: ClientData, acc: pl.DataFrame, score: Score, dates: list[date], *, weighted: bool = True,
+            measured: Measured | None = None) -> pl.DataFrame:
     """Score, band and each measure's points (`weighted=False`: its own 0-100 points) of every account at each date."""
     pts = pl.DataFrame({"account_id": acc["account_id"]}).join(pl.DataFrame({"as_of": dates}), how="cross")
-    reasons = signals.requirements(data, measures_of(score))
-    sig = signals.build(data, pts, [m for m in measures_of(score) if reasons[m] is None])  # a measure without its data: no value
+    sig = (measured or Measured(data, score)).at(pts)
     scored = health_score.resolved(sig, score)
     points = health_score.points(sig, score, weighted=weighted)
     return scored.select("account_id", "as_of", "score", "band", *(["red"] if "red" in scored.columns else [])).hstack(
         points.drop("account_id", "as_of").rename(lambda c: f"points_{c}")).hstack(sig.select(c for c in measures_of(score) if c in sig.columns).rename(lambda c: f"value_{c}"))
 
 
-def of_month(data: ClientData, params: Parameters, period: Period, card: Card) -> pl.DataFrame:
+def _weeks(end: date, score: Score) -> list[date]:
+    """The weekly scores before the period's last day that the at-risk rule also reads."""
+    return [end - timedelta(days=7 * k) for k in range(1, max(1, score.at_risk_weeks))]
+
+
+def month_dates(period: Period, score: Score) -> list[date]:
+    """The days every account is scored on for its month: the last day, 30 and 90 days before, the at-risk weeks."""
+    end = period.end
+    return sorted({end, *_weeks(end, score), *(end - timedelta(days=d) for d in EARLIER)})
+
+
+def of_month(data: ClientData, params: Parameters, period: Period, card: Card, measured: Measured | None = None) -> pl.DataFrame:
     """One row per active account at the period's last day (see the module's definitions)."""
     end = period.end
     acc = next_renewal(data, active_accounts(data, end), end)
     score = card.score
-    weeks = [end - timedelta(days=7 * k) for k in range(1, max(1, score.at_risk_weeks))]
+    weeks = _weeks(end, score)
     month_before = end - timedelta(days=EARLIER[0])  # the change and what moved it are measured over the same 30 days
-    dates = sorted({end, month_before, *weeks, *(end - timedelta(days=d) for d in EARLIER)})
-    s = _scored(data, acc, score, dates)
+    s = _scored(data, acc, score, month_dates(period, score), measured=measured)
     measures = [c.removeprefix("points_") for c in s.columns if c.startswith("points_")]  # signals; a percentile component whole
     now, then = s.filter(pl.col("as_of") == end), s.filter(pl.col("as_of") == month_before)
     red = pl.col("red") if "red" in s.columns else pl.lit(float(score.bands.red))
@@ -203,15 +244,20 @@ STABLE, SHIFTED = 0.10, 0.25  # PSI: below 0.10 stable, 0.10 to 0.25 investigate
 REFERENCE_DAYS = 365  # without a back-test's cut, the population a year earlier is the reference
 
 
-def stability(data: ClientData, card: Card, period: Period, accounts: pl.DataFrame) -> dict[str, Any]:
+def reference_date(card: Card, period: Period) -> date:
+    """The day of the population this month's scores are judged against: the card's cut, else a year earlier."""
+    return card.cut or period.end - timedelta(days=REFERENCE_DAYS)
+
+
+def stability(data: ClientData, card: Card, period: Period, accounts: pl.DataFrame, measured: Measured | None = None) -> dict[str, Any]:
     """The PSI of this month's scores against the scores of the accounts active at the card's cut (a year earlier
     without one), with each bin's counts and shares; and each measure's PSI on its points, the one that moved most
     named. Too few accounts to judge: said, with no colour."""
     from kit.analyses import stats
 
-    reference = card.cut or period.end - timedelta(days=REFERENCE_DAYS)
-    ref = _scored(data, active_accounts(data, reference), card.score, [reference], weighted=False)
-    now = _scored(data, accounts.select("account_id"), card.score, [period.end], weighted=False)
+    reference = reference_date(card, period)
+    ref = _scored(data, active_accounts(data, reference), card.score, [reference], weighted=False, measured=measured)
+    now = _scored(data, accounts.select("account_id"), card.score, [period.end], weighted=False, measured=measured)
     score = stats.psi(ref["score"].to_numpy(), accounts["score"].to_numpy())
     measures = {}
     for m in measures_of(card.score):
@@ -233,20 +279,28 @@ def stability(data: ClientData, card: Card, period: Period, accounts: pl.DataFra
 DISCRIMINATION_MONTHS = 6  # the renewals of the last six months judge the card's ranking
 
 
-def discrimination(data: ClientData, params: Parameters, card: Card, period: Period) -> dict[str, Any]:
+def recent_renewals(data: ClientData, params: Parameters, period: Period) -> pl.DataFrame | None:
+    """The renewals of the last DISCRIMINATION_MONTHS months, each with the point lead_time_days before it (None
+    without a renewals table)."""
+    if not data.has("renewals"):
+        return None
+    since = period.previous(DISCRIMINATION_MONTHS - 1).start
+    pts = signals.renewal_points(data, params.lead_time_days, params.weighting.contraction_as_churn, until=period.end)
+    return pts.filter(pl.col("renewal_date") >= since)
+
+
+def discrimination(data: ClientData, params: Parameters, card: Card, period: Period, measured: Measured | None = None) -> dict[str, Any]:
     """The card's AUC on the renewals of the last DISCRIMINATION_MONTHS months (each scored lead_time_days before it,
     as the back-test scores) against its AUC after the back-test's cut, with a 95% DeLong interval."""
     from kit.analyses import stats
 
     since = period.previous(DISCRIMINATION_MONTHS - 1).start
     out: dict[str, Any] = {"from": since.isoformat(), "to": period.end.isoformat(), "backtest_auc": card.auc, "backtest": card.rates_from}
-    if not data.has("renewals"):
+    pts = recent_renewals(data, params, period)
+    if pts is None:
         return {**out, "auc": None, "reason": "no renewals table"}
-    pts = signals.renewal_points(data, params.lead_time_days, params.weighting.contraction_as_churn, until=period.end)
-    pts = pts.filter(pl.col("renewal_date") >= since)
     if pts.height:
-        reasons = signals.requirements(data, measures_of(card.score))
-        sig = signals.build(data, pts.select("account_id", "as_of"), [m for m in measures_of(card.score) if reasons[m] is None])
+        sig = (measured or Measured(data, card.score)).at(pts)
         pts = pts.with_columns(health_score.resolved(sig, card.score)["score"].alias("score")).drop_nulls("score")
     event = (pts["churned"] >= stats.EVENT_CUT).to_numpy() if pts.height else np.array([], bool)
     out.update(renewals=int(len(event)), churned=int(event.sum()))
@@ -372,6 +426,18 @@ class PortfolioDocument(Document):
                 "dropped_accounts")
 
 
+def _measured(data: ClientData, params: Parameters, period: Period, card: Card) -> Measured:
+    """Every point the month's figures score, built at once: the active accounts on the month's days, the accounts
+    active at the reference day, the recent renewals."""
+    def cross(ids: pl.DataFrame, dates: list[date]) -> pl.DataFrame:
+        return ids.select("account_id").join(pl.DataFrame({"as_of": dates}), how="cross")
+
+    reference = reference_date(card, period)
+    renewals = recent_renewals(data, params, period)
+    return Measured(data, card.score, cross(active_accounts(data, period.end), month_dates(period, card.score)),
+                    cross(active_accounts(data, reference), [reference]), *([] if renewals is None else [renewals]))
+
+
 @dataclass
 class Result:
     card: Card
@@ -387,14 +453,15 @@ def run_for(ctx) -> Result:
 
     root = history.client_root(ctx.run_dir)
     card = card_in_force(ctx.params, root, ctx.period)
-    accounts = of_month(ctx.data, ctx.params, ctx.period, card)
+    measured = _measured(ctx.data, ctx.params, ctx.period, card)
+    accounts = of_month(ctx.data, ctx.params, ctx.period, card, measured)
     accounts.write_parquet(ctx.path(registry.ACCOUNTS_PARQUET))
     accounts.write_csv(ctx.path(registry.ACCOUNTS_CSV))
     from kit.analyses import parity
 
     adopted = parity.adopted(ctx.params, root)
-    doc = {**portfolio(accounts, ctx.period, card), "stability": stability(ctx.data, card, ctx.period, accounts),
-           "discrimination": discrimination(ctx.data, ctx.params, card, ctx.period),
+    doc = {**portfolio(accounts, ctx.period, card), "stability": stability(ctx.data, card, ctx.period, accounts, measured),
+           "discrimination": discrimination(ctx.data, ctx.params, card, ctx.period, measured),
            "forecast": forecast(accounts, card, ctx.period), "forecasts_checked": checked_forecasts(ctx.data, root, ctx.period),
            "parity": ({"adopted": adopted[1], **parity.check(ctx.data, adopted[0], ctx.period, ctx.params.maintenance.score_tolerance)}
                       if adopted else None)}
