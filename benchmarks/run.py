@@ -14,7 +14,7 @@ Sections, each against a naive baseline or an older commit measured in the same 
    raw event log (>= 50 million rows, Parquet): wall time and peak memory of loading, the audit,
    signal building + scoring, the event log's aggregation (streaming), and signal building by
    kit.analyses.signals vs a straightforward pandas implementation (benchmarks/pandas_signals.py);
-   large_run: the large client's whole batch (`python -m kit run --jobs 1`), wall time and peak
+   large_run: the large client's whole batch (`python -m kit run --jobs 1`), wall time, each notebook's seconds and peak
    memory (vs `--before`); large_analyses: that client's churn correlation and back-test work on
    loaded data (weights.run with the signal search, then backtest.run), seconds of each and peak
    memory (vs `--before`);
@@ -277,11 +277,15 @@ def section_large_run(reps: int, tmp: Path, quick: bool, before: Path | None) ->
         out = Path(tempfile.mkdtemp(dir=tmp))
         r = kit_run([params, "--jobs", 1, "--out", out], tree=tree)
         check_ok(out)
+        manifest = json.loads(next(out.glob(f"*/{PERIOD}/manifest.json")).read_text())
+        r["notebooks"] = {name: nb["seconds"] for name, nb in manifest["notebooks"].items()}
         shutil.rmtree(out, ignore_errors=True)
         return r
 
     runs = interleaved({"kit": run, "kit_before": (lambda: run(before)) if before else None}, reps)
-    return {k: figures(v) for k, v in runs.items()}
+    # each notebook's own seconds (the manifest's), median per notebook: what one step adds, apart from the others' noise
+    return {k: {**figures(v), "notebooks": {n: statistics.median(r["notebooks"][n] for r in v) for n in v[0]["notebooks"]}}
+            for k, v in runs.items()}
 
 
 def section_large(reps: int, tmp: Path, quick: bool) -> dict:
@@ -535,6 +539,10 @@ def table(res: dict) -> str:
                 vs = f"{g['kit']['seconds'] / g['kit_before']['seconds']:.2f}x before, " if key == "kit" and "kit_before" in g else ""
                 add("3 large_run", f"whole batch, --jobs 1{' (before)' if key == 'kit_before' else ''}", g[key]["seconds"], "s",
                     f"{vs}peak {g[key]['peak_rss'] / GIB:.2f} GiB")
+        for name, secs in g["kit"].get("notebooks", {}).items():
+            was = g.get("kit_before", {}).get("notebooks", {}).get(name)
+            add("3 large_run", f"  its {name} notebook", secs, "s", "" if was is None else
+                f"before {was:.1f} s: {secs - was:+.1f} s, {(secs - was) / g['kit_before']['seconds']:+.1%} of the run before")
     if "large_analyses" in res:
         g = res["large_analyses"]
         for key in ("kit_before", "kit"):

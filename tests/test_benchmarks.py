@@ -52,7 +52,10 @@ def test_each_section_runs_its_smallest_case(section, tmp_path):
         for name, d in agree.items():  # have a value (the kit leaves a count unknown before its table's records begin)
             if name != "rows":
                 assert d["max_abs_diff"] is not None and d["max_abs_diff"] < 1e-6, (name, d)
-    elif section in ("large_run", "backtest"):
+    elif section == "large_run":
+        nbs = r["kit"]["notebooks"]  # each notebook's own seconds, from the run's manifest: their sum is within the run
+        assert set(nbs) == {"audit", "weights", "backtest", "maintenance"} and 0 < sum(nbs.values()) <= seconds(r["kit"])
+    elif section == "backtest":
         seconds(r["kit"])
     elif section == "large_analyses":
         assert 0 <= r["kit"]["weights_seconds"] <= r["kit"]["seconds"] and r["kit"]["peak_rss"] > 0
