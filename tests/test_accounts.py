@@ -303,8 +303,9 @@ def test_a_range_typed_wrong_in_the_platform_lists_exactly_its_accounts(planted,
     """The client's platform runs the adopted scorecard with one range typed wrong (active users per seat cut at ten
     times its lower cut) for 60 accounts; every platform score of the others is the card's. Listed: exactly the
     accounts the wrong range scores differently, each explained by that measure."""
-    from kit.analyses import parity, signals
-    from kit.artefacts import write_json
+    from kit.analyses import parity
+
+    from .support import misconfigured
 
     p, data, _, _, _ = planted
     month = Period.parse(DEMO_PERIOD)
@@ -313,37 +314,16 @@ def test_a_range_typed_wrong_in_the_platform_lists_exactly_its_accounts(planted,
                          "missing_score": comp.tiers[s].missing, "weight": comp.weight}
                         for c, comp in card.components.items() for s in comp.signals],
            "bands": {"red": card.bands.red, "green": card.bands.green}}
-    (tmp_path / "reports" / "2026-09").mkdir(parents=True)
-    write_json(tmp_path / "reports" / "2026-09" / "scorecard.json", doc)
-    wrong = [dict(m) for m in doc["measures"]]
-    m = next(x for x in wrong if x["signal"] == "active_users_per_seat")
-    m["cuts"] = [m["cuts"][0] * 10, max(m["cuts"][1], m["cuts"][0] * 10) + 1e-9]
-    from kit.analyses import scorecard as sc
-
-    right_card, wrong_card = sc.to_score(doc), sc.to_score({**doc, "measures": wrong})
-    day = month.end - timedelta(days=1)
-    acc = accounts.active_accounts(data, month.end).sort("account_id")
-    sig = signals.build(data, acc.select("account_id", pl.lit(day).alias("as_of")), accounts.measures_of(right_card))
-    right = health_score.resolved(sig, right_card)["score"]
-    typed = health_score.resolved(sig, wrong_card)["score"]
-    misconfigured = set(acc["account_id"].to_list()[::3][:60])
-    platform = pl.DataFrame({"Company ID": acc["account_id"], "Snapshot Date": [day] * acc.height,
-                             "Overall Score": [t if a in misconfigured else r for a, r, t in zip(acc["account_id"], right, typed)]})
-    platform = platform.filter(pl.col("Overall Score").is_not_null())
-    platform.write_csv(tmp_path / "health.csv")
-    pfile = write_params(tmp_path / "p", Path(str(p.sources["accounts"].path)).parent.parent,
-                         extra=f"\nmaintenance:\n  adopted_scorecard: '2026-09'\n")
-    text = pfile.read_text().replace(str(Path(str(p.sources["health_scores"].path))), str(tmp_path / "health.csv"))
-    pfile.write_text(text)
-    p2 = params_mod.load(pfile)
+    plant = misconfigured.platform(p, data, doc, month, tmp_path, write_params, signal="active_users_per_seat")
+    p2 = plant.params
     got_card, label = parity.adopted(p2, tmp_path / "reports")
-    assert label == "2026-09" and got_card == right_card
+    assert label == misconfigured.ADOPTED and got_card == plant.right
     r = parity.check(ClientData(p2), got_card, month, p2.maintenance.score_tolerance)
-    expected = {a for a, x, y in zip(acc["account_id"], right, typed) if a in misconfigured and x is not None and abs(x - y) > 1}
+    expected = plant.expected
     assert len(expected) >= 5  # the planted error shows on enough accounts to be a test
     assert {row["account_id"] for row in r["accounts"]} == expected and r["off"] == len(expected)
     assert {row["measure"] for row in r["accounts"]} == {"active_users_per_seat"}
-    assert r["compared"] == platform.height
+    assert r["compared"] == plant.scored
     # and as the monthly check: red, the count of those accounts, the measure named
     from kit.analyses import maintenance as mt
 
