@@ -76,6 +76,9 @@ PLANTED_MAINTENANCE = {
     # the maintenance check scores the last two months' renewals by (90 days before them), so false
     # positives cross the 25% line in both months and the refinement trigger fires on them.
     "false_positive_months": {"months": 2, "accounts_share": 0.3, "score_below": 58},
+    # Usage cut to a fifth in the last month for the 20 busiest long-standing active accounts (active users per
+    # seat over the month before): among the month's biggest drops, with usage as what moved them.
+    "usage_drop": {"accounts": 20, "kept": 0.2},
 }
 FALSE_POSITIVE_SEED = 2026  # its own random stream: the other planted values stay as they were
 
@@ -211,6 +214,7 @@ class _Generator:
         frames["platform_logins"] = self._logins(team)
         frames["sync_log"] = self._sync_log()
         self._plant_defects(frames)
+        frames["usage"] = self._plant_usage_drop(frames["usage"])
         return frames
 
     def _cycle_of(self, day: np.ndarray) -> np.ndarray:
@@ -546,6 +550,24 @@ class _Generator:
         return pl.concat(frames).sort("Started")
 
     # -- planted data defects (exact counts in DEFECTS)
+    def _plant_usage_drop(self, usage: pl.DataFrame) -> pl.DataFrame:
+        """Usage cut to `kept` of itself from the last month's first day for the busiest accounts that were active all year and carry no
+        planted defect; chosen without a random draw, so every other planted value stays as it was."""
+        plant = PLANTED_MAINTENANCE["usage_drop"]
+        month_start = self.end.replace(day=1)
+        defective = {a for ids in self.defect_ids.values() for a in ids}
+        steady = set(self.ids[np.isnat(self.churn_date) & (self.created < np.datetime64(self.end) - np.timedelta64(365, "D"))])
+        seats = pl.DataFrame({"acct_id": self.ids, "seats": self.seats})
+        busiest = (usage.filter(pl.col("day").is_between(month_start - timedelta(days=30), month_start, closed="left"))
+                   .group_by("acct_id").agg(pl.col("dau").mean()).join(seats, on="acct_id")
+                   .filter(pl.col("acct_id").is_in(list(steady - defective)))
+                   .sort([pl.col("dau") / pl.col("seats"), "acct_id"], descending=[True, False]).head(plant["accounts"]))
+        chosen = sorted(busiest["acct_id"].to_list())
+        self.defect_ids["usage_drop"] = chosen
+        cut = pl.col("acct_id").is_in(chosen) & (pl.col("day") >= month_start)
+        return usage.with_columns(pl.when(cut).then((pl.col(c) * plant["kept"]).round().cast(pl.Int32)).otherwise(pl.col(c)).alias(c)
+                                  for c in ("dau", "sessions", "api_calls", "reports_exported"))
+
     def _plant_defects(self, f: dict[str, pl.DataFrame]) -> None:
         rng = self.rng
         acc = f["accounts"]

@@ -93,6 +93,54 @@ def client(tmp_path, demo_dir):
     return write_params(tmp_path / "parameters", demo_dir, "acme.yml", client="acme")
 
 
+def test_the_demos_planted_drop_is_among_the_months_biggest_drops(demo_run, demo_truth):
+    """kit.demo cuts the usage of 20 named accounts to a fifth in the last month: each of them fell with usage as what
+    moved it most, every one in the steepest eighth of the month's changes and most in the page's list of the biggest
+    drops (the demo's other accounts move too: a drop can be offset by another measure's rise)."""
+    import polars as pl
+
+    from kit import demo
+    from kit.analyses.accounts import PortfolioDocument
+
+    folder = Path(demo_run.folder)
+    planted = demo_truth["defect_ids"]["usage_drop"]
+    assert len(planted) == demo.PLANTED_MAINTENANCE["usage_drop"]["accounts"]
+    frame = pl.read_parquet(folder / registry.ACCOUNTS_PARQUET)
+    rows = frame.filter(pl.col("account_id").is_in(planted))
+    assert rows.height == len(planted)
+    usage = {"usage", *demo.DRIVER_SIGNALS["usage"], "feature_api_calls"}  # the usage component, or a usage measure of a card
+    assert (rows["change_30d"] < 0).all() and set(rows["reason_1"]) <= usage, rows.select("account_id", "change_30d", "reason_1")
+    assert (rows["reason_1_points"] < 0).all()
+    ranked = frame.drop_nulls("change_30d").sort(["change_30d", "account_id"])["account_id"].to_list()
+    assert max(ranked.index(a) for a in planted) < len(ranked) / 8
+    drops = [r["account_id"] for r in PortfolioDocument.read(folder).doc["biggest_drops"]]
+    assert len(set(planted) & set(drops)) >= len(planted) / 2
+
+
+def test_the_demos_month_is_stable_and_a_platform_range_typed_wrong_is_caught(demo_run, demo_params_file, tmp_path):
+    """The demo's month, unchanged but for 20 accounts, keeps score stability green; its platform running the card the
+    run designed (scorecard.json) with one range typed wrong for 60 accounts lists exactly the accounts it scores
+    differently, each explained by that measure."""
+    from kit import params as params_mod
+    from kit.analyses import parity, scorecard
+    from kit.analyses.accounts import PortfolioDocument
+    from kit.io.load import ClientData
+    from kit.periods import Period
+
+    from .support import misconfigured
+
+    folder = Path(demo_run.folder)
+    assert PortfolioDocument.read(folder).doc["stability"]["score"]["status"] == "green"
+    p = params_mod.load(demo_params_file)
+    month = Period.parse(DEMO_PERIOD)
+    plant = misconfigured.platform(p, ClientData(p), scorecard.read(folder), month, tmp_path, write_params)
+    card, _ = parity.adopted(plant.params, tmp_path / "reports")
+    r = parity.check(ClientData(plant.params), card, month, plant.params.maintenance.score_tolerance)
+    assert len(plant.expected) >= 5
+    assert {row["account_id"] for row in r["accounts"]} == plant.expected
+    assert {row["measure"] for row in r["accounts"]} == {plant.signal}
+
+
 def test_the_registry_names_every_file_a_run_writes(demo_run):
     """kit.registry lists each notebook's files (a partial rerun removes them first): a full run writes those, the
     manifest and the personal values publishing replaces, and nothing else."""
