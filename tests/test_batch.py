@@ -141,6 +141,40 @@ def test_the_demos_month_is_stable_and_a_platform_range_typed_wrong_is_caught(de
     assert {row["measure"] for row in r["accounts"]} == {plant.signal}
 
 
+def test_a_population_shift_in_the_demo_turns_its_cards_score_stability_red(demo_run, demo_dir, tmp_path):
+    """The card the demo's run designed (scorecard.json, judged against the accounts at its cut), whose heaviest measure
+    is logins per active user: the month as it is stays green; the same month with every login of the last quarter
+    counted half as often (a tracking change in the product) reads red, with that measure the one that moved most."""
+    import shutil
+    from datetime import date, timedelta
+
+    import polars as pl
+
+    from kit import params as params_mod
+    from kit.analyses import accounts, scorecard
+    from kit.io.load import ClientData
+    from kit.periods import Period
+
+    doc = scorecard.read(Path(demo_run.folder))
+    heaviest = max(doc["measures"], key=lambda m: m["weight"])["signal"]
+    assert heaviest.startswith("logins_per_user")  # the demo's card: what the planted shift is aimed at
+    card = accounts.Card(scorecard.to_score(doc), "the demo's scorecard", cut=date.fromisoformat(doc["cut"]))
+    month = Period.parse(DEMO_PERIOD)
+    shifted = tmp_path / "data"
+    shutil.copytree(demo_dir, shifted)
+    usage = shifted / "product" / "daily_usage.parquet"
+    pl.read_parquet(usage).with_columns(pl.when(pl.col("day") > month.end - timedelta(days=90)).then(pl.col("sessions") // 2)
+                                        .otherwise(pl.col("sessions")).cast(pl.Int32).alias("sessions")).write_parquet(usage)
+    out = {}
+    for name, folder in (("as is", demo_dir), ("shifted", shifted)):
+        p = params_mod.load(write_params(tmp_path / name, folder))
+        data = ClientData(p)
+        out[name] = accounts.stability(data, card, month, accounts.of_month(data, p, month, card))
+    assert out["as is"]["score"]["status"] == "green", out["as is"]["score"]["psi"]
+    assert out["shifted"]["score"]["status"] == "red" and out["shifted"]["score"]["psi"] > accounts.SHIFTED
+    assert out["shifted"]["moved_most"] == heaviest
+
+
 def test_the_registry_names_every_file_a_run_writes(demo_run):
     """kit.registry lists each notebook's files (a partial rerun removes them first): a full run writes those, the
     manifest and the personal values publishing replaces, and nothing else."""
