@@ -551,8 +551,8 @@ class _Generator:
 
     # -- planted data defects (exact counts in DEFECTS)
     def _plant_usage_drop(self, usage: pl.DataFrame) -> pl.DataFrame:
-        """Usage cut to `kept` of itself from the last month's first day for the busiest accounts that were active all year and carry no
-        planted defect; chosen without a random draw, so every other planted value stays as it was."""
+        """Usage cut to `kept` of itself from the last month's first day for the busiest accounts that were active all
+        year and carry no planted defect; chosen without a random draw, so every other planted value stays as it was."""
         plant = PLANTED_MAINTENANCE["usage_drop"]
         month_start = self.end.replace(day=1)
         defective = {a for ids in self.defect_ids.values() for a in ids}

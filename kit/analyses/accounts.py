@@ -129,11 +129,11 @@ class Measured:
     asked for, building any that were not built up front."""
 
     def __init__(self, data: ClientData, score: Score, *points: pl.DataFrame):
-        self.data, self.score = data, score
+        self.data = data
         reasons = signals.requirements(data, measures_of(score))
         self.measures = [m for m in measures_of(score) if reasons[m] is None]  # a measure without its data: no value
         union = pl.concat([_keys(p) for p in points]).unique(maintain_order=True) if points else None
-        self.built = self._build(union) if union is not None and union.height else None
+        self.built = self._build(union).with_columns(pl.lit(True).alias(_BUILT)) if union is not None and union.height else None
 
     def _build(self, points: pl.DataFrame) -> pl.DataFrame:
         return signals.build(self.data, points, self.measures)
@@ -141,12 +141,14 @@ class Measured:
     def at(self, points: pl.DataFrame) -> pl.DataFrame:
         """signals.build's frame for `points` (account_id, as_of), in their order."""
         keys = _keys(points)
-        if self.built is None:
-            return self._build(keys)
-        found = keys.join(self.built, on=["account_id", "as_of"], how="left", maintain_order="left")
-        if self.built.select("account_id", "as_of").join(keys, on=["account_id", "as_of"], how="semi").height == keys.unique().height:
-            return found
+        if self.built is not None:
+            found = keys.join(self.built, on=["account_id", "as_of"], how="left", maintain_order="left")
+            if found[_BUILT].null_count() == 0:
+                return found.drop(_BUILT)
         return self._build(keys)
+
+
+_BUILT = "_built"  # marks Measured's rows: a point the left join found
 
 
 def _keys(points: pl.DataFrame) -> pl.DataFrame:
@@ -279,12 +281,16 @@ def stability(data: ClientData, card: Card, period: Period, accounts: pl.DataFra
 DISCRIMINATION_MONTHS = 6  # the renewals of the last six months judge the card's ranking
 
 
+def _recent_since(period: Period) -> date:
+    return period.previous(DISCRIMINATION_MONTHS - 1).start
+
+
 def recent_renewals(data: ClientData, params: Parameters, period: Period) -> pl.DataFrame | None:
     """The renewals of the last DISCRIMINATION_MONTHS months, each with the point lead_time_days before it (None
     without a renewals table)."""
     if not data.has("renewals"):
         return None
-    since = period.previous(DISCRIMINATION_MONTHS - 1).start
+    since = _recent_since(period)
     pts = signals.renewal_points(data, params.lead_time_days, params.weighting.contraction_as_churn, until=period.end)
     return pts.filter(pl.col("renewal_date") >= since)
 
@@ -294,7 +300,7 @@ def discrimination(data: ClientData, params: Parameters, card: Card, period: Per
     as the back-test scores) against its AUC after the back-test's cut, with a 95% DeLong interval."""
     from kit.analyses import stats
 
-    since = period.previous(DISCRIMINATION_MONTHS - 1).start
+    since = _recent_since(period)
     out: dict[str, Any] = {"from": since.isoformat(), "to": period.end.isoformat(), "backtest_auc": card.auc, "backtest": card.rates_from}
     pts = recent_renewals(data, params, period)
     if pts is None:
